@@ -1,0 +1,34 @@
+"""Secrets never leave: one place that blanks them out of headers and JSON bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+REDACTED = "***"
+SECRET_FIELDS = frozenset({"password", "token", "secret", "apikey", "api_key", "accesstoken", "access_token"})
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
+
+
+def redact_json(value: Any) -> Any:
+    """A copy of a decoded JSON value with every secret-named field blanked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if k.lower() in SECRET_FIELDS and v is not None else redact_json(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(v) for v in value]
+    return value
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers with credentials blanked; the scheme of an Authorization header is kept."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    clean: dict[str, str] = {}
+    for name, value in items:
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if name.lower() == "authorization" and " " in value else ""
+            value = f"{scheme} {REDACTED}".strip()
+        clean[name] = value
+    return clean

@@ -1,0 +1,32 @@
+"""Wire formats shared by both sides: RFC 3339 timestamps in UTC, at millisecond precision."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def format_timestamp(ms: int) -> str:
+    """Epoch milliseconds as ``2026-01-02T08:00:00.000Z``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> int:
+    """An RFC 3339 timestamp (any offset) as epoch milliseconds; ValueError when it is not one."""
+    if "T" not in text.upper() or len(text) < 20:
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp")
+    moment = datetime.fromisoformat(text.upper())
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return (moment - EPOCH) // MILLISECOND
+
+
+def format_date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+
+
+def parse_date(text: str) -> date:
+    return date.fromisoformat(text)

@@ -1,0 +1,1 @@
+"""Declarative end-to-end scenarios, the stateful model and the certification suite."""

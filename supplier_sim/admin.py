@@ -1,0 +1,167 @@
+"""The admin API under /_sim/: the operator's and the tests' hands on the simulator."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from contracts import ContractViolation, Violation
+from contracts.wire import format_timestamp, parse_timestamp
+from supplier_sim.catalog import CatalogError
+from supplier_sim.clock import VirtualClock
+from supplier_sim.http import integer, json_response, read_json
+from supplier_sim.problems import Problem
+from supplier_sim.profile import parse_profile, seconds
+from supplier_sim.seeding import rng_for
+from supplier_sim.typedefs import CONFIG, SIM
+
+
+def _clock(request: web.Request, applied: int | None = None) -> web.Response:
+    sim = request.app[SIM]
+    body: dict[str, Any] = {"mode": sim.clock.mode, "now": format_timestamp(sim.clock.now_ms())}
+    if applied is not None:
+        body["applied"] = applied
+    return json_response(body)
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return _clock(request)
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    sim = request.app[SIM]
+    body = await read_json(request, "sim-clock-advance")
+    if not isinstance(sim.clock, VirtualClock):
+        raise Problem.conflict("real-clock", "the simulator runs on the real clock; start it with --clock virtual")
+    now = sim.clock.now_ms()
+    target = now + int(seconds(body["by"]) * 1000) if "by" in body else parse_timestamp(body["to"])
+    if target < now:
+        raise Problem.invalid_field("/to", f"the virtual clock never goes back; it is {format_timestamp(now)}")
+    applied = await sim.advance(target)
+    return _clock(request, applied)
+
+
+async def reset(request: web.Request) -> web.Response:
+    seed = _seed(request)
+    await request.app[SIM].reset(seed=seed)
+    return _clock(request)
+
+
+async def load_profile(request: web.Request) -> web.Response:
+    """Replace the profile (YAML or JSON body) and reset."""
+    raw = await request.read()
+    try:
+        decoded = yaml.safe_load(raw)
+        profile = parse_profile(decoded, base=None)
+    except yaml.YAMLError as exc:
+        raise Problem.malformed(f"the profile is not valid YAML or JSON: {exc}") from None
+    except ContractViolation as exc:
+        raise Problem.invalid(exc.violations, "the profile is not valid") from None
+    except ValueError as exc:
+        raise Problem.invalid_field("/", str(exc)) from None
+    await request.app[SIM].reset(profile=profile, seed=_seed(request))
+    return _clock(request)
+
+
+def _seed(request: web.Request) -> int | None:
+    errors: list[Violation] = []
+    seed = integer(request.query, "seed", -1, 0, 2**63, errors)
+    if errors:
+        raise Problem.invalid(errors)
+    return None if seed < 0 else seed
+
+
+async def force_transition(request: web.Request) -> web.Response:
+    sim = request.app[SIM]
+    body = await read_json(request, "sim-transition")
+    order_id = request.match_info["orderId"]
+    if body.get("reasonCode") and body["status"] != "REJECTED":
+        raise Problem.invalid_field("/reasonCode", "only a move to REJECTED has a reason code")
+    await sim.lifecycle.force(order_id, body["status"], sim.clock.now_ms(), body.get("reasonCode"), body.get("message"))
+    await sim.hooks.pump()
+    return json_response(await sim.orders.get(None, order_id))
+
+
+async def dispatch(request: web.Request) -> web.Response:
+    sim = request.app[SIM]
+    body = await read_json(request, "sim-dispatch")
+    lines = {line["lineNumber"]: line["quantity"] for line in body["lines"]} if "lines" in body else None
+    notification = await sim.lifecycle.dispatch_now(
+        request.match_info["orderId"], lines, sim.clock.now_ms(), body.get("carrier"), body.get("trackingNumber")
+    )
+    await sim.hooks.pump()
+    return json_response(notification, status=201)
+
+
+async def change_product(request: web.Request) -> web.Response:
+    sim = request.app[SIM]
+    body = await read_json(request, "sim-catalog-change")
+    value = body.get("amount") or body.get("barcode") or body.get("name")
+    now = sim.clock.now_ms()
+    try:
+        async with sim.db.write() as conn:
+            product = await sim.lifecycle.change_product(
+                conn, body["kind"], body["productNumber"], now, rng_for(sim.seed, "admin-change", now), value
+            )
+    except CatalogError as exc:
+        raise Problem.invalid_field("/" + ("barcode" if body["kind"] == "barcode" else "kind"), str(exc)) from None
+    return json_response(product)
+
+
+async def journal(request: web.Request) -> web.Response:
+    query = request.query
+    errors: list[Violation] = []
+    status = integer(query, "status", -1, 100, 599, errors)
+    since = integer(query, "since", 0, 0, 2**63, errors)
+    limit = integer(query, "limit", 1000, 1, 100_000, errors)
+    if errors:
+        raise Problem.invalid(errors)
+    found = request.app[SIM].journal.query(
+        method=query.get("method"), path=query.get("path"), status=None if status < 0 else status,
+        customer=query.get("customer"), since=since, limit=limit,
+    )
+    return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else since})
+
+
+async def deliveries(request: web.Request) -> web.Response:
+    errors: list[Violation] = []
+    limit = integer(request.query, "limit", 1000, 1, 100_000, errors)
+    if errors:
+        raise Problem.invalid(errors)
+    items = await request.app[SIM].hooks.deliveries(request.query.get("customer"), request.query.get("state"), limit)
+    return json_response({"items": items})
+
+
+async def customers(request: web.Request) -> web.Response:
+    """The customers and their authentication methods, never their credentials."""
+    profile = request.app[SIM].profile
+    return json_response(
+        {"items": [{"number": c.number, "name": c.name, "auth": c.auth, "blocked": c.blocked} for c in profile.customers]}
+    )
+
+
+@web.middleware
+async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
+    token = request.app[CONFIG].admin_token
+    if token and request.path.startswith("/_sim/"):
+        given = request.headers.get("X-Admin-Token", "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Problem.unauthorized("the admin API needs the X-Admin-Token header", scheme="AdminToken")
+    return await handler(request)
+
+
+def setup_admin_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_get("/_sim/clock", get_clock, name="admin.clock")
+    router.add_post("/_sim/clock/advance", advance_clock, name="admin.advance")
+    router.add_post("/_sim/reset", reset, name="admin.reset")
+    router.add_put("/_sim/profile", load_profile, name="admin.profile")
+    router.add_post("/_sim/orders/{orderId}/transition", force_transition, name="admin.transition")
+    router.add_post("/_sim/orders/{orderId}/dispatch", dispatch, name="admin.dispatch")
+    router.add_post("/_sim/catalog/changes", change_product, name="admin.catalog-change")
+    router.add_get("/_sim/journal", journal, name="admin.journal")
+    router.add_get("/_sim/webhooks/deliveries", deliveries, name="admin.deliveries")
+    router.add_get("/_sim/customers", customers, name="admin.customers")

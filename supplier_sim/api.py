@@ -1,0 +1,169 @@
+"""Supplier API v1, as the simulator serves it."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from contracts import Violation
+from contracts.statuses import STATUSES
+from contracts.wire import format_timestamp
+from supplier_sim.http import JSON, json_response, page_body, paging, read_json, timestamp
+from supplier_sim.problems import Problem
+from supplier_sim.profile import Customer
+from supplier_sim.typedefs import CUSTOMER, SIM
+
+MAX_KEY = 255
+
+
+def _customer(request: web.Request) -> Customer:
+    customer = request.app[SIM].auth.authorize(request.headers, request.match_info["customerNumber"])
+    request[CUSTOMER] = customer.number
+    return customer
+
+
+async def create_token(request: web.Request) -> web.Response:
+    body = await read_json(request, "auth-request")
+    token, issued = await request.app[SIM].issue_token(body["username"], body["password"])
+    return json_response({"token": token, "expiresAt": format_timestamp(issued.expires_ms)})
+
+
+async def list_products(request: web.Request) -> web.Response:
+    _customer(request)  # every customer sees the same catalog, but only with its own credentials
+    query = request.query
+    page, size, since, text = 1, 100, None, None
+    if query:
+        errors: list[Violation] = []
+        page, size = paging(query, errors)
+        since = timestamp(query, "updatedSince", errors)
+        text = query.get("q")
+        if text is not None and len(text) > 200:
+            errors.append(Violation("/query/q", "must be at most 200 characters"))
+        if errors:
+            raise Problem.invalid(errors)
+    return web.Response(body=request.app[SIM].catalog.page(page, size, since, text), content_type=JSON)
+
+
+def _idempotency_key(request: web.Request) -> list[Violation]:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return [Violation("/headers/Idempotency-Key", "is required: one unique key per order, reused only to resend it")]
+    if len(key) > MAX_KEY or not all(33 <= ord(ch) <= 126 for ch in key):
+        return [Violation("/headers/Idempotency-Key", f"must be 1 to {MAX_KEY} visible ASCII characters")]
+    return []
+
+
+def _line_rules(body: dict[str, object]) -> list[Violation]:
+    """What the schema cannot say: quantity = containers x containerAmount, line numbers unique."""
+    errors = []
+    seen: set[int] = set()
+    for index, line in enumerate(body["lines"]):  # type: ignore[arg-type]
+        if line["quantity"] != line["containers"] * line["containerAmount"]:
+            errors.append(
+                Violation(
+                    f"/lines/{index}/quantity",
+                    f"must be containers x containerAmount = {line['containers'] * line['containerAmount']}, not {line['quantity']}",
+                )
+            )
+        if line["lineNumber"] in seen:
+            errors.append(Violation(f"/lines/{index}/lineNumber", f"line number {line['lineNumber']} is used twice"))
+        seen.add(line["lineNumber"])
+    return errors
+
+
+async def create_order(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    key_errors = _idempotency_key(request)
+    body = await read_json(request, "order-request", extra=key_errors)
+    errors = _line_rules(body)
+    if errors:
+        raise Problem.invalid(errors)
+    order, created = await request.app[SIM].orders.create(customer.number, request.headers["Idempotency-Key"], body)
+    location = request.app.router["order"].url_for(customerNumber=customer.number, orderId=order["orderId"])
+    headers = {"Location": str(location), "Idempotent-Replayed": "false" if created else "true"}
+    return json_response(order, status=201, headers=headers)
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    errors: list[Violation] = []
+    page, size = paging(request.query, errors)
+    since = timestamp(request.query, "updatedSince", errors)
+    statuses = [s for s in request.query.get("status", "").split(",") if s]
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        errors.append(Violation("/query/status", f"unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}"))
+    if errors:
+        raise Problem.invalid(errors)
+    items, total = await request.app[SIM].orders.page(customer.number, statuses, since, page, size)
+    return json_response(page_body(items, total, page, size))
+
+
+async def get_order(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    order_id = request.match_info["orderId"]
+    order = await request.app[SIM].orders.get(customer.number, order_id)
+    if order is None:
+        raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
+    return json_response(order)
+
+
+async def list_dispatch_notifications(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    order_id = request.match_info["orderId"]
+    errors: list[Violation] = []
+    page, size = paging(request.query, errors)
+    if errors:
+        raise Problem.invalid(errors)
+    found = await request.app[SIM].orders.dispatch_notifications(customer.number, order_id, page, size)
+    if found is None:
+        raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
+    return json_response(page_body(*found, page, size))
+
+
+async def put_webhook(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    body = await read_json(request, "webhook-registration")
+    registration = await request.app[SIM].hooks.register(customer.number, body["url"], body["secret"])
+    return json_response(registration.public())
+
+
+async def get_webhook(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    registration = request.app[SIM].hooks.registrations.get(customer.number)
+    if registration is None:
+        raise Problem.not_found(f"customer {customer.number} has no webhook registered")
+    return json_response(registration.public())
+
+
+async def delete_webhook(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    if not await request.app[SIM].hooks.remove(customer.number):
+        raise Problem.not_found(f"customer {customer.number} has no webhook registered")
+    return web.Response(status=204)
+
+
+def setup_api_routes(app: web.Application) -> None:
+    base = "/api/v1/customers/{customerNumber}"
+    router = app.router
+    router.add_post("/api/v1/auth", create_token, name="auth")
+    router.add_get(f"{base}/products", list_products, name="products")
+    router.add_post(f"{base}/orders", create_order, name="orders.create")
+    router.add_get(f"{base}/orders", list_orders, name="orders.list")
+    router.add_get(f"{base}/orders/{{orderId}}", get_order, name="order")
+    router.add_get(f"{base}/orders/{{orderId}}/dispatch-notifications", list_dispatch_notifications, name="dispatch-notifications")
+    router.add_put(f"{base}/webhook", put_webhook, name="webhook.put")
+    router.add_get(f"{base}/webhook", get_webhook, name="webhook.get")
+    router.add_delete(f"{base}/webhook", delete_webhook, name="webhook.delete")
+
+
+# The contract each route's successful answer must meet, for strict mode and the tests.
+RESPONSE_SCHEMAS = {
+    "auth": "auth-token",
+    "products": "product-page",
+    "orders.create": "order",
+    "orders.list": "order-page",
+    "order": "order",
+    "dispatch-notifications": "dispatch-notification-page",
+    "webhook.put": "webhook",
+    "webhook.get": "webhook",
+}

@@ -1,0 +1,186 @@
+"""The simulator's tables and its one database helper, which holds every dialect difference."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+metadata = MetaData()
+
+# Times are epoch milliseconds: exact, and the same on every database.
+products = Table(
+    "sim_products",
+    metadata,
+    Column("product_number", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("stock", Integer, nullable=False),
+)
+
+orders = Table(
+    "sim_orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("customer_number", String(64), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("order_number", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("history", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("next_event", String(16)),
+    Column("next_event_ms", BigInteger),
+    Column("dispatch_plan", Text),
+    UniqueConstraint("customer_number", "idempotency_key", name="uq_sim_orders_key"),
+    Index("ix_sim_orders_customer_updated", "customer_number", "updated_ms"),
+    Index("ix_sim_orders_next_event", "next_event_ms"),
+)
+
+dispatch_notifications = Table(
+    "sim_dispatch_notifications",
+    metadata,
+    Column("dispatch_notification_id", String(80), primary_key=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("doc", Text, nullable=False),
+    Column("dispatched_ms", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "sim_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_number", String(64), nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
+webhooks = Table(
+    "sim_webhooks",
+    metadata,
+    Column("customer_number", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("registered_ms", BigInteger, nullable=False),
+)
+
+deliveries = Table(
+    "sim_webhook_deliveries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("customer_number", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    Index("ix_sim_deliveries_due", "state", "next_attempt_ms"),
+)
+
+meta = Table(
+    "sim_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def async_url(url: str) -> str:
+    """Accept plain SQLAlchemy URLs and paths; use the asyncio drivers."""
+    if "://" not in url:
+        return f"sqlite+aiosqlite:///{url}"
+    scheme, rest = url.split("://", 1)
+    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+    return f"{drivers.get(scheme, scheme)}://{rest}"
+
+
+async def set_meta(conn: AsyncConnection, key: str, value: str) -> None:
+    updated = await conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+    if not updated.rowcount:
+        await conn.execute(meta.insert().values(key=key, value=value))
+
+
+async def get_meta(conn: AsyncConnection, key: str) -> str | None:
+    return await conn.scalar(select(meta.c.value).where(meta.c.key == key))
+
+
+class Database:
+    """One engine; writes are serialized (one writer, as SQLite wants), and on SQLite reads too."""
+
+    def __init__(self, url: str) -> None:
+        url = async_url(url)
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: AsyncEngine = create_async_engine(url, **self._engine_options(url))
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._write_lock = asyncio.Lock()
+
+    @staticmethod
+    def _engine_options(url: str) -> dict[str, Any]:
+        if url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
+            # An in-memory database lives in one connection: every session must share it.
+            return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        if url.startswith("sqlite"):
+            return {"pool_size": 1, "max_overflow": 0}
+        return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def drop_all_rows(self) -> None:
+        async with self.write() as conn:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits on exit; one at a time."""
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        # SQLite has one connection here: a read must not interleave with a write's transaction.
+        async with self._write_lock if self.is_sqlite else nullcontext(), self.engine.connect() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL with synchronous=NORMAL: durable at each checkpoint and about four times the insert rate.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,72 @@
+"""What every handler needs: JSON in and out, paging and timestamp parameters, all as problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+from multidict import MultiMapping
+
+from contracts import Violation, contracts
+from contracts.wire import parse_timestamp
+from supplier_sim.problems import Problem
+from supplier_sim.typedefs import BODY
+
+JSON = "application/json"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON, headers=headers)
+
+
+async def read_json(request: web.Request, schema: str, extra: list[Violation] | None = None) -> Any:
+    """The body, decoded and valid against ``schema``; 415, 413, 400 or 422 otherwise."""
+    if request.content_type != JSON and not request.content_type.endswith("+json"):
+        raise Problem(
+            415, "unsupported-media-type", "Unsupported Media Type",
+            f"send the body as {JSON}, not {request.content_type or 'no Content-Type'}",
+        )
+    raw = await request.read()
+    request[BODY] = raw
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Problem.malformed(f"the body is not valid JSON: {exc}") from None
+    errors = [*(extra or []), *contracts().errors(schema, body)]
+    if errors:
+        raise Problem.invalid(errors)
+    return body
+
+
+def integer(query: MultiMapping[str], name: str, default: int, low: int, high: int, errors: list[Violation]) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        errors.append(Violation(f"/query/{name}", f"must be an integer from {low} to {high}, not {text!r}"))
+        return default
+    return int(text)
+
+
+def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> int | None:
+    text = query.get(name)
+    if not text:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        errors.append(Violation(f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text!r}"))
+        return None
+
+
+def paging(query: MultiMapping[str], errors: list[Violation]) -> tuple[int, int]:
+    page = integer(query, "page", 1, 1, 10**9, errors)
+    size = integer(query, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, errors)
+    return page, size
+
+
+def page_body(items: list[Any], total: int, page: int, size: int) -> dict[str, Any]:
+    return {"currentPage": page, "pageSize": size, "totalPages": -(-total // size), "totalItems": total, "items": items}

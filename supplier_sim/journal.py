@@ -1,0 +1,101 @@
+"""The request journal: every API request and response the simulator served, for assertions."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from contracts.redaction import redact_headers, redact_json
+from contracts.wire import format_timestamp
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request and its answer, kept as the raw objects; decoded and redacted when read."""
+
+    seq: int
+    at_ms: int
+    method: str
+    path: str
+    query: str
+    request_headers: Mapping[str, str]
+    request_body: bytes | None
+    status: int
+    response_headers: Mapping[str, str]
+    response_body: bytes | None
+    customer: str | None
+    duration_ms: float
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": format_timestamp(self.at_ms),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "customerNumber": self.customer,
+            "status": self.status,
+            "durationMs": round(self.duration_ms, 3),
+            "fault": self.fault,
+            "request": {"headers": redact_headers(self.request_headers), "body": _decode(self.request_body)},
+            "response": {"headers": redact_headers(self.response_headers), "body": _decode(self.response_body)},
+        }
+
+
+def _decode(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return redact_json(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return raw[:2000].decode("utf-8", "replace")
+
+
+class Journal:
+    """A bounded ring: recording is an append, so it costs the hot path almost nothing."""
+
+    def __init__(self, size: int) -> None:
+        self._items: deque[Exchange] = deque(maxlen=size)
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def append(self, exchange: Exchange) -> None:
+        self._items.append(exchange)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def query(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        customer: str | None = None,
+        since: int = 0,
+        limit: int = 1000,
+    ) -> list[Exchange]:
+        """Exchanges after seq ``since`` that match every given filter; ``path`` is a prefix."""
+        found = []
+        for item in self._items:
+            if item.seq <= since:
+                continue
+            if method and item.method != method.upper():
+                continue
+            if path and not item.path.startswith(path):
+                continue
+            if status is not None and item.status != status:
+                continue
+            if customer and item.customer != customer:
+                continue
+            found.append(item)
+            if len(found) >= limit:
+                break
+        return found

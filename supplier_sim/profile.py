@@ -1,0 +1,206 @@
+"""The behaviour profile: YAML, checked against its contract, turned into plain settings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts import contracts
+from contracts.wire import parse_timestamp
+
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
+
+
+def seconds(value: float | int | str) -> float:
+    """A profile duration (a number of seconds, or ``30m``-style text) in seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 45s, 30m or 10h")
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class Delay:
+    """A fixed delay (low == high) or a uniform draw between the two, in milliseconds."""
+
+    low_ms: int
+    high_ms: int
+
+    @classmethod
+    def parse(cls, value: Any) -> Delay:
+        if isinstance(value, dict):
+            low, high = seconds(value["min"]), seconds(value["max"])
+        else:
+            low = high = seconds(value)
+        if high < low:
+            raise ValueError(f"delay max {high}s is below its min {low}s")
+        return cls(int(low * 1000), int(high * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    number: str
+    auth: str
+    name: str = ""
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    blocked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChange:
+    at_ms: int
+    kind: str
+    product_number: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRule:
+    reason_code: str
+    product_number: str | None
+    order_number: re.Pattern[str] | None
+    org_unit: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    clock_start_ms: int
+    token_lifetime_ms: int
+    customers: tuple[Customer, ...]
+    catalog_size: int
+    catalog_file: Path | None
+    currency: str
+    tax_rates: tuple[str, ...]
+    inactive_rate: float
+    catalog_changes: tuple[CatalogChange, ...]
+    processing_delay: Delay
+    acceptance_delay: Delay
+    random_rejection_rate: float
+    rejection_rules: tuple[RejectionRule, ...]
+    minimum_order_value: Decimal
+    default_stock: int
+    stock: dict[str, int] = field(default_factory=dict)
+    notifications: tuple[int, int] = (1, 1)
+    dispatch_delay: Delay = Delay(0, 0)
+    dispatch_interval: Delay = Delay(0, 0)
+    short_shipment_rate: float = 0.0
+    carriers: tuple[str, ...] = ("DHL",)
+    delivery_days: int = 2
+    webhook_max_attempts: int = 8
+    webhook_backoff_ms: int = 2000
+    webhook_timeout_s: float = 5.0
+    journal_size: int = 10000
+
+    def customer(self, number: str) -> Customer | None:
+        return next((c for c in self.customers if c.number == number), None)
+
+
+def default_profile_text() -> str:
+    return (resources.files("supplier_sim") / "profiles" / "default.yaml").read_text("utf-8")
+
+
+def load_profile(path: str | Path | None = None) -> Profile:
+    """Read a profile file (the bundled default when ``path`` is None)."""
+    if path is None:
+        return parse_profile(yaml.safe_load(default_profile_text()), base=None)
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    return parse_profile(raw, base=path.parent)
+
+
+def parse_profile(raw: Any, base: Path | None) -> Profile:
+    """Validate a decoded profile and fill in the defaults of the bundled one."""
+    contracts().validate("sim-profile", raw, context="profile")
+    defaults = yaml.safe_load(default_profile_text())
+    merged = {**defaults, **raw}
+    for section in ("catalog", "lifecycle", "rejection", "stock", "dispatch", "webhooks", "journal", "clock"):
+        merged[section] = {**defaults.get(section, {}), **raw.get(section, {})}
+    if "catalog" in raw and "changes" not in raw["catalog"]:
+        merged["catalog"]["changes"] = []
+    cat, life, rej, disp, hooks = (merged[k] for k in ("catalog", "lifecycle", "rejection", "dispatch", "webhooks"))
+    start_ms = parse_timestamp(merged["clock"]["start"])
+    notifications = disp["notifications"]
+    low, high = (notifications["min"], notifications["max"]) if isinstance(notifications, dict) else (notifications, notifications)
+    if high < low:
+        raise ValueError(f"profile: dispatch.notifications max {high} is below its min {low}")
+    _check_unique(merged["customers"])
+    catalog_file = cat.get("file")
+    return Profile(
+        name=merged.get("name", "custom"),
+        clock_start_ms=start_ms,
+        token_lifetime_ms=int(seconds(merged["tokenLifetime"]) * 1000),
+        customers=tuple(
+            Customer(
+                number=c["number"], auth=c["auth"], name=c.get("name", ""), username=c.get("username"),
+                password=c.get("password"), api_key=c.get("apiKey"), blocked=c.get("blocked", False),
+            )
+            for c in merged["customers"]
+        ),
+        catalog_size=cat["size"],
+        catalog_file=(base or Path.cwd()) / catalog_file if catalog_file else None,
+        currency=cat["currency"],
+        tax_rates=tuple(cat["taxRates"]),
+        inactive_rate=cat.get("inactiveRate", 0.0),
+        catalog_changes=tuple(
+            sorted(
+                (
+                    CatalogChange(start_ms + int(seconds(ch["at"]) * 1000), ch["kind"], ch.get("productNumber"), ch.get("count", 1))
+                    for ch in cat["changes"]
+                ),
+                key=lambda ch: ch.at_ms,
+            )
+        ),
+        processing_delay=Delay.parse(life["processingDelay"]),
+        acceptance_delay=Delay.parse(life["acceptanceDelay"]),
+        random_rejection_rate=rej.get("randomRate", 0.0),
+        rejection_rules=tuple(
+            RejectionRule(
+                reason_code=r["reasonCode"], product_number=r.get("productNumber"),
+                order_number=re.compile(r["orderNumber"]) if "orderNumber" in r else None,
+                org_unit=r.get("orgUnit"), message=r.get("message"),
+            )
+            for r in rej.get("rules", [])
+        ),
+        minimum_order_value=Decimal(merged["minimumOrderValue"]),
+        default_stock=merged["stock"]["default"],
+        stock=dict(merged["stock"].get("products", {})),
+        notifications=(low, high),
+        dispatch_delay=Delay.parse(disp["delay"]),
+        dispatch_interval=Delay.parse(disp["interval"]),
+        short_shipment_rate=disp["shortShipmentRate"],
+        carriers=tuple(disp["carriers"]),
+        delivery_days=disp["deliveryDays"],
+        webhook_max_attempts=hooks["maxAttempts"],
+        webhook_backoff_ms=int(seconds(hooks["backoff"]) * 1000),
+        webhook_timeout_s=seconds(hooks["timeout"]),
+        journal_size=merged["journal"]["size"],
+    )
+
+
+def _check_unique(customers: list[dict[str, Any]]) -> None:
+    """A customer number appears once, and a credential belongs to exactly one customer."""
+    for key in ("number", "username", "apiKey"):
+        seen: set[str] = set()
+        for customer in customers:
+            value = customer.get(key)
+            if value is None:
+                continue
+            if value in seen:
+                raise ValueError(f"profile: customers: {key} {value!r} is used by two customers")
+            seen.add(value)

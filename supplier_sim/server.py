@@ -1,0 +1,69 @@
+"""A simulator on a real socket, for tests, the demo and the CLI: start() gives its URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from supplier_sim.app import create_app
+from supplier_sim.config import SimConfig
+from supplier_sim.simulator import Simulator
+from supplier_sim.typedefs import ERRORS, SIM
+
+
+class SimServer:
+    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SimConfig()
+        self.host = host
+        self.port = port
+        self.app = create_app(self.config)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # the bound socket tells the port that 0 became
+        assert server is not None and server.sockets
+        host, port = server.sockets[0].getsockname()[:2]
+        self.port = port
+        self.url = f"http://{self.host}:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def sim(self) -> Simulator:
+        return self.app[SIM]
+
+    def check(self) -> None:
+        """Re-raise what went wrong inside: handler crashes, and (strict) answers that broke the contract."""
+        errors = self.app[ERRORS]
+        if errors:
+            listed = "\n".join(errors)
+            count = len(errors)
+            errors.clear()
+            raise AssertionError(f"the simulator recorded {count} error(s):\n{listed}")
+
+    async def admin(self, session: aiohttp.ClientSession, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the admin API; raise on any error answer."""
+        headers = {"X-Admin-Token": self.config.admin_token} if self.config.admin_token else {}
+        async with session.request(method, f"{self.url}/_sim/{path.lstrip('/')}", headers=headers, **kwargs) as response:
+            body = await response.json(content_type=None)
+            if response.status >= 400:
+                raise RuntimeError(f"admin {method} {path} answered {response.status}: {body.get('detail')}")
+            return body

@@ -1,0 +1,15 @@
+"""Every key of the simulator's application and requests, typed."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from supplier_sim.config import SimConfig
+from supplier_sim.simulator import Simulator
+
+CONFIG = web.AppKey("config", SimConfig)
+SIM = web.AppKey("sim", Simulator)
+ERRORS = web.AppKey("errors", list[str])
+
+BODY = web.RequestKey("body", bytes)
+CUSTOMER = web.RequestKey("customer", str)

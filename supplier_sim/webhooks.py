@@ -1,0 +1,171 @@
+"""Webhooks: registrations, signed events, and at-least-once delivery with exponential backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.wire import format_timestamp
+from supplier_sim import db as tables
+from supplier_sim.clock import Clock
+from supplier_sim.db import Database
+from supplier_sim.profile import Profile
+from supplier_sim.seeding import rng_for
+
+log = logging.getLogger("supplier_sim.webhooks")
+PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    url: str
+    secret: str
+    registered_ms: int
+
+    def public(self) -> dict[str, str]:
+        """What the API shows: never the secret."""
+        return {"url": self.url, "registeredAt": format_timestamp(self.registered_ms)}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Webhooks:
+    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.profile = profile
+        self.seed = seed
+        self.registrations: dict[str, Registration] = {}
+        self._seq = 0
+        self._pump_lock = asyncio.Lock()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def load(self) -> None:
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(tables.webhooks))
+            self.registrations = {r.customer_number: Registration(r.url, r.secret, r.registered_ms) for r in rows}
+            self._seq = (await conn.scalar(select(func.max(tables.deliveries.c.seq)))) or 0
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def register(self, customer_number: str, url: str, secret: str) -> Registration:
+        registration = Registration(url, secret, self.clock.now_ms())
+        async with self.db.write() as conn:
+            await conn.execute(tables.webhooks.delete().where(tables.webhooks.c.customer_number == customer_number))
+            await conn.execute(
+                tables.webhooks.insert().values(
+                    customer_number=customer_number, url=url, secret=secret, registered_ms=registration.registered_ms
+                )
+            )
+        self.registrations[customer_number] = registration
+        return registration
+
+    async def remove(self, customer_number: str) -> bool:
+        if customer_number not in self.registrations:
+            return False
+        async with self.db.write() as conn:
+            await conn.execute(tables.webhooks.delete().where(tables.webhooks.c.customer_number == customer_number))
+        del self.registrations[customer_number]
+        return True
+
+    async def enqueue(self, conn: AsyncConnection, customer_number: str, kind: str, data: dict[str, Any], at_ms: int) -> None:
+        """Queue an event for the customer's receiver, inside the caller's transaction."""
+        registration = self.registrations.get(customer_number)
+        if registration is None:
+            return
+        self._seq += 1
+        event_id = f"evt-{self._seq:010d}"
+        body = orjson.dumps({"eventId": event_id, "type": kind, "occurredAt": format_timestamp(at_ms), "data": data})
+        await conn.execute(
+            tables.deliveries.insert().values(
+                seq=self._seq, event_id=event_id, customer_number=customer_number, event_type=kind,
+                url=registration.url, body=body.decode(), state=PENDING, attempts=0,
+                next_attempt_ms=at_ms, created_ms=at_ms,
+            )
+        )
+
+    async def pump(self) -> int:
+        """Attempt every delivery that is due, oldest first; how many were attempted."""
+        async with self._pump_lock:
+            now = self.clock.now_ms()
+            async with self.db.read() as conn:
+                due = (
+                    await conn.execute(
+                        select(tables.deliveries)
+                        .where(tables.deliveries.c.state == PENDING, tables.deliveries.c.next_attempt_ms <= now)
+                        .order_by(tables.deliveries.c.seq)
+                    )
+                ).all()
+            for row in due:
+                await self._attempt(row, now)
+            return len(due)
+
+    async def _attempt(self, row: Any, now: int) -> None:
+        registration = self.registrations.get(row.customer_number)
+        values: dict[str, Any]
+        if registration is None or registration.url != row.url:
+            values = {"state": DROPPED, "last_error": "the receiver was removed or replaced", "next_attempt_ms": None}
+        else:
+            status, error = await self._post(registration, row.body.encode(), row.event_id)
+            attempts = row.attempts + 1
+            values = {"attempts": attempts, "last_status": status, "last_error": error}
+            if status is not None and 200 <= status < 300:
+                values |= {"state": DELIVERED, "delivered_ms": self.clock.now_ms(), "next_attempt_ms": None}
+            elif attempts >= self.profile.webhook_max_attempts:
+                values |= {"state": FAILED, "next_attempt_ms": None}
+                log.warning("webhook %s to %s failed after %d attempts", row.event_id, row.url, attempts)
+            else:
+                values["next_attempt_ms"] = now + self._backoff_ms(row.event_id, attempts)
+        async with self.db.write() as conn:
+            await conn.execute(tables.deliveries.update().where(tables.deliveries.c.seq == row.seq).values(**values))
+
+    def _backoff_ms(self, event_id: str, attempts: int) -> int:
+        """Exponential backoff with a seeded jitter of up to a tenth."""
+        base = self.profile.webhook_backoff_ms * 2 ** (attempts - 1)
+        return int(base * (1 + rng_for(self.seed, event_id, attempts).uniform(0, 0.1)))
+
+    async def _post(self, registration: Registration, body: bytes, event_id: str) -> tuple[int | None, str | None]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.profile.webhook_timeout_s))
+        headers = {"Content-Type": "application/json", "X-Signature": sign(registration.secret, body), "X-Event-Id": event_id}
+        try:
+            async with self._session.post(registration.url, data=body, headers=headers) as response:
+                await response.read()
+                return response.status, None if response.status < 300 else f"HTTP {response.status}"
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+
+    async def deliveries(self, customer_number: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:
+        """The delivery log for the admin API."""
+        query = select(tables.deliveries).order_by(tables.deliveries.c.seq).limit(limit)
+        if customer_number:
+            query = query.where(tables.deliveries.c.customer_number == customer_number)
+        if state:
+            query = query.where(tables.deliveries.c.state == state)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            {
+                "eventId": r.event_id, "type": r.event_type, "customerNumber": r.customer_number, "url": r.url,
+                "state": r.state, "attempts": r.attempts, "lastStatus": r.last_status, "lastError": r.last_error,
+                "createdAt": format_timestamp(r.created_ms),
+                "nextAttemptAt": format_timestamp(r.next_attempt_ms) if r.next_attempt_ms is not None else None,
+                "deliveredAt": format_timestamp(r.delivered_ms) if r.delivered_ms is not None else None,
+                "event": orjson.loads(r.body),
+            }
+            for r in rows
+        ]
