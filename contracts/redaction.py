@@ -30,5 +30,5 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
         if name.lower() in SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if name.lower() == "authorization" and " " in value else ""
             value = f"{scheme} {REDACTED}".strip()
-        clean[name] = value
+        clean[str(name)] = value
     return clean

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,3 +31,8 @@ def format_date(ms: int) -> str:
 
 def parse_date(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """The Authorization header value of HTTP Basic (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDictProxy
 
+from contracts.wire import basic_authorization
 from supplier_sim.clock import Clock
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer, Profile
@@ -33,7 +33,7 @@ class Authenticator:
         self.customers = {c.number: c for c in profile.customers}
         # The exact header value a basic customer sends, so the hot path is one dict look-up.
         self._basic = {
-            "Basic " + base64.b64encode(f"{c.username}:{c.password}".encode()).decode(): c
+            basic_authorization(c.username or "", c.password or ""): c
             for c in profile.customers
             if c.auth == "basic"
         }

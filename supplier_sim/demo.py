@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import aiohttp
 
+from contracts.wire import basic_authorization
 from supplier_sim.config import SimConfig
 from supplier_sim.server import SimServer
 
@@ -14,11 +15,11 @@ from supplier_sim.server import SimServer
 async def run(echo: Callable[[str], None], seed: int = 1) -> None:
     async with SimServer(SimConfig(seed=seed, clock="virtual")) as server, aiohttp.ClientSession() as session:
         customer = next(c for c in server.config.profile.customers if c.auth == "basic" and not c.blocked)
-        auth = aiohttp.BasicAuth(customer.username or "", customer.password or "")
+        auth = {"Authorization": basic_authorization(customer.username or "", customer.password or "")}
         base = f"{server.url}/api/v1/customers/{customer.number}"
         echo(f"simulator on {server.url} (virtual clock, seed {seed}); customer {customer.number}, HTTP Basic")
 
-        async with session.get(f"{base}/products", params={"size": "3"}, auth=auth) as response:
+        async with session.get(f"{base}/products", params={"size": "3"}, headers=auth) as response:
             page = await response.json()
         echo(f"products: {page['totalItems']} in {page['totalPages']} pages of {page['pageSize']}")
         products = [p for p in page["items"] if p["active"]]
@@ -33,16 +34,16 @@ async def run(echo: Callable[[str], None], seed: int = 1) -> None:
 
         order = {"orderNumber": "SO-1001", "orgUnit": "store-1", "warehouse": {"id": "W1", "name": "Main warehouse"}, "lines": lines}
         headers = {"Idempotency-Key": str(uuid.UUID(int=seed))}
-        async with session.post(f"{base}/orders", json=order, headers=headers, auth=auth) as response:
+        async with session.post(f"{base}/orders", json=order, headers={**headers, **auth}) as response:
             created = await response.json()
         echo(f"order {created['orderId']} placed: HTTP {response.status}, status {created['status']}")
-        async with session.post(f"{base}/orders", json=order, headers=headers, auth=auth) as response:
+        async with session.post(f"{base}/orders", json=order, headers={**headers, **auth}) as response:
             replay = await response.json()
         echo(f"resent with the same Idempotency-Key: HTTP {response.status}, same order {replay['orderId']}")
 
         for _ in range(6):
             clock = await server.admin(session, "POST", "clock/advance", json={"by": "30m"})
-            async with session.get(f"{base}/orders/{created['orderId']}", auth=auth) as response:
+            async with session.get(f"{base}/orders/{created['orderId']}", headers=auth) as response:
                 current = await response.json()
             echo(f"clock {clock['now']}: {current['status']}")
 
@@ -50,7 +51,7 @@ async def run(echo: Callable[[str], None], seed: int = 1) -> None:
         for entry in current["statusHistory"]:
             reason = f" ({entry['reasonCode']}: {entry.get('message', '')})" if "reasonCode" in entry else ""
             echo(f"  {entry['at']}  {entry['status']}{reason}")
-        async with session.get(f"{base}/orders/{created['orderId']}/dispatch-notifications", auth=auth) as response:
+        async with session.get(f"{base}/orders/{created['orderId']}/dispatch-notifications", headers=auth) as response:
             notes = await response.json()
         for note in notes["items"]:
             shipped = ", ".join(f"{l['quantity']} x {l['productNumber']}" for l in note["lines"])

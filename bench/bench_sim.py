@@ -1,0 +1,488 @@
+"""Load-test the supplier simulator with wrk, side by side with a bare aiohttp baseline.
+
+Run as ``.venv/bin/python bench/bench_sim.py`` (``--quick`` for 3 s runs). The simulator and
+the baseline each run in a child process on a free 127.0.0.1 port; wrk alternates between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from supplier_sim import SimConfig, SimServer
+from supplier_sim.profile import parse_profile
+
+HERE = Path(__file__).resolve().parent
+CUSTOMER = "10001"
+AUTH = "Basic " + base64.b64encode(b"north-market:north-demo-pass-1").decode()
+ROUTE = "/api/v1/customers/{customerNumber}"
+PRODUCTS_PATH = f"/api/v1/customers/{CUSTOMER}/products"
+ORDERS_PATH = f"/api/v1/customers/{CUSTOMER}/orders"
+PAGE_QUERY = "?page=1&size=100"
+JSON = "application/json"
+BASELINE = "baseline"
+START_TIMEOUT_S = 60.0
+PRODUCTS_TARGET_RPS = 8000.0
+ORDERS_TARGET_RPS = 1000.0
+ORDERS_TARGET_P99_MS = 50.0
+WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+# One POST per request with a unique Idempotency-Key: <run prefix>-<thread>-<counter>.
+ORDER_LUA = """
+local body = [==[{body}]==]
+local headers = {{
+  ["Content-Type"] = "application/json",
+  ["Authorization"] = "{auth}",
+}}
+local counter = 0
+local threads = 0
+local prefix = "run"
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+
+function init(args)
+  prefix = args[1] .. "-" .. thread_id
+end
+
+function request()
+  counter = counter + 1
+  headers["Idempotency-Key"] = prefix .. "-" .. counter
+  return wrk.format("POST", nil, headers, body)
+end
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One request shape: a GET of the products page, or a POST of an order body."""
+
+    name: str
+    path: str
+    order: bytes | None = None
+
+    @property
+    def is_order(self) -> bool:
+        return self.order is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A server in a child process, with the URL it printed and the file its stderr goes to."""
+
+    label: str
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    """What one wrk run reported."""
+
+    rps: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the table: a scenario on one server, medians over the rounds."""
+
+    scenario: Scenario
+    server: str
+    rps: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+# --- child processes -------------------------------------------------------------------------
+
+
+def serve_sim(db_url: str, catalog_size: str) -> None:
+    """Child: run the simulator until killed; print its URL once it listens."""
+    asyncio.run(_serve_sim(db_url, int(catalog_size)))
+
+
+async def _serve_sim(db_url: str, catalog_size: int) -> None:
+    profile = parse_profile({"catalog": {"size": catalog_size}}, base=None)
+    config = SimConfig(profile=profile, seed=1, clock="virtual", db_url=db_url)
+    server = SimServer(config, host="127.0.0.1", port=0)
+    print(await server.start(), flush=True)
+    await asyncio.Event().wait()
+
+
+def serve_baseline(sim_url: str) -> None:
+    """Child: a bare aiohttp app with the simulator's products page and a no-op order POST."""
+    asyncio.run(_serve_baseline(sim_url))
+
+
+async def _serve_baseline(sim_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        url = sim_url + PRODUCTS_PATH + PAGE_QUERY
+        async with session.get(url, headers={"Authorization": AUTH}) as response:
+            response.raise_for_status()
+            page = await response.read()
+
+    async def products(_request: web.Request) -> web.Response:
+        return web.Response(body=page, content_type=JSON)
+
+    async def create_order(request: web.Request) -> web.Response:
+        order = orjson.loads(await request.read())
+        body = orjson.dumps({"orderId": "BASELINE", "lines": len(order["lines"])})
+        return web.Response(body=body, status=201, content_type=JSON)
+
+    app = web.Application()
+    app.router.add_get(f"{ROUTE}/products", products)
+    app.router.add_post(f"{ROUTE}/orders", create_order)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    await asyncio.Event().wait()
+
+
+def start_child(label: str, function: str, argv: list[str], log: Path) -> Child:
+    """Start ``bench_sim.<function>(*argv)`` in a new process; wait for the URL it prints."""
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; bench_sim.{function}(*sys.argv[1:])"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *argv],
+            stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,  # Ctrl-C reaches only us
+        )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
+    line = proc.stdout.readline().decode().strip() if ready else ""
+    if not line.startswith("http://"):
+        stop_child(proc)
+        raise RuntimeError(f"{label} did not start; its stderr:\n{log.read_text(errors='replace')}")
+    child = Child(label, proc, line, log)
+    wait_until_answering(child)
+    return child
+
+
+def wait_until_answering(child: Child) -> None:
+    """Poll the products page until the child answers 200."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            http(child.url + PRODUCTS_PATH + PAGE_QUERY)
+            return
+        except (OSError, RuntimeError):
+            if child.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{child.label} at {child.url} does not answer") from None
+            time.sleep(0.1)
+
+
+def stop_child(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate one child process, killing it if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+# --- HTTP and wrk ----------------------------------------------------------------------------
+
+
+def http(url: str, body: bytes | None = None, key: str | None = None) -> tuple[int, bytes]:
+    """One request with the customer's Basic auth; a POST when ``body`` is given."""
+    headers = {"Authorization": AUTH}
+    if body is not None:
+        headers["Content-Type"] = JSON
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{url} answered {exc.code}: {exc.read()[:500]!r}") from None
+
+
+def order_body(products: list[dict[str, Any]], lines: int) -> bytes:
+    """An order of ``lines`` active catalog products, each quantity = containers x amount."""
+    active = [p for p in products if p["active"]][:lines]
+    if len(active) < lines:
+        raise RuntimeError(f"the first products page has {len(active)} active products, {lines} needed")
+    return orjson.dumps(
+        {
+            "orderNumber": f"BENCH-{lines}",
+            "orgUnit": "store-1",
+            "warehouse": {"id": "W1", "name": "Main"},
+            "lines": [
+                {
+                    "lineNumber": number,
+                    "productNumber": product["productNumber"],
+                    "containers": 1 + number % 3,
+                    "containerAmount": product["containerAmount"],
+                    "quantity": (1 + number % 3) * product["containerAmount"],
+                }
+                for number, product in enumerate(active, start=1)
+            ],
+        }
+    )
+
+
+def write_lua(scenario: Scenario, directory: Path) -> Path:
+    """The wrk script that POSTs the scenario's order with a fresh Idempotency-Key each time."""
+    assert scenario.order is not None
+    path = directory / f"{scenario.name.replace(' ', '-')}.lua"
+    path.write_text(ORDER_LUA.format(body=scenario.order.decode(), auth=AUTH))
+    return path
+
+
+def run_wrk(args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int) -> WrkResult:
+    """One wrk run against ``url``; a POST script when ``lua`` is given."""
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
+    if lua is None:
+        command += ["-H", f"Authorization: {AUTH}", url]
+    else:
+        command += ["-s", str(lua), url, "--", prefix]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Requests/sec, the 99% latency, and the error counts from wrk's text output."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if not (rps and p99 and total):
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return WrkResult(
+        rps=float(rps.group(1)),
+        p99_ms=float(p99.group(1)) * WRK_UNITS_MS[p99.group(2)],
+        requests=int(total.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--quick", action="store_true", help="3 s runs")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds first (1)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternations; medians are shown (1)")
+    parser.add_argument("--catalog-size", type=int, default=1000, help="products (1000)")
+    parser.add_argument(
+        "--db", choices=("file", "memory", "both"), default="file",
+        help="simulator database: a temp SQLite file, in-memory SQLite, or both as two servers",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.duration = 3
+    return args
+
+
+def start_servers(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitStack) -> list[Child]:
+    """The simulator(s), then the baseline that copies the simulator's products page."""
+    databases = {"file": ["file"], "memory": ["memory"], "both": ["file", "memory"]}[args.db]
+    children = []
+    for kind in databases:
+        db_url = "sqlite+aiosqlite:///" + str(tmp / "sim.db") if kind == "file" else "sqlite+aiosqlite://"
+        label = f"sim (sqlite {kind})"
+        child = start_child(label, "serve_sim", [db_url, str(args.catalog_size)], tmp / f"sim-{kind}.log")
+        stack.callback(stop_child, child.proc)
+        children.append(child)
+    baseline = start_child(BASELINE, "serve_baseline", [children[0].url], tmp / "baseline.log")
+    stack.callback(stop_child, baseline.proc)
+    for child in [*children, baseline]:
+        print(f"  {child.label}: {child.url} (pid {child.proc.pid})")
+    return [*children, baseline]
+
+
+def scenarios(sim_url: str) -> list[Scenario]:
+    """Products page, then 5- and 20-line orders built from the simulator's own catalog."""
+    _, page = http(sim_url + PRODUCTS_PATH + PAGE_QUERY)
+    products = orjson.loads(page)["items"]
+    return [
+        Scenario("products page", PRODUCTS_PATH + PAGE_QUERY),
+        Scenario("order 5 lines", ORDERS_PATH, order_body(products, 5)),
+        Scenario("order 20 lines", ORDERS_PATH, order_body(products, 20)),
+    ]
+
+
+def check_once(scenario: Scenario, child: Child, run_id: str) -> None:
+    """One request before the load: 200 for the page, 201 for an order; raise otherwise."""
+    url = child.url + scenario.path
+    key = f"{run_id}-check-{secrets.token_hex(4)}" if scenario.is_order else None
+    status, _ = http(url, scenario.order, key)
+    expected = 201 if scenario.is_order else 200
+    if status != expected:
+        raise RuntimeError(f"{child.label}: {scenario.name} answered {status}, expected {expected}")
+
+
+def measure(
+    args: argparse.Namespace, scenario: Scenario, servers: list[Child], lua: Path | None, run_id: str
+) -> list[Row]:
+    """Warm up each server, then alternate wrk runs between them; a row of medians each."""
+    results: dict[str, list[WrkResult]] = {child.label: [] for child in servers}
+    for child in servers:
+        check_once(scenario, child, run_id)
+        if args.warmup > 0:
+            warm = run_wrk(args, child.url + scenario.path, lua, f"{run_id}-warm-{secrets.token_hex(3)}", args.warmup)
+            if warm.non_2xx or warm.socket_errors:
+                print(f"  warning: warm-up on {child.label}: {warm.non_2xx} non-2xx, {warm.socket_errors} socket errors")
+    for round_number in range(args.rounds):
+        for child in servers:
+            prefix = f"{run_id}-{round_number}-{secrets.token_hex(3)}"
+            result = run_wrk(args, child.url + scenario.path, lua, prefix, args.duration)
+            print(
+                f"  {scenario.name:<15} {child.label:<19} {result.rps:>9.1f} req/s  p99 {result.p99_ms:7.2f} ms"
+                f"  non-2xx {result.non_2xx}  socket errors {result.socket_errors}"
+            )
+            results[child.label].append(result)
+    return [row_of(scenario, label, runs) for label, runs in results.items()]
+
+
+def row_of(scenario: Scenario, server: str, runs: list[WrkResult]) -> Row:
+    """Medians of the rounds' rates and p99s; error counts added up."""
+    return Row(
+        scenario, server,
+        rps=statistics.median(r.rps for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
+        non_2xx=sum(r.non_2xx for r in runs),
+        socket_errors=sum(r.socket_errors for r in runs),
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    """Each scenario's servers side by side, with sim/baseline ratios of rate and p99."""
+    header = f"{'scenario':<15} {'server':<19} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8} {'req/s ratio':>11} {'p99 ratio':>9}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for row in rows:
+        base = next(r for r in rows if r.scenario == row.scenario and r.server == BASELINE)
+        rate = f"{row.rps / base.rps:.2f}x" if row.server != BASELINE else "-"
+        p99 = f"{row.p99_ms / base.p99_ms:.2f}x" if row.server != BASELINE else "-"
+        print(
+            f"{row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} {row.p99_ms:>8.2f} "
+            f"{row.non_2xx:>8} {row.socket_errors:>8} {rate:>11} {p99:>9}"
+        )
+
+
+def print_targets(rows: list[Row]) -> None:
+    """Each simulator row against its target."""
+    print(f"\ntargets: products page >= {PRODUCTS_TARGET_RPS:.0f} req/s; "
+          f"order creation >= {ORDERS_TARGET_RPS:.0f} req/s with p99 < {ORDERS_TARGET_P99_MS:.0f} ms")
+    for row in rows:
+        if row.server == BASELINE:
+            continue
+        if row.scenario.is_order:
+            met = row.rps >= ORDERS_TARGET_RPS and row.p99_ms < ORDERS_TARGET_P99_MS
+        else:
+            met = row.rps >= PRODUCTS_TARGET_RPS
+        verdict = "met" if met else "MISSED"
+        print(f"  {row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} req/s  p99 {row.p99_ms:6.2f} ms  {verdict}")
+
+
+def report_sim_state(servers: list[Child], rows: list[Row]) -> bool:
+    """Orders stored per simulator, and what its stderr holds; False if it logged anything."""
+    clean = True
+    for child in servers:
+        if child.label == BASELINE:
+            continue
+        _, page = http(child.url + ORDERS_PATH + "?page=1&size=1")
+        stored = orjson.loads(page)["totalItems"]
+        print(f"\n{child.label}: {stored} orders stored")
+        log = child.log.read_text(errors="replace").strip()
+        if log:
+            clean = False
+            lines = log.splitlines()
+            print(f"{child.label}: stderr has {len(lines)} lines; the last 20:")
+            print("\n".join("    " + line for line in lines[-20:]))
+        else:
+            print(f"{child.label}: stderr is empty")
+    return clean and not any(r.non_2xx or r.socket_errors for r in rows)
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    """Turn SIGTERM into SystemExit so that the children and the temp dir are cleaned up."""
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[tuple[Path, contextlib.ExitStack]]:
+    """A temp dir and an exit stack for the children, both undone on any exit."""
+    with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp, contextlib.ExitStack() as stack:
+        yield Path(tmp), stack
+
+
+def main() -> int:
+    """Start the servers, run every scenario on each, print the table; 1 if anything failed."""
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("install wrk (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    run_id = secrets.token_hex(4)
+    print(f"nproc {len(os.sched_getaffinity(0))}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
+          f"--latency; catalog {args.catalog_size} products; run {run_id}")
+    try:
+        with workspace() as (tmp, stack):
+            servers = start_servers(args, tmp, stack)
+            rows: list[Row] = []
+            for scenario in scenarios(servers[0].url):
+                lua = write_lua(scenario, tmp) if scenario.is_order else None
+                rows += measure(args, scenario, servers, lua, run_id)
+            print_table(rows)
+            print_targets(rows)
+            clean = report_sim_state(servers, rows)
+    except KeyboardInterrupt:
+        print("\ninterrupted; child processes stopped", file=sys.stderr)
+        return 130
+    print("\nnote: figures are from a shared, noisy machine where wrk and the server compete "
+          "for the same cores; compare ratios to the baseline rather than absolute rates.")
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
