@@ -124,6 +124,7 @@ class Row:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    answered: int  # 2xx answers in all, warm-up and check included
 
 
 # --- child processes -------------------------------------------------------------------------
@@ -174,19 +175,26 @@ async def _serve_baseline(sim_url: str) -> None:
     await asyncio.Event().wait()
 
 
-def start_child(label: str, function: str, argv: list[str], log: Path) -> Child:
+def start_child(
+    label: str, function: str, argv: list[str], log: Path, stack: contextlib.ExitStack
+) -> Child:
     """Start ``bench_sim.<function>(*argv)`` in a new process; wait for the URL it prints."""
-    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; bench_sim.{function}(*sys.argv[1:])"
+    code = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; "
+        f"bench_sim.{function}(*sys.argv[1:])"
+    )
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-c", code, *argv],
-            stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,  # Ctrl-C reaches only us
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,  # Ctrl-C reaches only us
         )
+    stack.callback(stop_child, proc)
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
     line = proc.stdout.readline().decode().strip() if ready else ""
     if not line.startswith("http://"):
-        stop_child(proc)
         raise RuntimeError(f"{label} did not start; its stderr:\n{log.read_text(errors='replace')}")
     child = Child(label, proc, line, log)
     wait_until_answering(child)
@@ -241,7 +249,9 @@ def order_body(products: list[dict[str, Any]], lines: int) -> bytes:
     """An order of ``lines`` active catalog products, each quantity = containers x amount."""
     active = [p for p in products if p["active"]][:lines]
     if len(active) < lines:
-        raise RuntimeError(f"the first products page has {len(active)} active products, {lines} needed")
+        raise RuntimeError(
+            f"the first products page has {len(active)} active products, {lines} needed"
+        )
     return orjson.dumps(
         {
             "orderNumber": f"BENCH-{lines}",
@@ -269,14 +279,18 @@ def write_lua(scenario: Scenario, directory: Path) -> Path:
     return path
 
 
-def run_wrk(args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int) -> WrkResult:
+def run_wrk(
+    args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int
+) -> WrkResult:
     """One wrk run against ``url``; a POST script when ``lua`` is given."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     if lua is None:
         command += ["-H", f"Authorization: {AUTH}", url]
     else:
         command += ["-s", str(lua), url, "--", prefix]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
@@ -284,13 +298,15 @@ def run_wrk(args: argparse.Namespace, url: str, lua: Path | None, prefix: str, s
 
 def parse_wrk(output: str) -> WrkResult:
     """Requests/sec, the 99% latency, and the error counts from wrk's text output."""
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
-    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
     if not (rps and p99 and total):
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return WrkResult(
         rps=float(rps.group(1)),
         p99_ms=float(p99.group(1)) * WRK_UNITS_MS[p99.group(2)],
@@ -314,7 +330,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1, help="alternations; medians are shown (1)")
     parser.add_argument("--catalog-size", type=int, default=1000, help="products (1000)")
     parser.add_argument(
-        "--db", choices=("file", "memory", "both"), default="file",
+        "--db",
+        choices=("file", "memory", "both"),
+        default="file",
         help="simulator database: a temp SQLite file, in-memory SQLite, or both as two servers",
     )
     args = parser.parse_args()
@@ -328,13 +346,16 @@ def start_servers(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitSta
     databases = {"file": ["file"], "memory": ["memory"], "both": ["file", "memory"]}[args.db]
     children = []
     for kind in databases:
-        db_url = "sqlite+aiosqlite:///" + str(tmp / "sim.db") if kind == "file" else "sqlite+aiosqlite://"
+        db_url = (
+            "sqlite+aiosqlite:///" + str(tmp / "sim.db")
+            if kind == "file"
+            else "sqlite+aiosqlite://"
+        )
         label = f"sim (sqlite {kind})"
-        child = start_child(label, "serve_sim", [db_url, str(args.catalog_size)], tmp / f"sim-{kind}.log")
-        stack.callback(stop_child, child.proc)
-        children.append(child)
-    baseline = start_child(BASELINE, "serve_baseline", [children[0].url], tmp / "baseline.log")
-    stack.callback(stop_child, baseline.proc)
+        argv = [db_url, str(args.catalog_size)]
+        children.append(start_child(label, "serve_sim", argv, tmp / f"sim-{kind}.log", stack))
+    argv = [children[0].url]
+    baseline = start_child(BASELINE, "serve_baseline", argv, tmp / "baseline.log", stack)
     for child in [*children, baseline]:
         print(f"  {child.label}: {child.url} (pid {child.proc.pid})")
     return [*children, baseline]
@@ -362,42 +383,59 @@ def check_once(scenario: Scenario, child: Child, run_id: str) -> None:
 
 
 def measure(
-    args: argparse.Namespace, scenario: Scenario, servers: list[Child], lua: Path | None, run_id: str
+    args: argparse.Namespace,
+    scenario: Scenario,
+    servers: list[Child],
+    lua: Path | None,
+    run_id: str,
 ) -> list[Row]:
     """Warm up each server, then alternate wrk runs between them; a row of medians each."""
     results: dict[str, list[WrkResult]] = {child.label: [] for child in servers}
+    answered = {child.label: 1 for child in servers}  # the check request
     for child in servers:
         check_once(scenario, child, run_id)
         if args.warmup > 0:
-            warm = run_wrk(args, child.url + scenario.path, lua, f"{run_id}-warm-{secrets.token_hex(3)}", args.warmup)
+            prefix = f"{run_id}-warm-{secrets.token_hex(3)}"
+            warm = run_wrk(args, child.url + scenario.path, lua, prefix, args.warmup)
+            answered[child.label] += warm.requests - warm.non_2xx
             if warm.non_2xx or warm.socket_errors:
-                print(f"  warning: warm-up on {child.label}: {warm.non_2xx} non-2xx, {warm.socket_errors} socket errors")
+                print(
+                    f"  warning: warm-up on {child.label}: {warm.non_2xx} non-2xx, "
+                    f"{warm.socket_errors} socket errors"
+                )
     for round_number in range(args.rounds):
         for child in servers:
             prefix = f"{run_id}-{round_number}-{secrets.token_hex(3)}"
             result = run_wrk(args, child.url + scenario.path, lua, prefix, args.duration)
             print(
-                f"  {scenario.name:<15} {child.label:<19} {result.rps:>9.1f} req/s  p99 {result.p99_ms:7.2f} ms"
-                f"  non-2xx {result.non_2xx}  socket errors {result.socket_errors}"
+                f"  {scenario.name:<15} {child.label:<19} {result.rps:>9.1f} req/s  "
+                f"p99 {result.p99_ms:7.2f} ms  non-2xx {result.non_2xx}  "
+                f"socket errors {result.socket_errors}"
             )
             results[child.label].append(result)
-    return [row_of(scenario, label, runs) for label, runs in results.items()]
+            answered[child.label] += result.requests - result.non_2xx
+    return [row_of(scenario, label, runs, answered[label]) for label, runs in results.items()]
 
 
-def row_of(scenario: Scenario, server: str, runs: list[WrkResult]) -> Row:
+def row_of(scenario: Scenario, server: str, runs: list[WrkResult], answered: int) -> Row:
     """Medians of the rounds' rates and p99s; error counts added up."""
     return Row(
-        scenario, server,
+        scenario,
+        server,
         rps=statistics.median(r.rps for r in runs),
         p99_ms=statistics.median(r.p99_ms for r in runs),
         non_2xx=sum(r.non_2xx for r in runs),
         socket_errors=sum(r.socket_errors for r in runs),
+        answered=answered,
     )
 
 
 def print_table(rows: list[Row]) -> None:
     """Each scenario's servers side by side, with sim/baseline ratios of rate and p99."""
-    header = f"{'scenario':<15} {'server':<19} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8} {'req/s ratio':>11} {'p99 ratio':>9}"
+    header = (
+        f"{'scenario':<15} {'server':<19} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8} "
+        f"{'sock err':>8} {'req/s ratio':>11} {'p99 ratio':>9}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for row in rows:
         base = next(r for r in rows if r.scenario == row.scenario and r.server == BASELINE)
@@ -411,8 +449,10 @@ def print_table(rows: list[Row]) -> None:
 
 def print_targets(rows: list[Row]) -> None:
     """Each simulator row against its target."""
-    print(f"\ntargets: products page >= {PRODUCTS_TARGET_RPS:.0f} req/s; "
-          f"order creation >= {ORDERS_TARGET_RPS:.0f} req/s with p99 < {ORDERS_TARGET_P99_MS:.0f} ms")
+    print(
+        f"\ntargets: products page >= {PRODUCTS_TARGET_RPS:.0f} req/s; "
+        f"order creation >= {ORDERS_TARGET_RPS:.0f} req/s with p99 < {ORDERS_TARGET_P99_MS:.0f} ms"
+    )
     for row in rows:
         if row.server == BASELINE:
             continue
@@ -421,18 +461,27 @@ def print_targets(rows: list[Row]) -> None:
         else:
             met = row.rps >= PRODUCTS_TARGET_RPS
         verdict = "met" if met else "MISSED"
-        print(f"  {row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} req/s  p99 {row.p99_ms:6.2f} ms  {verdict}")
+        print(
+            f"  {row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} req/s  "
+            f"p99 {row.p99_ms:6.2f} ms  {verdict}"
+        )
 
 
 def report_sim_state(servers: list[Child], rows: list[Row]) -> bool:
-    """Orders stored per simulator, and what its stderr holds; False if it logged anything."""
-    clean = True
+    """Orders stored per simulator, and what its stderr holds; False if anything is off."""
+    clean = not any(r.non_2xx or r.socket_errors for r in rows)
     for child in servers:
         if child.label == BASELINE:
             continue
         _, page = http(child.url + ORDERS_PATH + "?page=1&size=1")
         stored = orjson.loads(page)["totalItems"]
-        print(f"\n{child.label}: {stored} orders stored")
+        sent = sum(r.answered for r in rows if r.server == child.label and r.scenario.is_order)
+        # Every request has a new key, so every 2xx made an order (more may land after wrk stops).
+        verdict = "ok" if stored >= sent else "FEWER: keys were reused"
+        clean = clean and stored >= sent
+        print(
+            f"\n{child.label}: {stored} orders stored, {sent} order 2xx answers counted: {verdict}"
+        )
         log = child.log.read_text(errors="replace").strip()
         if log:
             clean = False
@@ -441,7 +490,7 @@ def report_sim_state(servers: list[Child], rows: list[Row]) -> bool:
             print("\n".join("    " + line for line in lines[-20:]))
         else:
             print(f"{child.label}: stderr is empty")
-    return clean and not any(r.non_2xx or r.socket_errors for r in rows)
+    return clean
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
@@ -464,8 +513,10 @@ def main() -> int:
         return 2
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     run_id = secrets.token_hex(4)
-    print(f"nproc {len(os.sched_getaffinity(0))}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
-          f"--latency; catalog {args.catalog_size} products; run {run_id}")
+    print(
+        f"nproc {len(os.sched_getaffinity(0))}; wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.duration}s --latency; catalog {args.catalog_size} products; run {run_id}"
+    )
     try:
         with workspace() as (tmp, stack):
             servers = start_servers(args, tmp, stack)
@@ -479,8 +530,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; child processes stopped", file=sys.stderr)
         return 130
-    print("\nnote: figures are from a shared, noisy machine where wrk and the server compete "
-          "for the same cores; compare ratios to the baseline rather than absolute rates.")
+    print(
+        "\nnote: figures are from a shared, noisy machine where wrk and the server compete "
+        "for the same cores; compare ratios to the baseline rather than absolute rates."
+    )
     return 0 if clean else 1
 
 

@@ -27,3 +27,6 @@ def demo(seed: int) -> None:
 
 main.add_command(sim)
 main.add_command(contracts_group)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The `orderportal` command as a user runs it: separate processes, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from contracts.wire import basic_authorization
+
+CLI = [sys.executable, "-m", "portal.entrypoints.cli"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, input=stdin, timeout=120, env=ENV)
+
+
+@pytest.fixture
+def sim_process(tmp_path: Path):
+    """`orderportal sim` on a free port with a SQLite file, stopped with SIGTERM."""
+    db = tmp_path / "sim.db"
+    command = [*CLI, "sim", "--port", "0", "--clock", "virtual", "--db", str(db), "--seed", "5"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as process:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(8)]
+        match = re.search(r"http://127\.0\.0\.1:\d+", banner[0])
+        assert match, banner
+        yield match.group(0), banner, process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+async def test_the_sim_command_serves_the_api_prints_its_customers_and_stops_cleanly(sim_process) -> None:
+    url, banner, process = sim_process
+    assert any("10001  basic" in line and "north-market" in line for line in banner)
+    headers = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/api/v1/customers/10001/products", params={"size": "2"}, headers=headers) as response:
+            assert response.status == 200 and (await response.json())["totalItems"] == 500
+        async with session.post(f"{url}/_sim/clock/advance", json={"by": "1h"}) as response:
+            assert (await response.json())["now"] == "2026-01-05T09:00:00.000Z"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+def test_the_demo_places_an_order_and_prints_its_status_history() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "status NEW" in out and "same order" in out and "status history:" in out
+    assert re.search(r"Z  ACCEPTED", out) and "dispatch ORD00000001-DN1" in out
+
+
+def test_a_broken_profile_is_refused_with_the_field_named(tmp_path: Path) -> None:
+    profile = tmp_path / "bad.yaml"
+    profile.write_text("catalog:\n  size: -3\n")
+    result = run("sim", "--profile", str(profile), "--port", "0")
+    assert result.returncode == 1 and "/catalog/size" in result.stderr
+
+
+def test_contracts_validate_exits_1_listing_every_bad_field(tmp_path: Path) -> None:
+    good = {"username": "a", "password": "b"}
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    (tmp_path / "bad.json").write_text(json.dumps({"username": 1, "extra": True}))
+    assert run("contracts", "validate", "auth-request", str(tmp_path / "good.json")).returncode == 0
+    bad = run("contracts", "validate", "auth-request", str(tmp_path / "bad.json"))
+    assert bad.returncode == 1
+    assert "/extra" in bad.stderr and "/password" in bad.stderr and "/username" in bad.stderr
+    listed = run("contracts", "list")
+    assert "order-request" in listed.stdout and "webhook-event" in listed.stdout

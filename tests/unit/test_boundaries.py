@@ -1,0 +1,27 @@
+"""The simulator stays an independent oracle: it never imports the portal."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_packages(package: str) -> set[str]:
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_simulator_never_imports_the_portal_or_the_scenarios() -> None:
+    assert not imported_packages("supplier_sim") & {"portal", "scenarios"}
+
+
+def test_the_contracts_import_neither_side() -> None:
+    assert not imported_packages("contracts") & {"portal", "supplier_sim", "scenarios"}

@@ -1,0 +1,73 @@
+"""The simulator's pure parts: profile durations, the catalog's pages and changes, redaction."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+import pytest
+
+from contracts import ContractViolation, contracts
+from contracts.redaction import redact_headers, redact_json
+from supplier_sim.catalog import Catalog, CatalogError, changed, generate
+from supplier_sim.profile import Delay, load_profile, parse_profile, seconds
+
+
+def test_durations_read_as_seconds() -> None:
+    assert [seconds(v) for v in (45, "250ms", "45s", "30m", "10h", "2d")] == [45, 0.25, 45, 1800, 36000, 172800]
+    with pytest.raises(ValueError, match="duration"):
+        seconds("soon")
+    assert Delay.parse({"min": "1m", "max": "2m"}) == Delay(60_000, 120_000)
+
+
+def test_the_default_profile_has_a_customer_for_each_auth_method() -> None:
+    profile = load_profile()
+    assert {c.auth for c in profile.customers} == {"basic", "token", "api-key"}
+    assert profile.token_lifetime_ms == 10 * 3600 * 1000 and profile.catalog_size == 500
+
+
+def test_a_profile_error_names_the_field() -> None:
+    with pytest.raises(ContractViolation, match="/catalog/size"):
+        parse_profile({"catalog": {"size": "many"}}, base=None)
+    with pytest.raises(ValueError, match="username 'x' is used by two customers"):
+        parse_profile({"customers": [
+            {"number": "1", "auth": "basic", "username": "x", "password": "p"},
+            {"number": "2", "auth": "token", "username": "x", "password": "q"},
+        ]}, base=None)
+
+
+def test_the_same_seed_generates_the_same_catalog_and_another_seed_another() -> None:
+    profile = parse_profile({"catalog": {"size": 50}}, base=None)
+    assert generate(profile, 3) == generate(profile, 3)
+    assert generate(profile, 3) != generate(profile, 4)
+    for product in generate(profile, 3):
+        contracts().validate("product", product)
+
+
+def test_a_page_is_the_slice_in_product_number_order_with_totals() -> None:
+    products = generate(parse_profile({"catalog": {"size": 25}}, base=None), 1)
+    catalog = Catalog(list(reversed(products)))
+    page = orjson.loads(catalog.page(3, 10))
+    assert (page["currentPage"], page["totalPages"], page["totalItems"]) == (3, 3, 25)
+    assert [p["productNumber"] for p in page["items"]] == sorted(p["productNumber"] for p in products)[20:]
+    contracts().validate("product-page", page)
+
+
+def test_changes_update_the_product_and_its_updated_at() -> None:
+    product = generate(parse_profile({"catalog": {"size": 1}}, base=None), 1)[0]
+    rng = random.Random(1)
+    price = changed(product, "price", 1_767_600_000_000, rng, None, taken=set())
+    assert price["purchasePrice"] != product["purchasePrice"] and price["updatedAt"] == "2026-01-05T08:00:00.000Z"
+    barcode = changed(product, "barcode", 0, rng, None, taken=set(product["barcodes"]))
+    assert len(barcode["barcodes"]) == len(product["barcodes"]) + 1
+    assert changed(product, "withdraw", 0, rng, None, set())["active"] is False
+    with pytest.raises(CatalogError, match="check digit"):
+        changed(product, "barcode", 0, rng, "4006381333932", set())
+    assert product == generate(parse_profile({"catalog": {"size": 1}}, base=None), 1)[0]  # the original is untouched
+
+
+def test_redaction_blanks_every_secret_field_and_header() -> None:
+    body = {"username": "u", "password": "p", "nested": [{"token": "t", "apiKey": "k", "secret": "s", "keep": 1}]}
+    assert redact_json(body) == {"username": "u", "password": "***", "nested": [{"token": "***", "apiKey": "***", "secret": "***", "keep": 1}]}
+    headers = redact_headers({"Authorization": "Bearer abc", "X-Api-Key": "k", "Idempotency-Key": "i"})
+    assert headers == {"Authorization": "Bearer ***", "X-Api-Key": "***", "Idempotency-Key": "i"}
