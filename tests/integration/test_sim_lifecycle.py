@@ -61,11 +61,10 @@ async def test_each_reason_code_rejects_a_well_formed_order_that_cannot_be_fulfi
     unknown = order_body(active[:1], containers=50)
     unknown["lines"][0]["productNumber"] = "NO-SUCH-PRODUCT"
     mismatch = order_body(active[:1], containers=50)
-    mismatch["lines"][0] |= {"containerAmount": active[0]["containerAmount"] + 1, "quantity": 50 * (active[0]["containerAmount"] + 1)}
-    cheap = order_body(active[:1], containers=1)
-    cheap["lines"][0] |= {"productNumber": min(active, key=lambda p: float(p["purchasePrice"]["amount"]) * p["containerAmount"])["productNumber"]}
-    cheap["lines"][0] |= {"containerAmount": next(p["containerAmount"] for p in active if p["productNumber"] == cheap["lines"][0]["productNumber"])}
-    cheap["lines"][0]["quantity"] = cheap["lines"][0]["containerAmount"]
+    amount = active[0]["containerAmount"] + 1
+    mismatch["lines"][0] |= {"containerAmount": amount, "quantity": 50 * amount}
+    cheapest = min(active, key=lambda p: float(p["purchasePrice"]["amount"]) * p["containerAmount"])
+    cheap = order_body([cheapest], containers=1)  # one container of the cheapest: under 50.00
     cases = {
         "UNKNOWN_PRODUCT": (client, unknown),
         "PRODUCT_INACTIVE": (client, order_body([active[5]], containers=50)),
