@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import base64
 import contextlib
 import os
@@ -140,6 +141,7 @@ async def _serve_sim(db_url: str, catalog_size: int) -> None:
     config = SimConfig(profile=profile, seed=1, clock="virtual", db_url=db_url)
     server = SimServer(config, host="127.0.0.1", port=0)
     print(await server.start(), flush=True)
+    gc.freeze()  # as `orderportal sim` does once it listens
     await asyncio.Event().wait()
 
 

@@ -145,11 +145,13 @@ class Database:
 
     @staticmethod
     def _engine_options(url: str) -> dict[str, Any]:
+        # Every transaction here ends in a commit or a rollback already; a reset on check-in
+        # would be one more round trip to SQLite's thread.
         if url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
             # An in-memory database lives in one connection: every session must share it.
-            return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}, "pool_reset_on_return": None}
         if url.startswith("sqlite"):
-            return {"pool_size": 1, "max_overflow": 0}
+            return {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
         return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
 
     async def create_schema(self) -> None:

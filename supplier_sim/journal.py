@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -13,19 +11,21 @@ from contracts.redaction import redact_headers, redact_json
 from contracts.wire import format_timestamp
 
 
-@dataclass(slots=True)
-class Exchange:
-    """One request and its answer, kept as the raw objects; decoded and redacted when read."""
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+class Exchange(NamedTuple):
+    """One request and its answer, kept raw; decoded and redacted only when read."""
 
     seq: int
     at_ms: int
     method: str
     path: str
     query: str
-    request_headers: Mapping[str, str]
+    request_headers: RawHeaders
     request_body: bytes | None
     status: int
-    response_headers: Mapping[str, str]
+    response_headers: tuple[tuple[str, str], ...]
     response_body: bytes | None
     customer: str | None
     duration_ms: float
@@ -42,7 +42,10 @@ class Exchange:
             "status": self.status,
             "durationMs": round(self.duration_ms, 3),
             "fault": self.fault,
-            "request": {"headers": redact_headers(self.request_headers), "body": _decode(self.request_body)},
+            "request": {
+                "headers": redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.request_headers),
+                "body": _decode(self.request_body),
+            },
             "response": {"headers": redact_headers(self.response_headers), "body": _decode(self.response_body)},
         }
 
@@ -60,7 +63,9 @@ class Journal:
     """A bounded ring: recording is an append, so it costs the hot path almost nothing."""
 
     def __init__(self, size: int) -> None:
-        self._items: deque[Exchange] = deque(maxlen=size)
+        # Plain tuples of strings, numbers and bytes: the garbage collector stops tracking
+        # them (it never untracks a NamedTuple), so a full journal adds nothing to its pauses.
+        self._items: deque[tuple[Any, ...]] = deque(maxlen=size)
         self._seq = 0
 
     def next_seq(self) -> int:
@@ -68,7 +73,7 @@ class Journal:
         return self._seq
 
     def append(self, exchange: Exchange) -> None:
-        self._items.append(exchange)
+        self._items.append(tuple(exchange))
 
     def clear(self) -> None:
         self._items.clear()
@@ -84,7 +89,7 @@ class Journal:
     ) -> list[Exchange]:
         """Exchanges after seq ``since`` that match every given filter; ``path`` is a prefix."""
         found = []
-        for item in self._items:
+        for item in map(Exchange._make, self._items):
             if item.seq <= since:
                 continue
             if method and item.method != method.upper():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,13 +17,6 @@ from supplier_sim.db import Database
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
-
-
-@dataclass(slots=True)
-class _Key:
-    digest: str
-    order_id: str
-    stored: asyncio.Future[None] | None  # None once the order is in the database
 
 
 def request_digest(body: Any) -> str:
@@ -44,13 +36,51 @@ def document(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+class GroupCommit:
+    """Inserts that arrive while a transaction runs are written together in the next one.
+
+    One transaction per order costs five round trips to SQLite's thread; under load a batch
+    shares them, and each caller still returns only once its own row is committed.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._statement = tables.orders.insert()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def insert(self, row: dict[str, Any]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.db.write() as conn:
+                    await conn.execute(self._statement, [row for row, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+                    done.exception()  # marked as seen: a caller that went away must not warn
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+
 class OrderBook:
     def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int) -> None:
         self.db = db
+        self._writer = GroupCommit(db)
         self.clock = clock
         self.profile = profile
         self.seed = seed
-        self._keys: dict[tuple[str, str], _Key] = {}
+        # (customer, key) -> (body digest, order id); plain tuples, which the GC stops tracking.
+        self._keys: dict[tuple[str, str], tuple[str, str]] = {}
+        self._storing: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._seq = 0
 
     async def load(self) -> None:
@@ -59,56 +89,58 @@ class OrderBook:
             rows = await conn.execute(
                 select(tables.orders.c.customer_number, tables.orders.c.idempotency_key, tables.orders.c.request_hash, tables.orders.c.order_id)
             )
-            self._keys = {}
-            for number, key, digest, order_id in rows:
-                self._keys[(number, key)] = _Key(digest, order_id, None)
+            self._keys = {(number, key): (digest, order_id) for number, key, digest, order_id in rows}
             self._seq = (await conn.scalar(select(func.max(tables.orders.c.seq)))) or 0
 
     async def create(self, customer_number: str, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The order for this key: created now (True) or the one the key already made (False)."""
         digest = request_digest(body)
-        known = self._keys.get((customer_number, key))
+        slot = (customer_number, key)
+        known = self._keys.get(slot)
         if known is not None:
-            if known.digest != digest:
+            known_digest, known_id = known
+            if known_digest != digest:
                 raise Problem.conflict(
                     "idempotency-key-reused",
                     f"Idempotency-Key {key!r} was used for a different order body; use a new key for a new order",
                 )
-            if known.stored is not None:
-                await asyncio.shield(known.stored)
-            order = await self.get(customer_number, known.order_id)
+            storing = self._storing.get(slot)
+            if storing is not None:
+                await asyncio.shield(storing)
+            order = await self.get(customer_number, known_id)
             if order is None:
-                raise RuntimeError(f"idempotency key {key!r} points at order {known.order_id}, which is not stored")
+                raise RuntimeError(f"idempotency key {key!r} points at order {known_id}, which is not stored")
             return order, False
         self._seq += 1
         seq = self._seq
         order_id = f"ORD{seq:08d}"
-        entry = _Key(digest, order_id, asyncio.get_running_loop().create_future())
-        self._keys[(customer_number, key)] = entry
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._keys[slot] = (digest, order_id)
+        self._storing[slot] = stored
         now = self.clock.now_ms()
         at = format_timestamp(now)
         history = [{"status": NEW, "at": at}]
         process_at = now + draw(self.profile.processing_delay, rng_for(self.seed, order_id, "process"))
         try:
-            async with self.db.write() as conn:
-                await conn.execute(
-                    tables.orders.insert().values(
-                        order_id=order_id, seq=seq, customer_number=customer_number, idempotency_key=key,
-                        request_hash=digest, order_number=body["orderNumber"], status=NEW,
-                        body=orjson.dumps(body).decode(), history=orjson.dumps(history).decode(),
-                        created_ms=now, updated_ms=now, next_event="process", next_event_ms=process_at,
-                    )
-                )
+            await self._writer.insert(
+                {
+                    "order_id": order_id, "seq": seq, "customer_number": customer_number, "idempotency_key": key,
+                    "request_hash": digest, "order_number": body["orderNumber"], "status": NEW,
+                    "body": orjson.dumps(body).decode(), "history": orjson.dumps(history).decode(),
+                    "created_ms": now, "updated_ms": now, "next_event": "process", "next_event_ms": process_at,
+                }
+            )
         except BaseException as exc:
-            del self._keys[(customer_number, key)]
+            del self._keys[slot]
             if isinstance(exc, Exception):
-                entry.stored.set_exception(exc)
-                entry.stored.exception()  # marked as seen: waiters re-raise it, nobody else must
+                stored.set_exception(exc)
+                stored.exception()  # marked as seen: waiters re-raise it, nobody else must
             else:
-                entry.stored.cancel()
+                stored.cancel()
             raise
-        entry.stored.set_result(None)
-        entry.stored = None
+        finally:
+            del self._storing[slot]
+        stored.set_result(None)
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
         return order, True
 
