@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import base64
 import contextlib
+import gc
 import os
 import re
 import secrets
@@ -177,14 +177,9 @@ async def _serve_baseline(sim_url: str) -> None:
     await asyncio.Event().wait()
 
 
-def start_child(
-    label: str, function: str, argv: list[str], log: Path, stack: contextlib.ExitStack
-) -> Child:
+def start_child(label: str, function: str, argv: list[str], log: Path, stack: contextlib.ExitStack) -> Child:
     """Start ``bench_sim.<function>(*argv)`` in a new process; wait for the URL it prints."""
-    code = (
-        f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; "
-        f"bench_sim.{function}(*sys.argv[1:])"
-    )
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; bench_sim.{function}(*sys.argv[1:])"
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-c", code, *argv],
@@ -251,9 +246,7 @@ def order_body(products: list[dict[str, Any]], lines: int) -> bytes:
     """An order of ``lines`` active catalog products, each quantity = containers x amount."""
     active = [p for p in products if p["active"]][:lines]
     if len(active) < lines:
-        raise RuntimeError(
-            f"the first products page has {len(active)} active products, {lines} needed"
-        )
+        raise RuntimeError(f"the first products page has {len(active)} active products, {lines} needed")
     return orjson.dumps(
         {
             "orderNumber": f"BENCH-{lines}",
@@ -281,18 +274,14 @@ def write_lua(scenario: Scenario, directory: Path) -> Path:
     return path
 
 
-def run_wrk(
-    args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int
-) -> WrkResult:
+def run_wrk(args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int) -> WrkResult:
     """One wrk run against ``url``; a POST script when ``lua`` is given."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     if lua is None:
         command += ["-H", f"Authorization: {AUTH}", url]
     else:
         command += ["-s", str(lua), url, "--", prefix]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
@@ -306,9 +295,7 @@ def parse_wrk(output: str) -> WrkResult:
     if not (rps and p99 and total):
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return WrkResult(
         rps=float(rps.group(1)),
         p99_ms=float(p99.group(1)) * WRK_UNITS_MS[p99.group(2)],
@@ -348,11 +335,7 @@ def start_servers(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitSta
     databases = {"file": ["file"], "memory": ["memory"], "both": ["file", "memory"]}[args.db]
     children = []
     for kind in databases:
-        db_url = (
-            "sqlite+aiosqlite:///" + str(tmp / "sim.db")
-            if kind == "file"
-            else "sqlite+aiosqlite://"
-        )
+        db_url = "sqlite+aiosqlite:///" + str(tmp / "sim.db") if kind == "file" else "sqlite+aiosqlite://"
         label = f"sim (sqlite {kind})"
         argv = [db_url, str(args.catalog_size)]
         children.append(start_child(label, "serve_sim", argv, tmp / f"sim-{kind}.log", stack))
@@ -402,8 +385,7 @@ def measure(
             answered[child.label] += warm.requests - warm.non_2xx
             if warm.non_2xx or warm.socket_errors:
                 print(
-                    f"  warning: warm-up on {child.label}: {warm.non_2xx} non-2xx, "
-                    f"{warm.socket_errors} socket errors"
+                    f"  warning: warm-up on {child.label}: {warm.non_2xx} non-2xx, {warm.socket_errors} socket errors"
                 )
     for round_number in range(args.rounds):
         for child in servers:
@@ -463,10 +445,7 @@ def print_targets(rows: list[Row]) -> None:
         else:
             met = row.rps >= PRODUCTS_TARGET_RPS
         verdict = "met" if met else "MISSED"
-        print(
-            f"  {row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} req/s  "
-            f"p99 {row.p99_ms:6.2f} ms  {verdict}"
-        )
+        print(f"  {row.scenario.name:<15} {row.server:<19} {row.rps:>9.1f} req/s  p99 {row.p99_ms:6.2f} ms  {verdict}")
 
 
 def report_sim_state(servers: list[Child], rows: list[Row]) -> bool:
@@ -481,9 +460,7 @@ def report_sim_state(servers: list[Child], rows: list[Row]) -> bool:
         # Every request has a new key, so every 2xx made an order (more may land after wrk stops).
         verdict = "ok" if stored >= sent else "FEWER: keys were reused"
         clean = clean and stored >= sent
-        print(
-            f"\n{child.label}: {stored} orders stored, {sent} order 2xx answers counted: {verdict}"
-        )
+        print(f"\n{child.label}: {stored} orders stored, {sent} order 2xx answers counted: {verdict}")
         log = child.log.read_text(errors="replace").strip()
         if log:
             clean = False

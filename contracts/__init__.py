@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.loader import CONTRACT_VERSION, Contracts, ContractViolation, Violation, contracts
 
-__all__ = ["CONTRACT_VERSION", "Contracts", "ContractViolation", "Violation", "contracts", "validate"]
+__all__ = ["CONTRACT_VERSION", "ContractViolation", "Contracts", "Violation", "contracts", "validate"]
 
 
 def validate(name: str, instance: object) -> None:

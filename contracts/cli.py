@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TextIO
 
 import click
 import yaml
@@ -28,7 +29,7 @@ def list_contracts() -> None:
 @contracts_group.command("validate")
 @click.argument("name")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-def validate(name: str, file: click.utils.LazyFile) -> None:
+def validate(name: str, file: TextIO) -> None:
     """Validate FILE (JSON or YAML; - for standard input) against the schema NAME."""
     loaded = contracts()
     if name not in loaded.schemas:

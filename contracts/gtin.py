@@ -12,12 +12,7 @@ def check_digit(body: str) -> int:
 
 
 def is_valid_gtin(code: str) -> bool:
-    return (
-        len(code) in GTIN_LENGTHS
-        and code.isascii()
-        and code.isdigit()
-        and check_digit(code[:-1]) == int(code[-1])
-    )
+    return len(code) in GTIN_LENGTHS and code.isascii() and code.isdigit() and check_digit(code[:-1]) == int(code[-1])
 
 
 def complete(body: str) -> str:

@@ -14,8 +14,7 @@ def redact_json(value: Any) -> Any:
     """A copy of a decoded JSON value with every secret-named field blanked, at any depth."""
     if isinstance(value, dict):
         return {
-            k: (REDACTED if k.lower() in SECRET_FIELDS and v is not None else redact_json(v))
-            for k, v in value.items()
+            k: (REDACTED if k.lower() in SECRET_FIELDS and v is not None else redact_json(v)) for k, v in value.items()
         }
     if isinstance(value, list):
         return [redact_json(v) for v in value]

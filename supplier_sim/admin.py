@@ -120,8 +120,12 @@ async def journal(request: web.Request) -> web.Response:
     if errors:
         raise Problem.invalid(errors)
     found = request.app[SIM].journal.query(
-        method=query.get("method"), path=query.get("path"), status=None if status < 0 else status,
-        customer=query.get("customer"), since=since, limit=limit,
+        method=query.get("method"),
+        path=query.get("path"),
+        status=None if status < 0 else status,
+        customer=query.get("customer"),
+        since=since,
+        limit=limit,
     )
     return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else since})
 
@@ -139,7 +143,11 @@ async def customers(request: web.Request) -> web.Response:
     """The customers and their authentication methods, never their credentials."""
     profile = request.app[SIM].profile
     return json_response(
-        {"items": [{"number": c.number, "name": c.name, "auth": c.auth, "blocked": c.blocked} for c in profile.customers]}
+        {
+            "items": [
+                {"number": c.number, "name": c.name, "auth": c.auth, "blocked": c.blocked} for c in profile.customers
+            ]
+        }
     )
 
 

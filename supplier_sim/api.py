@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from contracts import Violation
@@ -46,24 +48,23 @@ async def list_products(request: web.Request) -> web.Response:
 def _idempotency_key(request: web.Request) -> list[Violation]:
     key = request.headers.get("Idempotency-Key")
     if not key:
-        return [Violation("/headers/Idempotency-Key", "is required: one unique key per order, reused only to resend it")]
+        return [
+            Violation("/headers/Idempotency-Key", "is required: one unique key per order, reused only to resend it")
+        ]
     if len(key) > MAX_KEY or not all(33 <= ord(ch) <= 126 for ch in key):
         return [Violation("/headers/Idempotency-Key", f"must be 1 to {MAX_KEY} visible ASCII characters")]
     return []
 
 
-def _line_rules(body: dict[str, object]) -> list[Violation]:
+def _line_rules(body: dict[str, Any]) -> list[Violation]:
     """What the schema cannot say: quantity = containers x containerAmount, line numbers unique."""
     errors = []
     seen: set[int] = set()
-    for index, line in enumerate(body["lines"]):  # type: ignore[arg-type]
-        if line["quantity"] != line["containers"] * line["containerAmount"]:
-            errors.append(
-                Violation(
-                    f"/lines/{index}/quantity",
-                    f"must be containers x containerAmount = {line['containers'] * line['containerAmount']}, not {line['quantity']}",
-                )
-            )
+    for index, line in enumerate(body["lines"]):
+        expected = line["containers"] * line["containerAmount"]
+        if line["quantity"] != expected:
+            message = f"must be containers x containerAmount = {expected}, not {line['quantity']}"
+            errors.append(Violation(f"/lines/{index}/quantity", message))
         if line["lineNumber"] in seen:
             errors.append(Violation(f"/lines/{index}/lineNumber", f"line number {line['lineNumber']} is used twice"))
         seen.add(line["lineNumber"])
@@ -150,7 +151,9 @@ def setup_api_routes(app: web.Application) -> None:
     router.add_post(f"{base}/orders", create_order, name="orders.create")
     router.add_get(f"{base}/orders", list_orders, name="orders.list")
     router.add_get(f"{base}/orders/{{orderId}}", get_order, name="order")
-    router.add_get(f"{base}/orders/{{orderId}}/dispatch-notifications", list_dispatch_notifications, name="dispatch-notifications")
+    router.add_get(
+        f"{base}/orders/{{orderId}}/dispatch-notifications", list_dispatch_notifications, name="dispatch-notifications"
+    )
     router.add_put(f"{base}/webhook", put_webhook, name="webhook.put")
     router.add_get(f"{base}/webhook", get_webhook, name="webhook.get")
     router.add_delete(f"{base}/webhook", delete_webhook, name="webhook.delete")

@@ -66,10 +66,17 @@ async def exchanges(request: web.Request, handler: Any) -> web.StreamResponse:
         body = response.body if isinstance(response, web.Response) else None
         journal.append(
             Exchange(
-                journal.next_seq(), sim.clock.now_ms(), request.method, request.path, request.query_string,
-                request.raw_headers, request.get(BODY), response.status,
+                journal.next_seq(),
+                sim.clock.now_ms(),
+                request.method,
+                request.path,
+                request.query_string,
+                request.raw_headers,
+                request.get(BODY),
+                response.status,
                 tuple((str(name), value) for name, value in response.headers.items()),
-                body if isinstance(body, bytes) else None, request.get(CUSTOMER),
+                body if isinstance(body, bytes) else None,
+                request.get(CUSTOMER),
                 (time.perf_counter() - started) * 1000,
             )
         )

@@ -33,9 +33,7 @@ class Authenticator:
         self.customers = {c.number: c for c in profile.customers}
         # The exact header value a basic customer sends, so the hot path is one dict look-up.
         self._basic = {
-            basic_authorization(c.username or "", c.password or ""): c
-            for c in profile.customers
-            if c.auth == "basic"
+            basic_authorization(c.username or "", c.password or ""): c for c in profile.customers if c.auth == "basic"
         }
         self._api_keys = {c.api_key: c for c in profile.customers if c.auth == "api-key" and c.api_key}
         self._token_users = {c.username: c for c in profile.customers if c.auth == "token"}
@@ -74,9 +72,7 @@ class Authenticator:
         """The calling customer, who must own ``customer_number``; 403 and no data otherwise."""
         customer = self.identify(headers)
         if customer.number != customer_number:
-            raise Problem.forbidden(
-                f"these credentials do not grant access to customer number {customer_number!r}"
-            )
+            raise Problem.forbidden(f"these credentials do not grant access to customer number {customer_number!r}")
         return customer
 
     def login(self, username: str, password: str) -> tuple[str, Token]:

@@ -153,7 +153,9 @@ def _from_csv(row: dict[str, str], profile: Profile) -> dict[str, Any]:
         "productNumber": row.get("productNumber", ""),
         "name": row.get("name", ""),
         "barcodes": [b for b in (row.get("barcodes") or "").replace("|", ";").split(";") if b],
-        "containerAmount": int(row["containerAmount"]) if (row.get("containerAmount") or "").isdigit() else row.get("containerAmount"),
+        "containerAmount": int(row["containerAmount"])
+        if (row.get("containerAmount") or "").isdigit()
+        else row.get("containerAmount"),
         "purchasePrice": {"amount": row.get("purchasePrice", ""), "currency": currency},
         "taxRate": row.get("taxRate", ""),
         "active": (row.get("active") or "true").strip().lower() in ("true", "1", "yes"),
@@ -241,7 +243,10 @@ class Catalog:
         total = len(raw)
         start = (page - 1) * size
         head = b'{"currentPage":%d,"pageSize":%d,"totalPages":%d,"totalItems":%d,"items":[' % (
-            page, size, -(-total // size), total,
+            page,
+            size,
+            -(-total // size),
+            total,
         )
         return head + b",".join(raw[start : start + size]) + b"]}"
 
@@ -253,7 +258,11 @@ def changed(
     new = copy.deepcopy(product)
     if kind == "price":
         old = Decimal(new["purchasePrice"]["amount"])
-        amount = Decimal(value) if value else max(CENT, (old * Decimal(rng.uniform(0.9, 1.15))).quantize(CENT, ROUND_HALF_UP))
+        amount = (
+            Decimal(value)
+            if value
+            else max(CENT, (old * Decimal(rng.uniform(0.9, 1.15))).quantize(CENT, ROUND_HALF_UP))
+        )
         if amount == old and not value:
             amount += CENT
         new["purchasePrice"]["amount"] = str(amount.quantize(CENT))

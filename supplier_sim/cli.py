@@ -17,21 +17,42 @@ from supplier_sim.server import SimServer
 @click.command("sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free port).")
-@click.option("--db", "db_url", default="sqlite+aiosqlite://", show_default=True,
-              help="SQLAlchemy URL or SQLite file path; the default keeps state in memory.")
+@click.option(
+    "--db",
+    "db_url",
+    default="sqlite+aiosqlite://",
+    show_default=True,
+    help="SQLAlchemy URL or SQLite file path; the default keeps state in memory.",
+)
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False), help="Behaviour profile (YAML).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every random choice.")
-@click.option("--clock", type=click.Choice(["real", "virtual"]), default="real", show_default=True,
-              help="virtual: time moves only through POST /_sim/clock/advance.")
+@click.option(
+    "--clock",
+    type=click.Choice(["real", "virtual"]),
+    default="real",
+    show_default=True,
+    help="virtual: time moves only through POST /_sim/clock/advance.",
+)
 @click.option("--no-admin", is_flag=True, help="Do not serve the admin API under /_sim/.")
 @click.option("--admin-token", envvar="ORDERPORTAL_SIM_ADMIN_TOKEN", help="Require this X-Admin-Token on /_sim/.")
-def sim(host: str, port: int, db_url: str, profile_path: str | None, seed: int, clock: str, no_admin: bool, admin_token: str | None) -> None:
+def sim(
+    host: str,
+    port: int,
+    db_url: str,
+    profile_path: str | None,
+    seed: int,
+    clock: str,
+    no_admin: bool,
+    admin_token: str | None,
+) -> None:
     """Run the supplier simulator (Supplier API v1) until Ctrl-C."""
     try:
         profile = load_profile(profile_path)
     except (OSError, ValueError, ContractViolation) as exc:
         raise click.ClickException(f"cannot use the profile: {exc}") from None
-    config = SimConfig(profile=profile, seed=seed, clock=clock, db_url=db_url, admin=not no_admin, admin_token=admin_token)
+    config = SimConfig(
+        profile=profile, seed=seed, clock=clock, db_url=db_url, admin=not no_admin, admin_token=admin_token
+    )
     try:
         asyncio.run(_serve(SimServer(config, host, port)))
     except OSError as exc:
@@ -44,13 +65,17 @@ async def _serve(server: SimServer) -> None:
     # full collection, which would otherwise pause the server for tens of milliseconds.
     gc.freeze()
     config = server.config
-    click.echo(f"supplier simulator on {url}  (clock {config.clock}, seed {config.seed}, profile {config.profile.name})")
+    click.echo(
+        f"supplier simulator on {url}  (clock {config.clock}, seed {config.seed}, profile {config.profile.name})"
+    )
     click.echo(f"  Supplier API v1: {url}/api/v1/customers/{{customerNumber}}/...")
     if config.admin:
         click.echo(f"  admin API:       {url}/_sim/  (clock, reset, transitions, dispatch, journal)")
     click.echo("demo customers:")
     for c in config.profile.customers:
-        credential = f"X-Api-Key {c.api_key}" if c.auth == "api-key" else f"username {c.username}  password {c.password}"
+        credential = (
+            f"X-Api-Key {c.api_key}" if c.auth == "api-key" else f"username {c.username}  password {c.password}"
+        )
         blocked = "  (blocked)" if c.blocked else ""
         click.echo(f"  {c.number}  {c.auth:<8} {credential}{blocked}")
     stop = asyncio.Event()

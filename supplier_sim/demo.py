@@ -26,13 +26,24 @@ async def run(echo: Callable[[str], None], seed: int = 1) -> None:
         lines = []
         for number, product in enumerate(products[:3], start=1):
             containers = number + 1
-            lines.append({
-                "lineNumber": number, "productNumber": product["productNumber"], "containers": containers,
-                "containerAmount": product["containerAmount"], "quantity": containers * product["containerAmount"],
-            })
-            echo(f"  line {number}: {containers} x {product['containerAmount']} of {product['productNumber']} {product['name']}")
+            lines.append(
+                {
+                    "lineNumber": number,
+                    "productNumber": product["productNumber"],
+                    "containers": containers,
+                    "containerAmount": product["containerAmount"],
+                    "quantity": containers * product["containerAmount"],
+                }
+            )
+            amount, name = product["containerAmount"], f"{product['productNumber']} {product['name']}"
+            echo(f"  line {number}: {containers} x {amount} of {name}")
 
-        order = {"orderNumber": "SO-1001", "orgUnit": "store-1", "warehouse": {"id": "W1", "name": "Main warehouse"}, "lines": lines}
+        order = {
+            "orderNumber": "SO-1001",
+            "orgUnit": "store-1",
+            "warehouse": {"id": "W1", "name": "Main warehouse"},
+            "lines": lines,
+        }
         headers = {"Idempotency-Key": str(uuid.UUID(int=seed))}
         async with session.post(f"{base}/orders", json=order, headers={**headers, **auth}) as response:
             created = await response.json()
@@ -54,6 +65,6 @@ async def run(echo: Callable[[str], None], seed: int = 1) -> None:
         async with session.get(f"{base}/orders/{created['orderId']}/dispatch-notifications", headers=auth) as response:
             notes = await response.json()
         for note in notes["items"]:
-            shipped = ", ".join(f"{l['quantity']} x {l['productNumber']}" for l in note["lines"])
+            shipped = ", ".join(f"{line['quantity']} x {line['productNumber']}" for line in note["lines"])
             echo(f"dispatch {note['dispatchNotificationId']} by {note['carrier']} at {note['dispatchedAt']}: {shipped}")
         server.check()

@@ -26,7 +26,9 @@ async def read_json(request: web.Request, schema: str, extra: list[Violation] | 
     """The body, decoded and valid against ``schema``; 415, 413, 400 or 422 otherwise."""
     if request.content_type != JSON and not request.content_type.endswith("+json"):
         raise Problem(
-            415, "unsupported-media-type", "Unsupported Media Type",
+            415,
+            "unsupported-media-type",
+            "Unsupported Media Type",
             f"send the body as {JSON}, not {request.content_type or 'no Content-Type'}",
         )
     raw = await request.read()
@@ -58,7 +60,9 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
     try:
         return parse_timestamp(text)
     except ValueError:
-        errors.append(Violation(f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text!r}"))
+        errors.append(
+            Violation(f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text!r}")
+        )
         return None
 
 

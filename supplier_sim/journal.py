@@ -10,7 +10,6 @@ import orjson
 from contracts.redaction import redact_headers, redact_json
 from contracts.wire import format_timestamp
 
-
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 

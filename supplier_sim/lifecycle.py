@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.statuses import ACCEPTED, NEW, PROCESSED, REJECTED, is_legal_move
+from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
 from contracts.wire import format_date, format_timestamp
 from supplier_sim import db as tables
 from supplier_sim.catalog import Catalog, changed
@@ -41,8 +41,14 @@ class Order:
     @classmethod
     def from_row(cls, row: Row[Any]) -> Order:
         return cls(
-            row.order_id, row.customer_number, row.status, orjson.loads(row.body), orjson.loads(row.history),
-            row.updated_ms, row.next_event, row.next_event_ms,
+            row.order_id,
+            row.customer_number,
+            row.status,
+            orjson.loads(row.body),
+            orjson.loads(row.history),
+            row.updated_ms,
+            row.next_event,
+            row.next_event_ms,
             orjson.loads(row.dispatch_plan) if row.dispatch_plan else None,
         )
 
@@ -51,7 +57,9 @@ class Order:
 
 
 class Lifecycle:
-    def __init__(self, db: Database, profile: Profile, seed: int, catalog: Catalog, stock: dict[str, int], hooks: Webhooks) -> None:
+    def __init__(
+        self, db: Database, profile: Profile, seed: int, catalog: Catalog, stock: dict[str, int], hooks: Webhooks
+    ) -> None:
         self.db = db
         self.profile = profile
         self.seed = seed
@@ -105,7 +113,9 @@ class Lifecycle:
                 if line["quantity"] > self.stock.get(line["productNumber"], 0)
             ]
             if short:
-                await self._move(conn, order, REJECTED, at_ms, "OUT_OF_STOCK", "not enough stock of " + ", ".join(short))
+                await self._move(
+                    conn, order, REJECTED, at_ms, "OUT_OF_STOCK", "not enough stock of " + ", ".join(short)
+                )
             else:
                 await self._move(conn, order, ACCEPTED, at_ms)
         elif event == "dispatch":
@@ -120,37 +130,49 @@ class Lifecycle:
         lines = order.body["lines"]
         for rule in self.profile.rejection_rules:
             if (
-                (rule.product_number is None or any(l["productNumber"] == rule.product_number for l in lines))
+                (rule.product_number is None or any(line["productNumber"] == rule.product_number for line in lines))
                 and (rule.order_number is None or rule.order_number.search(order.body["orderNumber"]))
                 and (rule.org_unit is None or rule.org_unit == order.body["orgUnit"])
             ):
                 return rule.reason_code, rule.message or "rejected by the profile's rule"
-        products = [(line, self.catalog.get(line["productNumber"])) for line in lines]
-        unknown = [l["productNumber"] for l, p in products if p is None]
+        found = [(line, self.catalog.get(line["productNumber"])) for line in lines]
+        unknown = [line["productNumber"] for line, product in found if product is None]
         if unknown:
             return "UNKNOWN_PRODUCT", "unknown product " + ", ".join(unknown)
-        inactive = [l["productNumber"] for l, p in products if p and not p["active"]]
+        known = [(line, product) for line, product in found if product is not None]
+        inactive = [line["productNumber"] for line, product in known if not product["active"]]
         if inactive:
             return "PRODUCT_INACTIVE", "withdrawn product " + ", ".join(inactive)
         mismatched = [
-            f"{l['productNumber']} (container of {p['containerAmount']}, ordered as {l['containerAmount']})"
-            for l, p in products
-            if p and l["containerAmount"] != p["containerAmount"]
+            f"{line['productNumber']} (container of {product['containerAmount']}, ordered as {line['containerAmount']})"
+            for line, product in known
+            if line["containerAmount"] != product["containerAmount"]
         ]
         if mismatched:
             return "CONTAINER_MISMATCH", "container amount differs for " + ", ".join(mismatched)
-        value = sum((Decimal(p["purchasePrice"]["amount"]) * l["quantity"] for l, p in products if p), Decimal(0))
-        if value < self.profile.minimum_order_value:
-            return "BELOW_MINIMUM_ORDER_VALUE", f"order value {value} is below the minimum of {self.profile.minimum_order_value}"
+        value = sum(
+            (Decimal(product["purchasePrice"]["amount"]) * line["quantity"] for line, product in known), Decimal(0)
+        )
+        minimum = self.profile.minimum_order_value
+        if value < minimum:
+            return "BELOW_MINIMUM_ORDER_VALUE", f"order value {value} is below the minimum of {minimum}"
         if rng_for(self.seed, order.order_id, "reject").random() < self.profile.random_rejection_rate:
             return "OTHER", "rejected by the supplier"
         return None
 
     async def _move(
-        self, conn: AsyncConnection, order: Order, target: str, at_ms: int, reason: str | None = None, message: str | None = None
+        self,
+        conn: AsyncConnection,
+        order: Order,
+        target: str,
+        at_ms: int,
+        reason: str | None = None,
+        message: str | None = None,
     ) -> None:
         if not is_legal_move(order.status, target):
-            raise Problem.conflict("illegal-transition", f"order {order.order_id} cannot move from {order.status} to {target}")
+            raise Problem.conflict(
+                "illegal-transition", f"order {order.order_id} cannot move from {order.status} to {target}"
+            )
         entry: dict[str, Any] = {"status": target, "at": format_timestamp(at_ms)}
         if target == REJECTED:
             entry["reasonCode"] = reason or "OTHER"
@@ -163,10 +185,17 @@ class Lifecycle:
         order.next_event = order.next_event_ms = None
         if target == PROCESSED:
             order.next_event = "accept"
-            order.next_event_ms = at_ms + draw(self.profile.acceptance_delay, rng_for(self.seed, order.order_id, "accept"))
+            order.next_event_ms = at_ms + draw(
+                self.profile.acceptance_delay, rng_for(self.seed, order.order_id, "accept")
+            )
         elif target == ACCEPTED:
             await self._ship(conn, order, at_ms)
-        data = {"orderId": order.order_id, "orderNumber": order.body["orderNumber"], "previousStatus": previous, **entry}
+        data = {
+            "orderId": order.order_id,
+            "orderNumber": order.body["orderNumber"],
+            "previousStatus": previous,
+            **entry,
+        }
         await self.hooks.enqueue(conn, order.customer_number, "order.status_changed", data, at_ms)
 
     async def _ship(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
@@ -177,12 +206,16 @@ class Lifecycle:
             if number in self.stock:
                 self.stock[number] = max(0, self.stock[number] - line["quantity"])
                 await conn.execute(
-                    tables.products.update().where(tables.products.c.product_number == number).values(stock=self.stock[number])
+                    tables.products.update()
+                    .where(tables.products.c.product_number == number)
+                    .values(stock=self.stock[number])
                 )
         count = rng.randint(*self.profile.notifications)
         shipped = {
             line["lineNumber"]: (
-                rng.randint(0, line["quantity"] - 1) if rng.random() < self.profile.short_shipment_rate else line["quantity"]
+                rng.randint(0, line["quantity"] - 1)
+                if rng.random() < self.profile.short_shipment_rate
+                else line["quantity"]
             )
             for line in order.body["lines"]
         }
@@ -207,8 +240,14 @@ class Lifecycle:
         self._schedule_dispatch(order, at_ms + draw(self.profile.dispatch_interval, rng))
 
     async def dispatch(
-        self, conn: AsyncConnection, order: Order, quantities: dict[int, int], at_ms: int,
-        carrier: str | None = None, tracking: str | None = None, clamp: bool = True,
+        self,
+        conn: AsyncConnection,
+        order: Order,
+        quantities: dict[int, int],
+        at_ms: int,
+        carrier: str | None = None,
+        tracking: str | None = None,
+        clamp: bool = True,
     ) -> dict[str, Any] | None:
         """Record a dispatch notification; per line the sum never exceeds the ordered quantity."""
         assert order.plan is not None
@@ -244,8 +283,10 @@ class Lifecycle:
         }
         await conn.execute(
             tables.dispatch_notifications.insert().values(
-                dispatch_notification_id=notification["dispatchNotificationId"], order_id=order.order_id,
-                doc=orjson.dumps(notification).decode(), dispatched_ms=at_ms,
+                dispatch_notification_id=notification["dispatchNotificationId"],
+                order_id=order.order_id,
+                doc=orjson.dumps(notification).decode(),
+                dispatched_ms=at_ms,
             )
         )
         order.updated_ms = max(order.updated_ms, at_ms)
@@ -257,8 +298,11 @@ class Lifecycle:
             tables.orders.update()
             .where(tables.orders.c.order_id == order.order_id)
             .values(
-                status=order.status, history=orjson.dumps(order.history).decode(), updated_ms=order.updated_ms,
-                next_event=order.next_event, next_event_ms=order.next_event_ms,
+                status=order.status,
+                history=orjson.dumps(order.history).decode(),
+                updated_ms=order.updated_ms,
+                next_event=order.next_event,
+                next_event_ms=order.next_event_ms,
                 dispatch_plan=orjson.dumps(order.plan).decode() if order.plan is not None else None,
             )
         )
@@ -282,7 +326,9 @@ class Lifecycle:
         async with self.db.write() as conn:
             order = await self.load_order(conn, order_id)
             if order.status != ACCEPTED or order.plan is None:
-                raise Problem.conflict("not-accepted", f"order {order_id} is {order.status}; only an ACCEPTED order is dispatched")
+                raise Problem.conflict(
+                    "not-accepted", f"order {order_id} is {order.status}; only an ACCEPTED order is dispatched"
+                )
             if quantities is None:
                 done = order.plan["dispatched"]
                 quantities = {n: q - done.get(str(n), 0) for n, q in order.ordered().items()}
@@ -298,7 +344,11 @@ class Lifecycle:
     async def _scheduled_change(self, conn: AsyncConnection, at_ms: int) -> None:
         change = self.profile.catalog_changes[self.changes_applied]
         rng = rng_for(self.seed, "catalog-change", self.changes_applied)
-        numbers = [change.product_number] if change.product_number else rng.sample(self.catalog.numbers(), min(change.count, len(self.catalog)))
+        numbers = (
+            [change.product_number]
+            if change.product_number
+            else rng.sample(self.catalog.numbers(), min(change.count, len(self.catalog)))
+        )
         for number in numbers:
             await self.change_product(conn, change.kind, number, at_ms, rng)
         self.changes_applied += 1
@@ -319,4 +369,3 @@ class Lifecycle:
         )
         self.catalog.replace(product)
         return product
-

@@ -87,7 +87,12 @@ class OrderBook:
         """Idempotency keys and the id counter, from what the database already holds."""
         async with self.db.read() as conn:
             rows = await conn.execute(
-                select(tables.orders.c.customer_number, tables.orders.c.idempotency_key, tables.orders.c.request_hash, tables.orders.c.order_id)
+                select(
+                    tables.orders.c.customer_number,
+                    tables.orders.c.idempotency_key,
+                    tables.orders.c.request_hash,
+                    tables.orders.c.order_id,
+                )
             )
             self._keys = {(number, key): (digest, order_id) for number, key, digest, order_id in rows}
             self._seq = (await conn.scalar(select(func.max(tables.orders.c.seq)))) or 0
@@ -124,10 +129,19 @@ class OrderBook:
         try:
             await self._writer.insert(
                 {
-                    "order_id": order_id, "seq": seq, "customer_number": customer_number, "idempotency_key": key,
-                    "request_hash": digest, "order_number": body["orderNumber"], "status": NEW,
-                    "body": orjson.dumps(body).decode(), "history": orjson.dumps(history).decode(),
-                    "created_ms": now, "updated_ms": now, "next_event": "process", "next_event_ms": process_at,
+                    "order_id": order_id,
+                    "seq": seq,
+                    "customer_number": customer_number,
+                    "idempotency_key": key,
+                    "request_hash": digest,
+                    "order_number": body["orderNumber"],
+                    "status": NEW,
+                    "body": orjson.dumps(body).decode(),
+                    "history": orjson.dumps(history).decode(),
+                    "created_ms": now,
+                    "updated_ms": now,
+                    "next_event": "process",
+                    "next_event_ms": process_at,
                 }
             )
         except BaseException as exc:
@@ -193,4 +207,3 @@ class OrderBook:
                 .offset((page - 1) * size)
             )
             return [orjson.loads(doc) for (doc,) in rows], total
-

@@ -65,7 +65,9 @@ class Problem(Exception):
 
     @classmethod
     def unauthorized(cls, detail: str, scheme: str = "Basic") -> Problem:
-        challenge = {"Basic": 'Basic realm="supplier"', "Bearer": 'Bearer realm="supplier"'}.get(scheme, 'Basic realm="supplier"')
+        challenge = {"Basic": 'Basic realm="supplier"', "Bearer": 'Bearer realm="supplier"'}.get(
+            scheme, 'Basic realm="supplier"'
+        )
         return cls(401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": challenge})
 
     @classmethod

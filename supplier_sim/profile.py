@@ -136,7 +136,11 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
     cat, life, rej, disp, hooks = (merged[k] for k in ("catalog", "lifecycle", "rejection", "dispatch", "webhooks"))
     start_ms = parse_timestamp(merged["clock"]["start"])
     notifications = disp["notifications"]
-    low, high = (notifications["min"], notifications["max"]) if isinstance(notifications, dict) else (notifications, notifications)
+    low, high = (
+        (notifications["min"], notifications["max"])
+        if isinstance(notifications, dict)
+        else (notifications, notifications)
+    )
     if high < low:
         raise ValueError(f"profile: dispatch.notifications max {high} is below its min {low}")
     _check_unique(merged["customers"])
@@ -147,8 +151,13 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         token_lifetime_ms=int(seconds(merged["tokenLifetime"]) * 1000),
         customers=tuple(
             Customer(
-                number=c["number"], auth=c["auth"], name=c.get("name", ""), username=c.get("username"),
-                password=c.get("password"), api_key=c.get("apiKey"), blocked=c.get("blocked", False),
+                number=c["number"],
+                auth=c["auth"],
+                name=c.get("name", ""),
+                username=c.get("username"),
+                password=c.get("password"),
+                api_key=c.get("apiKey"),
+                blocked=c.get("blocked", False),
             )
             for c in merged["customers"]
         ),
@@ -160,7 +169,12 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         catalog_changes=tuple(
             sorted(
                 (
-                    CatalogChange(start_ms + int(seconds(ch["at"]) * 1000), ch["kind"], ch.get("productNumber"), ch.get("count", 1))
+                    CatalogChange(
+                        start_ms + int(seconds(ch["at"]) * 1000),
+                        ch["kind"],
+                        ch.get("productNumber"),
+                        ch.get("count", 1),
+                    )
                     for ch in cat["changes"]
                 ),
                 key=lambda ch: ch.at_ms,
@@ -171,9 +185,11 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         random_rejection_rate=rej.get("randomRate", 0.0),
         rejection_rules=tuple(
             RejectionRule(
-                reason_code=r["reasonCode"], product_number=r.get("productNumber"),
+                reason_code=r["reasonCode"],
+                product_number=r.get("productNumber"),
                 order_number=re.compile(r["orderNumber"]) if "orderNumber" in r else None,
-                org_unit=r.get("orgUnit"), message=r.get("message"),
+                org_unit=r.get("orgUnit"),
+                message=r.get("message"),
             )
             for r in rej.get("rules", [])
         ),

@@ -25,13 +25,9 @@ class SimServer:
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server  # the bound socket tells the port that 0 became
-        assert server is not None and server.sockets
-        host, port = server.sockets[0].getsockname()[:2]
-        self.port = port
-        self.url = f"http://{self.host}:{port}"
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]  # the port that 0 became
+        self.url = f"http://{self.host}:{self.port}"
         return self.url
 
     async def stop(self) -> None:
@@ -62,7 +58,9 @@ class SimServer:
     async def admin(self, session: aiohttp.ClientSession, method: str, path: str, **kwargs: Any) -> Any:
         """Call the admin API; raise on any error answer."""
         headers = {"X-Admin-Token": self.config.admin_token} if self.config.admin_token else {}
-        async with session.request(method, f"{self.url}/_sim/{path.lstrip('/')}", headers=headers, **kwargs) as response:
+        async with session.request(
+            method, f"{self.url}/_sim/{path.lstrip('/')}", headers=headers, **kwargs
+        ) as response:
             body = await response.json(content_type=None)
             if response.status >= 400:
                 raise RuntimeError(f"admin {method} {path} answered {response.status}: {body.get('detail')}")

@@ -28,7 +28,9 @@ REAL_TICK_S = 0.1
 
 
 class Simulator:
-    def __init__(self, profile: Profile, seed: int, clock: str = "virtual", db_url: str = "sqlite+aiosqlite://") -> None:
+    def __init__(
+        self, profile: Profile, seed: int, clock: str = "virtual", db_url: str = "sqlite+aiosqlite://"
+    ) -> None:
         self.profile = profile
         self.seed = seed
         self.clock_mode = clock
@@ -86,14 +88,24 @@ class Simulator:
             self.stock.update({p["productNumber"]: s for p, (_, s) in zip(products, rows, strict=True)})
         else:
             products = await asyncio.to_thread(self._initial_products)
-            self.stock.update({p["productNumber"]: self.profile.stock.get(p["productNumber"], self.profile.default_stock) for p in products})
+            self.stock.update(
+                {
+                    p["productNumber"]: self.profile.stock.get(p["productNumber"], self.profile.default_stock)
+                    for p in products
+                }
+            )
             if products:
                 async with self.db.write() as conn:
                     await conn.execute(
                         tables.products.insert(),
                         [
-                            {"product_number": p["productNumber"], "doc": orjson.dumps(p).decode(), "active": p["active"],
-                             "updated_ms": parse_timestamp(p["updatedAt"]), "stock": self.stock[p["productNumber"]]}
+                            {
+                                "product_number": p["productNumber"],
+                                "doc": orjson.dumps(p).decode(),
+                                "active": p["active"],
+                                "updated_ms": parse_timestamp(p["updatedAt"]),
+                                "stock": self.stock[p["productNumber"]],
+                            }
                             for p in products
                         ],
                     )

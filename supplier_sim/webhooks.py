@@ -82,7 +82,9 @@ class Webhooks:
         del self.registrations[customer_number]
         return True
 
-    async def enqueue(self, conn: AsyncConnection, customer_number: str, kind: str, data: dict[str, Any], at_ms: int) -> None:
+    async def enqueue(
+        self, conn: AsyncConnection, customer_number: str, kind: str, data: dict[str, Any], at_ms: int
+    ) -> None:
         """Queue an event for the customer's receiver, inside the caller's transaction."""
         registration = self.registrations.get(customer_number)
         if registration is None:
@@ -92,9 +94,16 @@ class Webhooks:
         body = orjson.dumps({"eventId": event_id, "type": kind, "occurredAt": format_timestamp(at_ms), "data": data})
         await conn.execute(
             tables.deliveries.insert().values(
-                seq=self._seq, event_id=event_id, customer_number=customer_number, event_type=kind,
-                url=registration.url, body=body.decode(), state=PENDING, attempts=0,
-                next_attempt_ms=at_ms, created_ms=at_ms,
+                seq=self._seq,
+                event_id=event_id,
+                customer_number=customer_number,
+                event_type=kind,
+                url=registration.url,
+                body=body.decode(),
+                state=PENDING,
+                attempts=0,
+                next_attempt_ms=at_ms,
+                created_ms=at_ms,
             )
         )
 
@@ -141,12 +150,16 @@ class Webhooks:
     async def _post(self, registration: Registration, body: bytes, event_id: str) -> tuple[int | None, str | None]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.profile.webhook_timeout_s))
-        headers = {"Content-Type": "application/json", "X-Signature": sign(registration.secret, body), "X-Event-Id": event_id}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Signature": sign(registration.secret, body),
+            "X-Event-Id": event_id,
+        }
         try:
             async with self._session.post(registration.url, data=body, headers=headers) as response:
                 await response.read()
                 return response.status, None if response.status < 300 else f"HTTP {response.status}"
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
 
     async def deliveries(self, customer_number: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:
@@ -160,8 +173,14 @@ class Webhooks:
             rows = (await conn.execute(query)).all()
         return [
             {
-                "eventId": r.event_id, "type": r.event_type, "customerNumber": r.customer_number, "url": r.url,
-                "state": r.state, "attempts": r.attempts, "lastStatus": r.last_status, "lastError": r.last_error,
+                "eventId": r.event_id,
+                "type": r.event_type,
+                "customerNumber": r.customer_number,
+                "url": r.url,
+                "state": r.state,
+                "attempts": r.attempts,
+                "lastStatus": r.last_status,
+                "lastError": r.last_error,
                 "createdAt": format_timestamp(r.created_ms),
                 "nextAttemptAt": format_timestamp(r.next_attempt_ms) if r.next_attempt_ms is not None else None,
                 "deliveredAt": format_timestamp(r.delivered_ms) if r.delivered_ms is not None else None,

@@ -55,12 +55,27 @@ class SimClient:
         return {"Authorization": basic_authorization(c.username or "", c.password or "")}
 
     async def login(self) -> Answer:
-        answer = await self.call("POST", "/api/v1/auth", json={"username": self.customer.username, "password": self.customer.password}, absolute=True, auth=False)
+        answer = await self.call(
+            "POST",
+            "/api/v1/auth",
+            json={"username": self.customer.username, "password": self.customer.password},
+            absolute=True,
+            auth=False,
+        )
         if answer.status == 200:
             self.token = answer.body["token"]
         return answer
 
-    async def call(self, method: str, path: str, *, absolute: bool = False, auth: bool = True, headers: dict[str, str] | None = None, **kwargs: Any) -> Answer:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        absolute: bool = False,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Answer:
         url = (self.server.url + path) if absolute else (self.base + path)
         all_headers = {**(self.auth_headers() if auth else {}), **(headers or {})}
         async with self.session.request(method, url, headers=all_headers, **kwargs) as response:

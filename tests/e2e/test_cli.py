@@ -44,7 +44,9 @@ async def test_the_sim_command_serves_the_api_prints_its_customers_and_stops_cle
     assert any("10001  basic" in line and "north-market" in line for line in banner)
     headers = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
     async with aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/api/v1/customers/10001/products", params={"size": "2"}, headers=headers) as response:
+        async with session.get(
+            f"{url}/api/v1/customers/10001/products", params={"size": "2"}, headers=headers
+        ) as response:
             assert response.status == 200 and (await response.json())["totalItems"] == 500
         async with session.post(f"{url}/_sim/clock/advance", json={"by": "1h"}) as response:
             assert (await response.json())["now"] == "2026-01-05T09:00:00.000Z"

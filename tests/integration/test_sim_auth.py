@@ -6,7 +6,6 @@ import aiohttp
 import pytest
 
 from contracts.wire import basic_authorization
-
 from supplier_sim import SimServer
 from tests.conftest import client_for
 from tests.helpers import SimClient, order_body
@@ -32,14 +31,18 @@ async def test_each_auth_method_reaches_its_own_customer(north: SimClient, south
 async def test_wrong_or_missing_credentials_get_401_with_a_challenge(north: SimClient, east: SimClient) -> None:
     missing = await north.call("GET", "/products", auth=False)
     assert missing.status == 401 and "WWW-Authenticate" in missing.headers
-    wrong = await north.call("GET", "/products", auth=False, headers={"Authorization": basic_authorization("north-market", "nope")})
+    wrong = await north.call(
+        "GET", "/products", auth=False, headers={"Authorization": basic_authorization("north-market", "nope")}
+    )
     assert wrong.status == 401 and "wrong username or password" in wrong.body["detail"]
     bad_key = await east.call("GET", "/products", auth=False, headers={"X-Api-Key": "not-a-key-at-all-0000"})
     assert bad_key.status == 401
 
 
 async def test_a_wrong_password_gets_no_token(south: SimClient) -> None:
-    answer = await south.call("POST", "/api/v1/auth", absolute=True, auth=False, json={"username": "south-market", "password": "guess"})
+    answer = await south.call(
+        "POST", "/api/v1/auth", absolute=True, auth=False, json={"username": "south-market", "password": "guess"}
+    )
     assert answer.status == 401 and south.token is None
 
 

@@ -34,8 +34,12 @@ async def test_no_password_token_api_key_or_webhook_secret_reaches_the_journal(s
     await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": "whsec-journal-secret-value"})
     dump = json.dumps(await server.admin(session, "GET", "journal"))
     secrets = [
-        north.customer.password, south.customer.password, east.customer.api_key, south.token,
-        "whsec-journal-secret-value", north.auth_headers()["Authorization"].split()[1],
+        north.customer.password,
+        south.customer.password,
+        east.customer.api_key,
+        south.token,
+        "whsec-journal-secret-value",
+        north.auth_headers()["Authorization"].split()[1],
     ]
     for secret in secrets:
         assert secret and secret not in dump

@@ -11,7 +11,10 @@ from supplier_sim import SimServer
 from tests.conftest import client_for
 from tests.helpers import SimClient, order_body
 
-FAST = {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m", "interval": "1h", "notifications": 1}}
+FAST = {
+    "lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"},
+    "dispatch": {"delay": "1m", "interval": "1h", "notifications": 1},
+}
 
 
 async def active_products(client: SimClient, count: int = 2) -> list[dict]:
@@ -46,15 +49,21 @@ async def reject_reason(client: SimClient, body: dict) -> tuple[list[str], str, 
 
 
 async def test_each_reason_code_rejects_a_well_formed_order_that_cannot_be_fulfilled(start_sim, session) -> None:
-    server = await start_sim({
-        **FAST,
-        "minimumOrderValue": "50.00",
-        "rejection": {"rules": [{"reasonCode": "OTHER", "orderNumber": "^VOID-", "message": "cancelled by the supplier"}]},
-    })
+    server = await start_sim(
+        {
+            **FAST,
+            "minimumOrderValue": "50.00",
+            "rejection": {
+                "rules": [{"reasonCode": "OTHER", "orderNumber": "^VOID-", "message": "cancelled by the supplier"}]
+            },
+        }
+    )
     client = client_for(server, session, "10001")
     items = (await client.call("GET", "/products", params={"size": "60"})).body["items"]
     active = [p for p in items if p["active"]]
-    await server.admin(session, "POST", "catalog/changes", json={"kind": "withdraw", "productNumber": active[5]["productNumber"]})
+    await server.admin(
+        session, "POST", "catalog/changes", json={"kind": "withdraw", "productNumber": active[5]["productNumber"]}
+    )
     big = order_body(active[:2], containers=50)
     server.sim.stock[active[7]["productNumber"]] = 3
 
@@ -105,12 +114,16 @@ async def test_a_seeded_random_rejection_rate_gives_the_same_rejections_every_ru
         (["PROCESSED", "REJECTED", "ACCEPTED"], [True, True, False]),
     ],
 )
-async def test_forced_transitions_follow_the_legal_moves_and_an_illegal_one_gets_409(north: SimClient, moves: list[str], legal: list[bool]) -> None:
+async def test_forced_transitions_follow_the_legal_moves_and_an_illegal_one_gets_409(
+    north: SimClient, moves: list[str], legal: list[bool]
+) -> None:
     products = await active_products(north)
     order = (await north.create_order(order_body(products))).body
     for move, ok in zip(moves, legal, strict=True):
         before = await statuses(north, order["orderId"])
-        async with north.session.post(f"{north.server.url}/_sim/orders/{order['orderId']}/transition", json={"status": move}) as response:
+        async with north.session.post(
+            f"{north.server.url}/_sim/orders/{order['orderId']}/transition", json={"status": move}
+        ) as response:
             body = await response.json(content_type=None)
             assert (response.status == 200) is ok, body
             if not ok:
@@ -167,7 +180,9 @@ async def test_an_admin_dispatch_beyond_the_ordered_quantity_gets_409(start_sim,
         assert response.status == 409 and "1 of" in (await response.json(content_type=None))["detail"]
     async with session.post(url, json={}) as response:
         assert response.status == 201
-        assert (await response.json())["lines"] == [{"lineNumber": 1, "productNumber": body["lines"][0]["productNumber"], "quantity": 1}]
+        assert (await response.json())["lines"] == [
+            {"lineNumber": 1, "productNumber": body["lines"][0]["productNumber"], "quantity": 1}
+        ]
     await client.advance("12h")  # the scheduled notification finds nothing left to send
     notes = (await client.call("GET", f"/orders/{order['orderId']}/dispatch-notifications")).body
     assert notes["totalItems"] == 2

@@ -31,7 +31,9 @@ async def test_an_order_is_created_new_with_its_location(north: SimClient, produ
     assert fetched.body == order
 
 
-async def test_a_replay_with_the_same_key_returns_the_same_order_and_creates_nothing(north: SimClient, products: list[dict]) -> None:
+async def test_a_replay_with_the_same_key_returns_the_same_order_and_creates_nothing(
+    north: SimClient, products: list[dict]
+) -> None:
     body = order_body(products)
     first = await north.create_order(body, key="replay-1")
     shuffled = dict(reversed(list(body.items())))  # the same body, keys in another order
@@ -41,7 +43,9 @@ async def test_a_replay_with_the_same_key_returns_the_same_order_and_creates_not
     assert await count_orders(north) == 1
 
 
-async def test_the_same_key_with_another_body_gets_409_and_creates_nothing(north: SimClient, products: list[dict]) -> None:
+async def test_the_same_key_with_another_body_gets_409_and_creates_nothing(
+    north: SimClient, products: list[dict]
+) -> None:
     await north.create_order(order_body(products, number="SO-1"), key="reuse")
     conflict = await north.create_order(order_body(products, number="SO-2"), key="reuse")
     assert conflict.status == 409 and "Idempotency-Key" in conflict.body["detail"]
@@ -65,21 +69,43 @@ async def test_concurrent_sends_with_one_key_make_one_order(north: SimClient, pr
 
 
 BAD_BODIES = [
-    ("wrong types", lambda b: {**b, "orderNumber": 7, "lines": [{**b["lines"][0], "containers": "2"}]}, ["/lines/0/containers", "/orderNumber"]),
-    ("missing fields", lambda b: {k: v for k, v in b.items() if k not in ("orgUnit", "warehouse")}, ["/orgUnit", "/warehouse"]),
+    (
+        "wrong types",
+        lambda b: {**b, "orderNumber": 7, "lines": [{**b["lines"][0], "containers": "2"}]},
+        ["/lines/0/containers", "/orderNumber"],
+    ),
+    (
+        "missing fields",
+        lambda b: {k: v for k, v in b.items() if k not in ("orgUnit", "warehouse")},
+        ["/orgUnit", "/warehouse"],
+    ),
     ("unknown field", lambda b: {**b, "discount": "5%"}, ["/discount"]),
     ("unknown line field", lambda b: {**b, "lines": [{**b["lines"][0], "price": 1}]}, ["/lines/0/price"]),
     ("no lines", lambda b: {**b, "lines": []}, ["/lines"]),
-    ("zero containers", lambda b: {**b, "lines": [{**b["lines"][0], "containers": 0, "quantity": 0}]}, ["/lines/0/containers", "/lines/0/quantity"]),
-    ("quantity is not containers x amount", lambda b: {**b, "lines": [{**b["lines"][0], "quantity": b["lines"][0]["quantity"] + 1}]}, ["/lines/0/quantity"]),
-    ("a line number twice", lambda b: {**b, "lines": [b["lines"][0], {**b["lines"][1], "lineNumber": 1}]}, ["/lines/1/lineNumber"]),
+    (
+        "zero containers",
+        lambda b: {**b, "lines": [{**b["lines"][0], "containers": 0, "quantity": 0}]},
+        ["/lines/0/containers", "/lines/0/quantity"],
+    ),
+    (
+        "quantity is not containers x amount",
+        lambda b: {**b, "lines": [{**b["lines"][0], "quantity": b["lines"][0]["quantity"] + 1}]},
+        ["/lines/0/quantity"],
+    ),
+    (
+        "a line number twice",
+        lambda b: {**b, "lines": [b["lines"][0], {**b["lines"][1], "lineNumber": 1}]},
+        ["/lines/1/lineNumber"],
+    ),
     ("a bad delivery date", lambda b: {**b, "requestedDeliveryDate": "next week"}, ["/requestedDeliveryDate"]),
     ("not an object", lambda b: [b], [""]),
 ]
 
 
 @pytest.mark.parametrize(("case", "mutate", "pointers"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
-async def test_a_malformed_order_gets_422_naming_each_field_and_creates_nothing(north: SimClient, products: list[dict], case: str, mutate, pointers: list[str]) -> None:
+async def test_a_malformed_order_gets_422_naming_each_field_and_creates_nothing(
+    north: SimClient, products: list[dict], case: str, mutate, pointers: list[str]
+) -> None:
     answer = await north.create_order(mutate(order_body(products)))
     assert answer.status == 422, case
     assert sorted(answer.pointers) == pointers
@@ -93,13 +119,23 @@ async def test_a_missing_idempotency_key_is_named_with_the_bodys_errors(north: S
 
 
 async def test_malformed_json_gets_400(north: SimClient) -> None:
-    answer = await north.call("POST", "/orders", data=b'{"orderNumber": ', headers={"Content-Type": "application/json", "Idempotency-Key": "k"})
+    answer = await north.call(
+        "POST",
+        "/orders",
+        data=b'{"orderNumber": ',
+        headers={"Content-Type": "application/json", "Idempotency-Key": "k"},
+    )
     assert answer.status == 400 and "not valid JSON" in answer.body["detail"]
     assert await count_orders(north) == 0
 
 
 async def test_a_body_that_is_not_json_gets_415(north: SimClient) -> None:
-    answer = await north.call("POST", "/orders", data=b"orderNumber=1", headers={"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": "k"})
+    answer = await north.call(
+        "POST",
+        "/orders",
+        data=b"orderNumber=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": "k"},
+    )
     assert answer.status == 415
 
 
@@ -126,7 +162,9 @@ async def test_an_unknown_path_and_a_wrong_method_are_problems(north: SimClient)
 
 async def test_polling_filters_by_status_and_updated_since(north: SimClient, products: list[dict]) -> None:
     first = (await north.create_order(order_body(products, number="SO-1"))).body
-    await north.server.admin(north.session, "POST", f"orders/{first['orderId']}/transition", json={"status": "PROCESSED"})
+    await north.server.admin(
+        north.session, "POST", f"orders/{first['orderId']}/transition", json={"status": "PROCESSED"}
+    )
     clock = await north.advance("1s")
     second = (await north.create_order(order_body(products, number="SO-2"))).body
     new = await north.call("GET", "/orders", params={"status": "NEW"})

@@ -15,7 +15,11 @@ from tests.conftest import client_for
 from tests.helpers import order_body
 
 PG_ADMIN = os.environ.get("ORDERPORTAL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-PROFILE = {"catalog": {"size": 40, "changes": []}, "lifecycle": {"processingDelay": "5m", "acceptanceDelay": "5m"}, "dispatch": {"delay": "1m"}}
+PROFILE = {
+    "catalog": {"size": 40, "changes": []},
+    "lifecycle": {"processingDelay": "5m", "acceptanceDelay": "5m"},
+    "dispatch": {"delay": "1m"},
+}
 
 
 @pytest.fixture
@@ -47,7 +51,12 @@ async def test_a_restarted_simulator_resumes_orders_tokens_clock_and_catalog(db_
     south = client_for(first, session, "10002")
     await south.login()
     products = [p for p in (await south.call("GET", "/products")).body["items"] if p["active"]][:2]
-    await first.admin(session, "POST", "catalog/changes", json={"kind": "price", "productNumber": products[0]["productNumber"], "amount": "1.23"})
+    await first.admin(
+        session,
+        "POST",
+        "catalog/changes",
+        json={"kind": "price", "productNumber": products[0]["productNumber"], "amount": "1.23"},
+    )
     order = (await south.create_order(order_body(products), key="persist-1")).body
     await south.advance("7m")
     await first.stop()

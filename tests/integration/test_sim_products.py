@@ -51,8 +51,12 @@ async def test_updated_since_returns_only_what_changed_at_or_after_it(north: Sim
     _, before = await all_pages(north, size=1000)
     target = before[5]["productNumber"]
     clock = await north.advance("1h")
-    await north.server.admin(north.session, "POST", "catalog/changes", json={"kind": "price", "productNumber": target, "amount": "9.99"})
-    await north.server.admin(north.session, "POST", "catalog/changes", json={"kind": "withdraw", "productNumber": before[9]["productNumber"]})
+    await north.server.admin(
+        north.session, "POST", "catalog/changes", json={"kind": "price", "productNumber": target, "amount": "9.99"}
+    )
+    await north.server.admin(
+        north.session, "POST", "catalog/changes", json={"kind": "withdraw", "productNumber": before[9]["productNumber"]}
+    )
     _, delta = await all_pages(north, size=100, updatedSince=clock["now"])
     assert {p["productNumber"] for p in delta} == {target, before[9]["productNumber"]}
     changed = {p["productNumber"]: p for p in delta}
@@ -64,7 +68,14 @@ async def test_updated_since_returns_only_what_changed_at_or_after_it(north: Sim
 async def test_scheduled_catalog_changes_happen_on_the_virtual_clock(start_sim, session) -> None:
     from tests.conftest import client_for
 
-    server = await start_sim({"catalog": {"size": 30, "changes": [{"at": "2h", "kind": "withdraw", "count": 2}, {"at": "3h", "kind": "barcode"}]}})
+    server = await start_sim(
+        {
+            "catalog": {
+                "size": 30,
+                "changes": [{"at": "2h", "kind": "withdraw", "count": 2}, {"at": "3h", "kind": "barcode"}],
+            }
+        }
+    )
     client = client_for(server, session, "10001")
     start = (await server.admin(session, "GET", "clock"))["now"]
     await client.advance("150m")

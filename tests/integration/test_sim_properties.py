@@ -25,7 +25,9 @@ PROFILE = {
 
 actions = st.lists(
     st.one_of(
-        st.tuples(st.just("order"), st.lists(st.integers(0, 11), min_size=1, max_size=4, unique=True), st.integers(1, 9)),
+        st.tuples(
+            st.just("order"), st.lists(st.integers(0, 11), min_size=1, max_size=4, unique=True), st.integers(1, 9)
+        ),
         st.tuples(st.just("advance"), st.integers(1, 7200)),
         st.tuples(st.just("force"), st.integers(0, 20), st.sampled_from(STATUSES)),
     ),
@@ -42,7 +44,10 @@ def test_random_runs_give_only_legal_histories_and_contract_valid_answers(steps:
 
 
 async def _run(steps: list[tuple[Any, ...]]) -> None:
-    async with SimServer(SimConfig(profile=parse_profile(PROFILE, base=None), strict=True)) as server, aiohttp.ClientSession() as session:
+    async with (
+        SimServer(SimConfig(profile=parse_profile(PROFILE, base=None), strict=True)) as server,
+        aiohttp.ClientSession() as session,
+    ):
         customer = server.config.profile.customer("10001")
         assert customer is not None
         client = SimClient(server, session, customer)
@@ -58,7 +63,9 @@ async def _run(steps: list[tuple[Any, ...]]) -> None:
                 await client.advance(f"{step[1]}s")
             elif ids:
                 order_id = ids[step[1] % len(ids)]
-                async with session.post(f"{server.url}/_sim/orders/{order_id}/transition", json={"status": step[2]}) as response:
+                async with session.post(
+                    f"{server.url}/_sim/orders/{order_id}/transition", json={"status": step[2]}
+                ) as response:
                     assert response.status in (200, 409)
         await client.advance("1d")
         for order_id in ids:
@@ -68,7 +75,9 @@ async def _run(steps: list[tuple[Any, ...]]) -> None:
             times = [parse_timestamp(h["at"]) for h in history]
             assert times == sorted(times)
             assert order["status"] in ("ACCEPTED", "REJECTED")  # a day is past every delay of the profile
-            notes = (await client.call("GET", f"/orders/{order_id}/dispatch-notifications", params={"size": "1000"})).body
+            notes = (
+                await client.call("GET", f"/orders/{order_id}/dispatch-notifications", params={"size": "1000"})
+            ).body
             contracts().validate("dispatch-notification-page", notes)
             ordered = {line["lineNumber"]: line["quantity"] for line in order["lines"]}
             sent: dict[int, int] = {}

@@ -14,7 +14,11 @@ from tests.conftest import client_for
 from tests.helpers import order_body
 
 SECRET = "whsec-test-0123456789abcdef"
-FAST = {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m"}, "webhooks": {"maxAttempts": 4, "backoff": "10s"}}
+FAST = {
+    "lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"},
+    "dispatch": {"delay": "1m"},
+    "webhooks": {"maxAttempts": 4, "backoff": "10s"},
+}
 
 
 class Receiver:
@@ -78,7 +82,9 @@ async def test_a_bad_registration_names_the_field(start_sim, session) -> None:
     assert answer.status == 422 and answer.pointers == ["/secret", "/url"]
 
 
-async def test_status_changes_and_dispatches_arrive_signed_with_the_secret(start_sim, session, receiver_factory) -> None:
+async def test_status_changes_and_dispatches_arrive_signed_with_the_secret(
+    start_sim, session, receiver_factory
+) -> None:
     server = await start_sim(FAST)
     client = client_for(server, session, "10001")
     receiver = await receiver_factory()
@@ -92,18 +98,28 @@ async def test_status_changes_and_dispatches_arrive_signed_with_the_secret(start
     events = receiver.events()
     for event in events:
         contracts().validate("webhook-event", event)
-    assert [e["type"] for e in events] == ["order.status_changed", "order.status_changed", "dispatch_notification.created"]
+    assert [e["type"] for e in events] == [
+        "order.status_changed",
+        "order.status_changed",
+        "dispatch_notification.created",
+    ]
     assert [e["data"].get("status") for e in events[:2]] == ["PROCESSED", "ACCEPTED"]
     assert events[2]["data"]["orderId"] == order["orderId"]
     assert len({e["eventId"] for e in events}) == 3
 
 
-async def test_a_failing_receiver_gets_the_event_again_with_exponential_backoff(start_sim, session, receiver_factory) -> None:
+async def test_a_failing_receiver_gets_the_event_again_with_exponential_backoff(
+    start_sim, session, receiver_factory
+) -> None:
     server = await start_sim(FAST)
     client = client_for(server, session, "10001")
     receiver = await receiver_factory(failures=2)
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
-    order = (await client.create_order(order_body([p for p in (await client.call("GET", "/products")).body["items"] if p["active"]][:1]))).body
+    order = (
+        await client.create_order(
+            order_body([p for p in (await client.call("GET", "/products")).body["items"] if p["active"]][:1])
+        )
+    ).body
     await server.admin(session, "POST", f"orders/{order['orderId']}/transition", json={"status": "PROCESSED"})
     assert receiver.attempts == 1 and not receiver.received
     await client.advance("10s")  # first retry after the 10 s backoff (plus jitter under a tenth)
@@ -116,13 +132,21 @@ async def test_a_failing_receiver_gets_the_event_again_with_exponential_backoff(
     assert log[0]["state"] == "delivered" and log[0]["attempts"] == 3
 
 
-async def test_a_receiver_that_never_answers_well_is_given_up_after_the_maximum_attempts(start_sim, session, receiver_factory) -> None:
+async def test_a_receiver_that_never_answers_well_is_given_up_after_the_maximum_attempts(
+    start_sim, session, receiver_factory
+) -> None:
     server = await start_sim(FAST)
     client = client_for(server, session, "10001")
     receiver = await receiver_factory(failures=100)
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
-    order = (await client.create_order(order_body([p for p in (await client.call("GET", "/products")).body["items"] if p["active"]][:1]))).body
-    await server.admin(session, "POST", f"orders/{order['orderId']}/transition", json={"status": "REJECTED", "reasonCode": "OTHER"})
+    order = (
+        await client.create_order(
+            order_body([p for p in (await client.call("GET", "/products")).body["items"] if p["active"]][:1])
+        )
+    ).body
+    await server.admin(
+        session, "POST", f"orders/{order['orderId']}/transition", json={"status": "REJECTED", "reasonCode": "OTHER"}
+    )
     for _ in range(6):
         await client.advance("5m")
     log = (await server.admin(session, "GET", "webhooks/deliveries"))["items"]

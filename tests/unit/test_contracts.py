@@ -43,9 +43,13 @@ def test_a_violation_lists_every_failing_pointer_not_just_the_first() -> None:
 
 def test_a_valid_product_passes_and_a_rejection_needs_its_reason() -> None:
     contracts().validate("product", PRODUCT)
-    assert contracts().is_valid("status-change", {"status": "REJECTED", "at": "2026-01-05T08:00:00Z", "reasonCode": "OTHER"})
+    assert contracts().is_valid(
+        "status-change", {"status": "REJECTED", "at": "2026-01-05T08:00:00Z", "reasonCode": "OTHER"}
+    )
     assert not contracts().is_valid("status-change", {"status": "REJECTED", "at": "2026-01-05T08:00:00Z"})
-    assert not contracts().is_valid("status-change", {"status": "NEW", "at": "2026-01-05T08:00:00Z", "reasonCode": "OTHER"})
+    assert not contracts().is_valid(
+        "status-change", {"status": "NEW", "at": "2026-01-05T08:00:00Z", "reasonCode": "OTHER"}
+    )
 
 
 def test_timestamps_must_be_utc_and_money_a_decimal_string() -> None:

@@ -30,10 +30,15 @@ def test_a_profile_error_names_the_field() -> None:
     with pytest.raises(ContractViolation, match="/catalog/size"):
         parse_profile({"catalog": {"size": "many"}}, base=None)
     with pytest.raises(ValueError, match="username 'x' is used by two customers"):
-        parse_profile({"customers": [
-            {"number": "1", "auth": "basic", "username": "x", "password": "p"},
-            {"number": "2", "auth": "token", "username": "x", "password": "q"},
-        ]}, base=None)
+        parse_profile(
+            {
+                "customers": [
+                    {"number": "1", "auth": "basic", "username": "x", "password": "p"},
+                    {"number": "2", "auth": "token", "username": "x", "password": "q"},
+                ]
+            },
+            base=None,
+        )
 
 
 def test_the_same_seed_generates_the_same_catalog_and_another_seed_another() -> None:
@@ -68,6 +73,10 @@ def test_changes_update_the_product_and_its_updated_at() -> None:
 
 def test_redaction_blanks_every_secret_field_and_header() -> None:
     body = {"username": "u", "password": "p", "nested": [{"token": "t", "apiKey": "k", "secret": "s", "keep": 1}]}
-    assert redact_json(body) == {"username": "u", "password": "***", "nested": [{"token": "***", "apiKey": "***", "secret": "***", "keep": 1}]}
+    assert redact_json(body) == {
+        "username": "u",
+        "password": "***",
+        "nested": [{"token": "***", "apiKey": "***", "secret": "***", "keep": 1}],
+    }
     headers = redact_headers({"Authorization": "Bearer abc", "X-Api-Key": "k", "Idempotency-Key": "i"})
     assert headers == {"Authorization": "Bearer ***", "X-Api-Key": "***", "Idempotency-Key": "i"}
