@@ -38,7 +38,11 @@ def create_app(config: SimConfig | None = None) -> web.Application:
 async def _simulator(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     sim = Simulator(config.profile, config.seed, config.clock, config.db_url)
-    await sim.start()
+    try:
+        await sim.start()
+    except BaseException:
+        await sim.close()
+        raise
     app[SIM] = sim
     yield
     await sim.close()

@@ -7,9 +7,13 @@ import gc
 import signal
 
 import click
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
+from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
+from supplier_sim.db import async_url
 from supplier_sim.profile import load_profile
 from supplier_sim.server import SimServer
 
@@ -55,8 +59,11 @@ def sim(
     )
     try:
         asyncio.run(_serve(SimServer(config, host, port)))
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except CatalogError as exc:
+        raise click.ClickException(f"cannot load the catalog: {exc}") from None
+    except (OSError, SQLAlchemyError) as exc:
+        shown = make_url(async_url(db_url)).render_as_string(hide_password=True)
+        raise click.ClickException(f"cannot start the simulator on {host}:{port} with --db {shown}: {exc}") from None
 
 
 async def _serve(server: SimServer) -> None:

@@ -44,7 +44,7 @@ async def sim(start_sim: Callable[..., Awaitable[SimServer]]) -> SimServer:
 
 
 def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -> SimClient:
-    customer = server.config.profile.customer(number)
+    customer = server.sim.profile.customer(number)
     assert customer is not None
     return SimClient(server, session, customer)
 

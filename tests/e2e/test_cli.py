@@ -79,3 +79,10 @@ def test_contracts_validate_exits_1_listing_every_bad_field(tmp_path: Path) -> N
     assert "/extra" in bad.stderr and "/password" in bad.stderr and "/username" in bad.stderr
     listed = run("contracts", "list")
     assert "order-request" in listed.stdout and "webhook-event" in listed.stdout
+
+
+def test_an_unreachable_database_is_a_clear_error_that_hides_its_password() -> None:
+    result = run("sim", "--port", "0", "--db", "postgresql://postgres:hunter2@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert "cannot start the simulator" in result.stderr and "Connect call failed" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
