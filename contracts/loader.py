@@ -12,6 +12,8 @@ import jsonschema
 import jsonschema_rs
 import yaml
 
+from contracts.redaction import SECRET_FIELDS
+
 CONTRACT_VERSION = "1.0.0"
 SCHEMA_SUFFIX = ".schema.json"
 
@@ -44,6 +46,9 @@ def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
     """Point at the field itself, not its parent, for a missing or an unexpected property."""
     path = list(error.instance_path)
     kind = error.kind
+    if path and str(path[-1]).lower() in SECRET_FIELDS:
+        # The validator's message quotes the value, and this one is a secret.
+        return [Violation(_pointer(path), f"fails the contract's {kind.name} rule (value withheld)")]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         return [Violation(_pointer([*path, kind.property]), "is required")]
     if isinstance(
@@ -80,14 +85,11 @@ class Contracts:
     def names(self) -> list[str]:
         return sorted(self.schemas)
 
-    def uri(self, name: str) -> str:
-        return str(self.schemas[name]["$id"])
-
     def is_valid(self, name: str, instance: object) -> bool:
         return bool(self._validator(name).is_valid(instance))
 
     def errors(self, name: str, instance: object) -> list[Violation]:
-        """Every failure of ``instance`` against ``name``, in document order."""
+        """Every failure of ``instance`` against ``name``, sorted by pointer."""
         found = [v for e in self._validator(name).iter_errors(instance) for v in _violations(e)]
         return sorted(found, key=lambda v: v.pointer)
 

@@ -12,16 +12,6 @@ LEGAL_MOVES: dict[str, frozenset[str]] = {
     REJECTED: frozenset(),
     ACCEPTED: frozenset(),
 }
-FINAL = frozenset(s for s, moves in LEGAL_MOVES.items() if not moves)
-REASON_CODES = (
-    "UNKNOWN_PRODUCT",
-    "PRODUCT_INACTIVE",
-    "CONTAINER_MISMATCH",
-    "OUT_OF_STOCK",
-    "BELOW_MINIMUM_ORDER_VALUE",
-    "CUSTOMER_BLOCKED",
-    "OTHER",
-)
 
 
 def is_legal_move(current: str, target: str) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 
@@ -27,10 +28,6 @@ def parse_timestamp(text: str) -> int:
 
 def format_date(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
-
-
-def parse_date(text: str) -> date:
-    return date.fromisoformat(text)
 
 
 def basic_authorization(username: str, password: str) -> str:

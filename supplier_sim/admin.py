@@ -18,6 +18,9 @@ from supplier_sim.profile import parse_profile, seconds
 from supplier_sim.seeding import rng_for
 from supplier_sim.typedefs import CONFIG, SIM
 
+LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last one RFC 3339 can write
+VALUE_OF_KIND = {"price": "amount", "barcode": "barcode", "rename": "name"}
+
 
 def _clock(request: web.Request, applied: int | None = None) -> web.Response:
     sim = request.app[SIM]
@@ -37,9 +40,15 @@ async def advance_clock(request: web.Request) -> web.Response:
     if not isinstance(sim.clock, VirtualClock):
         raise Problem.conflict("real-clock", "the simulator runs on the real clock; start it with --clock virtual")
     now = sim.clock.now_ms()
-    target = now + int(seconds(body["by"]) * 1000) if "by" in body else parse_timestamp(body["to"])
+    field = "/by" if "by" in body else "/to"
+    by_ms = seconds(body["by"]) * 1000 if "by" in body else 0.0
+    if by_ms > LAST_INSTANT_MS - now:
+        raise Problem.invalid_field(field, "the virtual clock stops at 9999-12-31T23:59:59.999Z")
+    target = now + int(by_ms) if "by" in body else parse_timestamp(body["to"])
     if target < now:
-        raise Problem.invalid_field("/to", f"the virtual clock never goes back; it is {format_timestamp(now)}")
+        raise Problem.invalid_field(field, f"the virtual clock never goes back; it is {format_timestamp(now)}")
+    if target > LAST_INSTANT_MS:
+        raise Problem.invalid_field(field, "the virtual clock stops at 9999-12-31T23:59:59.999Z")
     applied = await sim.advance(target)
     return _clock(request, applied)
 
@@ -61,8 +70,11 @@ async def load_profile(request: web.Request) -> web.Response:
     except ContractViolation as exc:
         raise Problem.invalid(exc.violations, "the profile is not valid") from None
     except ValueError as exc:
-        raise Problem.invalid_field("/", str(exc)) from None
-    await request.app[SIM].reset(profile=profile, seed=_seed(request))
+        raise Problem.invalid_field("", str(exc)) from None
+    try:
+        await request.app[SIM].reset(profile=profile, seed=_seed(request))
+    except CatalogError as exc:
+        raise Problem.invalid_field("/catalog", str(exc)) from None
     return _clock(request)
 
 
@@ -99,7 +111,7 @@ async def dispatch(request: web.Request) -> web.Response:
 async def change_product(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     body = await read_json(request, "sim-catalog-change")
-    value = body.get("amount") or body.get("barcode") or body.get("name")
+    value = body.get(VALUE_OF_KIND.get(body["kind"], ""))
     now = sim.clock.now_ms()
     try:
         async with sim.db.write() as conn:
@@ -155,8 +167,8 @@ async def customers(request: web.Request) -> web.Response:
 async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.app[CONFIG].admin_token
     if token and request.path.startswith("/_sim/"):
-        given = request.headers.get("X-Admin-Token", "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        given = request.headers.get("X-Admin-Token", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, token.encode()):
             raise Problem.unauthorized("the admin API needs the X-Admin-Token header", scheme="AdminToken")
     return await handler(request)
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from contracts import contracts
 from supplier_sim.admin import admin_token, setup_admin_routes
-from supplier_sim.api import RESPONSE_SCHEMAS, setup_api_routes
+from supplier_sim.api import setup_api_routes
 from supplier_sim.config import MAX_BODY, SimConfig
 from supplier_sim.journal import Exchange
 from supplier_sim.problems import PROBLEM_JSON, Problem, from_http_exception, internal_error
@@ -21,11 +21,31 @@ from supplier_sim.simulator import Simulator
 from supplier_sim.typedefs import BODY, CONFIG, CUSTOMER, ERRORS, SIM
 
 log = logging.getLogger("supplier_sim")
+JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
+
+# The contract each route's successful answer must meet, for strict mode and the tests.
+RESPONSE_SCHEMAS = {
+    "admin.clock": "sim-clock",
+    "admin.advance": "sim-clock",
+    "admin.reset": "sim-clock",
+    "admin.profile": "sim-clock",
+    "admin.transition": "order",
+    "admin.dispatch": "dispatch-notification",
+    "admin.catalog-change": "product",
+    "auth": "auth-token",
+    "products": "product-page",
+    "orders.create": "order",
+    "orders.list": "order-page",
+    "order": "order",
+    "dispatch-notifications": "dispatch-notification-page",
+    "webhook.put": "webhook",
+    "webhook.get": "webhook",
+}
 
 
 def create_app(config: SimConfig | None = None) -> web.Application:
     config = config or SimConfig()
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[exchanges, admin_token])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[journaling, problems, admin_token])
     app[CONFIG] = config
     app[ERRORS] = []
     app.cleanup_ctx.append(_simulator)
@@ -49,43 +69,53 @@ async def _simulator(app: web.Application) -> AsyncIterator[None]:
 
 
 @web.middleware
-async def exchanges(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turns every error into problem+json, and journals (and in strict mode checks) each API answer."""
-    started = time.perf_counter()
+async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error leaves as problem+json; a crash is logged and kept for SimServer.check()."""
     try:
-        response = await handler(request)
+        if "\x00" in request.path or "%00" in request.query_string:
+            raise Problem.malformed("NUL characters are not allowed in the path or the query")
+        return await handler(request)
     except Problem as problem:
-        response = problem.response()
+        return problem.response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = from_http_exception(exc).response()
+        return from_http_exception(exc).response()
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         request.app[ERRORS].append(f"{request.method} {request.path}: {traceback.format_exc()}")
-        response = internal_error().response()
-    if request.path.startswith("/api/"):
-        sim = request.app[SIM]
-        journal = sim.journal
-        body = response.body if isinstance(response, web.Response) else None
-        journal.append(
-            Exchange(
-                journal.next_seq(),
-                sim.clock.now_ms(),
-                request.method,
-                request.path,
-                request.query_string,
-                request.raw_headers,
-                request.get(BODY),
-                response.status,
-                tuple((str(name), value) for name, value in response.headers.items()),
-                body if isinstance(body, bytes) else None,
-                request.get(CUSTOMER),
-                (time.perf_counter() - started) * 1000,
-            )
+        return internal_error().response()
+
+
+@web.middleware
+async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Journals every exchange but reading the journal itself, and in strict mode checks each answer."""
+    started = time.perf_counter()
+    response = await handler(request)
+    if request.path == "/_sim/journal":
+        return response
+    sim = request.app[SIM]
+    journal = sim.journal
+    body = response.body if isinstance(response, web.Response) else None
+    raw = request.get(BODY)
+    journal.append(
+        Exchange(
+            journal.next_seq(),
+            sim.clock.now_ms(),
+            request.method,
+            request.path,
+            request.query_string,
+            request.raw_headers,
+            raw[:JOURNAL_BODY_LIMIT] if raw else None,
+            response.status,
+            tuple((str(name), value) for name, value in response.headers.items()),
+            body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
+            request.get(CUSTOMER),
+            (time.perf_counter() - started) * 1000,
         )
-        if request.app[CONFIG].strict:
-            request.app[ERRORS].extend(check_response(request, response))
+    )
+    if request.app[CONFIG].strict:
+        request.app[ERRORS].extend(check_response(request, response))
     return response
 
 
@@ -100,7 +130,8 @@ def check_response(request: web.Request, response: web.StreamResponse) -> list[s
     else:
         route = request.match_info.route.name
         if route not in RESPONSE_SCHEMAS:
-            return [f"{where}: no contract for route {route}"]
+            # The admin API's listings have no contract; every Supplier API route must.
+            return [f"{where}: no contract for route {route}"] if request.path.startswith("/api/") else []
         schema, content_type = RESPONSE_SCHEMAS[route], "application/json"
     problems = []
     if response.content_type != content_type:

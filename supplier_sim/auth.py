@@ -23,7 +23,7 @@ class Token:
 
 def token_hash(token: str) -> str:
     """Tokens are kept hashed, so that neither the database nor a dump shows one."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class Authenticator:
@@ -57,8 +57,12 @@ class Authenticator:
         if scheme.lower() == "bearer":
             return self._bearer(value.strip())
         if scheme.lower() == "basic":
+            customer = self._basic.get("Basic " + value.strip())  # the scheme is case-insensitive
+            if customer is not None:
+                return customer
             raise Problem.unauthorized("wrong username or password", scheme="Basic")
-        raise Problem.unauthorized(f"unsupported authorization scheme {scheme!r}")
+        # Never echo the header: without a scheme it may be a bare password.
+        raise Problem.unauthorized("the Authorization header must use the Basic or Bearer scheme")
 
     def _bearer(self, token: str) -> Customer:
         found = self.tokens.get(token_hash(token))
@@ -79,7 +83,8 @@ class Authenticator:
         """A new token for a token customer's username and password; 401 on any mismatch."""
         customer = self._token_users.get(username)
         expected = customer.password if customer else ""
-        if customer is None or not hmac.compare_digest((expected or "").encode(), password.encode()):
+        given = password.encode("utf-8", "surrogateescape")
+        if customer is None or not hmac.compare_digest((expected or "").encode(), given):
             raise Problem.unauthorized("wrong username or password", scheme="Bearer")
         # Token values are credentials, not behaviour: they come from the OS, not the run's seed.
         token = secrets.token_urlsafe(32)

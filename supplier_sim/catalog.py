@@ -16,11 +16,10 @@ from faker import Faker
 
 from contracts import ContractViolation, contracts
 from contracts.gtin import complete, is_valid_gtin
-from contracts.wire import format_timestamp, parse_timestamp
+from contracts.wire import DAY_MS, format_timestamp, parse_timestamp
 from supplier_sim.profile import Profile
 
 CENT = Decimal("0.01")
-DAY_MS = 86_400_000
 
 # (category, sizes, container amounts, reduced tax) - enough variety for realistic names.
 CATEGORIES: tuple[tuple[str, tuple[str, ...], tuple[int, ...], bool], ...] = (
@@ -215,9 +214,6 @@ class Catalog:
 
     def numbers(self) -> list[str]:
         return list(self._order)
-
-    def documents(self) -> list[dict[str, Any]]:
-        return [self._entries[n].doc for n in self._order]
 
     def replace(self, product: dict[str, Any]) -> None:
         """Put a changed (or new) product in place; the caller has persisted it."""

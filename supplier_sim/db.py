@@ -138,7 +138,8 @@ class Database:
         url = async_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(url, **self._engine_options(url))
+        # hide_parameters: a failing statement's error must not carry a secret it was writing.
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **self._engine_options(url))
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._write_lock = asyncio.Lock()

@@ -38,17 +38,42 @@ async def read_json(request: web.Request, schema: str, extra: list[Violation] | 
     except orjson.JSONDecodeError as exc:
         raise Problem.malformed(f"the body is not valid JSON: {exc}") from None
     errors = [*(extra or []), *contracts().errors(schema, body)]
+    if b"\\u0000" in raw:  # JSON can carry NUL only escaped; no field may hold one
+        errors += [Violation(pointer, "must not contain a NUL character") for pointer in _nul_pointers(body, "")]
     if errors:
         raise Problem.invalid(errors)
-    return body
+    return _integral(body)
+
+
+def _nul_pointers(value: Any, at: str) -> list[str]:
+    if isinstance(value, str):
+        return [at] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _nul_pointers(v, f"{at}/{k}") + ([f"{at}/{k}"] if "\x00" in k else [])
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_pointers(v, f"{at}/{i}")]
+    return []
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer; store it as one, so that no 2.0 reaches the engine."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def integer(query: MultiMapping[str], name: str, default: int, low: int, high: int, errors: list[Violation]) -> int:
     text = query.get(name)
-    if text is None:
+    if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        errors.append(Violation(f"/query/{name}", f"must be an integer from {low} to {high}, not {text!r}"))
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not low <= int(text) <= high:
+        errors.append(Violation(f"/query/{name}", f"must be an integer from {low} to {high}, not {text[:40]!r}"))
         return default
     return int(text)
 
@@ -61,7 +86,9 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
         return parse_timestamp(text)
     except ValueError:
         errors.append(
-            Violation(f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text!r}")
+            Violation(
+                f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text[:40]!r}"
+            )
         )
         return None
 

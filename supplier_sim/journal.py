@@ -28,7 +28,6 @@ class Exchange(NamedTuple):
     response_body: bytes | None
     customer: str | None
     duration_ms: float
-    fault: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,7 +39,6 @@ class Exchange(NamedTuple):
             "customerNumber": self.customer,
             "status": self.status,
             "durationMs": round(self.duration_ms, 3),
-            "fault": self.fault,
             "request": {
                 "headers": redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.request_headers),
                 "body": _decode(self.request_body),
@@ -55,7 +53,7 @@ def _decode(raw: bytes | None) -> Any:
     try:
         return redact_json(orjson.loads(raw))
     except orjson.JSONDecodeError:
-        return raw[:2000].decode("utf-8", "replace")
+        return f"<{len(raw)} bytes, not JSON>"  # never the text: it may hold a secret
 
 
 class Journal:
@@ -73,9 +71,6 @@ class Journal:
 
     def append(self, exchange: Exchange) -> None:
         self._items.append(tuple(exchange))
-
-    def clear(self) -> None:
-        self._items.clear()
 
     def query(
         self,

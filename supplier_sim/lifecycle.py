@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
-from contracts.wire import format_date, format_timestamp
+from contracts.wire import format_timestamp
 from supplier_sim import db as tables
-from supplier_sim.catalog import Catalog, changed
+from supplier_sim import dispatching
+from supplier_sim.catalog import Catalog, CatalogError, changed
+from supplier_sim.clock import Clock
 from supplier_sim.db import Database, set_meta
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
 from supplier_sim.webhooks import Webhooks
 
+log = logging.getLogger("supplier_sim.lifecycle")
 BATCH = 200
-DAY_MS = 86_400_000
 
 
 @dataclass(slots=True)
@@ -58,44 +63,87 @@ class Order:
 
 class Lifecycle:
     def __init__(
-        self, db: Database, profile: Profile, seed: int, catalog: Catalog, stock: dict[str, int], hooks: Webhooks
+        self,
+        db: Database,
+        clock: Clock,
+        profile: Profile,
+        seed: int,
+        catalog: Catalog,
+        stock: dict[str, int],
+        hooks: Webhooks,
+        errors: list[str],
     ) -> None:
         self.db = db
+        self.clock = clock
         self.profile = profile
         self.seed = seed
         self.catalog = catalog
         self.stock = stock
         self.hooks = hooks
+        self.errors = errors
         self.changes_applied = 0
 
+    async def next_due_ms(self) -> int | None:
+        """When the next scheduled event (an order's or the catalog's) is due."""
+        async with self.db.read() as conn:
+            due = await conn.scalar(select(func.min(tables.orders.c.next_event_ms)))
+        times = [t for t in (due, self._next_change_at()) if t is not None]
+        return min(times) if times else None
+
     async def run_until(self, limit_ms: int) -> int:
-        """Apply every scheduled event due at or before ``limit_ms``, in time order; how many."""
+        """Apply every event due at or before ``limit_ms`` in time order, each in its own transaction."""
         applied = 0
         while True:
             change_at = self._next_change_at()
             horizon = min(limit_ms, change_at) if change_at is not None else limit_ms
-            async with self.db.write() as conn:
-                rows = (
+            async with self.db.read() as conn:
+                due = (
                     await conn.execute(
-                        select(tables.orders)
+                        select(tables.orders.c.order_id, tables.orders.c.next_event_ms)
                         .where(tables.orders.c.next_event_ms <= horizon)
                         .order_by(tables.orders.c.next_event_ms, tables.orders.c.seq)
                         .limit(BATCH)
                     )
                 ).all()
-                for row in rows:
-                    await self._apply(conn, Order.from_row(row), row.next_event_ms)
-                count = len(rows)
-                if not rows and change_at is not None and change_at <= limit_ms:
-                    await self._scheduled_change(conn, change_at)
-                    count = 1
-            if not count:
-                return applied
-            applied += count
+            if not due:
+                if change_at is None or change_at > limit_ms:
+                    return applied
+                await self._scheduled_change(change_at)
+                applied += 1
+                continue
+            for index, (order_id, at_ms) in enumerate(due):
+                rescheduled = await self._event(order_id, at_ms)
+                applied += 1
+                following = due[index + 1][1] if index + 1 < len(due) else None
+                if rescheduled is not None and following is not None and rescheduled < following:
+                    break  # this order's next event comes first: select again
 
     def _next_change_at(self) -> int | None:
         changes = self.profile.catalog_changes
         return changes[self.changes_applied].at_ms if self.changes_applied < len(changes) else None
+
+    async def _event(self, order_id: str, at_ms: int) -> int | None:
+        """Apply one order's due event; a failure is recorded and parks that order, never the clock."""
+        try:
+            async with self.db.write() as conn:
+                order = await self.load_order(conn, order_id)
+                if order.next_event_ms != at_ms:
+                    return order.next_event_ms  # changed since it was selected
+                await self._apply(conn, order, at_ms)
+                await self._save(conn, order)
+            return order.next_event_ms
+        except Exception:
+            log.exception("order %s: the event due at %s failed; the order is parked", order_id, at_ms)
+            self.errors.append(f"order {order_id}: event at {format_timestamp(at_ms)}: {traceback.format_exc()}")
+            async with self.db.write() as conn:
+                await conn.execute(
+                    tables.orders.update()
+                    .where(tables.orders.c.order_id == order_id)
+                    .values(next_event=None, next_event_ms=None)
+                )
+                rows = await conn.execute(select(tables.products.c.product_number, tables.products.c.stock))
+                self.stock.update(dict(rows.tuples().all()))
+            return None
 
     async def _apply(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
         event = order.next_event
@@ -107,20 +155,17 @@ class Lifecycle:
             else:
                 await self._move(conn, order, PROCESSED, at_ms)
         elif event == "accept":
-            short = [
-                line["productNumber"]
-                for line in order.body["lines"]
-                if line["quantity"] > self.stock.get(line["productNumber"], 0)
-            ]
+            wanted: Counter[str] = Counter()
+            for line in order.body["lines"]:
+                wanted[line["productNumber"]] += line["quantity"]
+            short = [number for number, quantity in wanted.items() if quantity > self.stock.get(number, 0)]
             if short:
-                await self._move(
-                    conn, order, REJECTED, at_ms, "OUT_OF_STOCK", "not enough stock of " + ", ".join(short)
-                )
+                message = "not enough stock of " + ", ".join(short)
+                await self._move(conn, order, REJECTED, at_ms, "OUT_OF_STOCK", message)
             else:
                 await self._move(conn, order, ACCEPTED, at_ms)
         elif event == "dispatch":
             await self._scheduled_dispatch(conn, order, at_ms)
-        await self._save(conn, order)
 
     def _rejection(self, order: Order) -> tuple[str, str] | None:
         """Why the supplier cannot fulfil a well-formed order, or None; the first rule that holds wins."""
@@ -181,13 +226,12 @@ class Lifecycle:
         previous = order.status
         order.history.append(entry)
         order.status = target
-        order.updated_ms = at_ms
+        # A poller's updatedSince must see the change: never stamp it before it became visible.
+        order.updated_ms = max(at_ms, self.clock.now_ms())
         order.next_event = order.next_event_ms = None
         if target == PROCESSED:
-            order.next_event = "accept"
-            order.next_event_ms = at_ms + draw(
-                self.profile.acceptance_delay, rng_for(self.seed, order.order_id, "accept")
-            )
+            rng = rng_for(self.seed, order.order_id, "accept")
+            order.next_event, order.next_event_ms = "accept", at_ms + draw(self.profile.acceptance_delay, rng)
         elif target == ACCEPTED:
             await self._ship(conn, order, at_ms)
         data = {
@@ -199,47 +243,33 @@ class Lifecycle:
         await self.hooks.enqueue(conn, order.customer_number, "order.status_changed", data, at_ms)
 
     async def _ship(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
-        """Take the stock and plan the dispatch notifications: one or several, maybe short."""
+        """Plan the dispatch notifications and take what they ship from stock."""
         rng = rng_for(self.seed, order.order_id, "dispatch")
-        for line in order.body["lines"]:
-            number = line["productNumber"]
+        order.plan = dispatching.plan(order.body["lines"], self.profile, rng)
+        for number, quantity in dispatching.shipped_per_product(order.body["lines"], order.plan).items():
             if number in self.stock:
-                self.stock[number] = max(0, self.stock[number] - line["quantity"])
+                self.stock[number] -= quantity
                 await conn.execute(
                     tables.products.update()
                     .where(tables.products.c.product_number == number)
                     .values(stock=self.stock[number])
                 )
-        count = rng.randint(*self.profile.notifications)
-        shipped = {
-            line["lineNumber"]: (
-                rng.randint(0, line["quantity"] - 1)
-                if rng.random() < self.profile.short_shipment_rate
-                else line["quantity"]
-            )
-            for line in order.body["lines"]
-        }
-        parts = [
-            {str(number): qty // count + (1 if k < qty % count else 0) for number, qty in shipped.items()}
-            for k in range(count)
-        ]
-        order.plan = {"parts": [p for p in parts if any(p.values())], "next": 0, "dispatched": {}}
         self._schedule_dispatch(order, at_ms + draw(self.profile.dispatch_delay, rng))
 
     def _schedule_dispatch(self, order: Order, at_ms: int) -> None:
-        assert order.plan is not None
-        if order.plan["next"] < len(order.plan["parts"]):
+        if order.plan is not None and order.plan["next"] < len(order.plan["parts"]):
             order.next_event, order.next_event_ms = "dispatch", at_ms
 
     async def _scheduled_dispatch(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
-        assert order.plan is not None
+        if order.plan is None:
+            return
         part = order.plan["parts"][order.plan["next"]]
         order.plan["next"] += 1
-        await self.dispatch(conn, order, {int(k): v for k, v in part.items()}, at_ms)
+        await self._dispatch(conn, order, {int(k): v for k, v in part.items()}, at_ms)
         rng = rng_for(self.seed, order.order_id, "interval", order.plan["next"])
         self._schedule_dispatch(order, at_ms + draw(self.profile.dispatch_interval, rng))
 
-    async def dispatch(
+    async def _dispatch(
         self,
         conn: AsyncConnection,
         order: Order,
@@ -249,49 +279,24 @@ class Lifecycle:
         tracking: str | None = None,
         clamp: bool = True,
     ) -> dict[str, Any] | None:
-        """Record a dispatch notification; per line the sum never exceeds the ordered quantity."""
-        assert order.plan is not None
-        ordered = order.ordered()
-        done = {int(k): v for k, v in order.plan["dispatched"].items()}
-        lines = []
-        for line in order.body["lines"]:
-            number = line["lineNumber"]
-            wanted = quantities.get(number, 0)
-            room = ordered[number] - done.get(number, 0)
-            if wanted > room and not clamp:
-                raise Problem.conflict(
-                    "over-dispatch", f"line {number} has {room} of {ordered[number]} left to dispatch, not {wanted}"
-                )
-            quantity = min(wanted, room)
-            if quantity > 0:
-                lines.append({"lineNumber": number, "productNumber": line["productNumber"], "quantity": quantity})
-                done[number] = done.get(number, 0) + quantity
-        if not lines:
+        assert order.plan is not None, "only an accepted order has a dispatch plan"
+        rng = rng_for(self.seed, order.order_id, "notification", order.plan["count"] + 1)
+        note = dispatching.notification(
+            order.order_id, order.body, order.plan, quantities, at_ms, self.profile, rng, carrier, tracking, clamp
+        )
+        if note is None:
             return None
-        order.plan["dispatched"] = {str(k): v for k, v in done.items()}
-        order.plan["count"] = count = order.plan.get("count", 0) + 1
-        rng = rng_for(self.seed, order.order_id, "notification", count)
-        notification = {
-            "dispatchNotificationId": f"{order.order_id}-DN{count}",
-            "orderId": order.order_id,
-            "orderNumber": order.body["orderNumber"],
-            "dispatchedAt": format_timestamp(at_ms),
-            "expectedDeliveryDate": format_date(at_ms + self.profile.delivery_days * DAY_MS),
-            "carrier": carrier or rng.choice(self.profile.carriers),
-            "trackingNumber": tracking or f"{rng.randrange(10**11, 10**12)}",
-            "lines": lines,
-        }
         await conn.execute(
             tables.dispatch_notifications.insert().values(
-                dispatch_notification_id=notification["dispatchNotificationId"],
+                dispatch_notification_id=note["dispatchNotificationId"],
                 order_id=order.order_id,
-                doc=orjson.dumps(notification).decode(),
+                doc=orjson.dumps(note).decode(),
                 dispatched_ms=at_ms,
             )
         )
-        order.updated_ms = max(order.updated_ms, at_ms)
-        await self.hooks.enqueue(conn, order.customer_number, "dispatch_notification.created", notification, at_ms)
-        return notification
+        order.updated_ms = max(order.updated_ms, at_ms, self.clock.now_ms())
+        await self.hooks.enqueue(conn, order.customer_number, "dispatch_notification.created", note, at_ms)
+        return note
 
     async def _save(self, conn: AsyncConnection, order: Order) -> None:
         await conn.execute(
@@ -335,24 +340,31 @@ class Lifecycle:
             unknown = sorted(set(quantities) - set(order.ordered()))
             if unknown:
                 raise Problem.invalid_field("/lines", f"order {order_id} has no line {unknown[0]}")
-            notification = await self.dispatch(conn, order, quantities, at_ms, carrier, tracking, clamp=False)
+            notification = await self._dispatch(conn, order, quantities, at_ms, carrier, tracking, clamp=False)
             if notification is None:
                 raise Problem.conflict("over-dispatch", f"order {order_id} has nothing left to dispatch")
             await self._save(conn, order)
             return notification
 
-    async def _scheduled_change(self, conn: AsyncConnection, at_ms: int) -> None:
+    async def _scheduled_change(self, at_ms: int) -> None:
+        """Apply the profile's next catalog change; one that cannot be applied is recorded and skipped."""
         change = self.profile.catalog_changes[self.changes_applied]
         rng = rng_for(self.seed, "catalog-change", self.changes_applied)
-        numbers = (
-            [change.product_number]
-            if change.product_number
-            else rng.sample(self.catalog.numbers(), min(change.count, len(self.catalog)))
+        numbers = self.catalog.numbers()
+        chosen = (
+            [change.product_number] if change.product_number else rng.sample(numbers, min(change.count, len(numbers)))
         )
-        for number in numbers:
-            await self.change_product(conn, change.kind, number, at_ms, rng)
         self.changes_applied += 1
-        await set_meta(conn, "catalog_changes_applied", str(self.changes_applied))
+        try:
+            async with self.db.write() as conn:
+                for number in chosen:
+                    await self.change_product(conn, change.kind, number, at_ms, rng)
+                await set_meta(conn, "catalog_changes_applied", str(self.changes_applied))
+        except (CatalogError, Problem) as exc:
+            log.error("the catalog change %s at %s was skipped: %s", change.kind, format_timestamp(at_ms), exc)
+            self.errors.append(f"catalog change {change.kind} at {format_timestamp(at_ms)} skipped: {exc}")
+            async with self.db.write() as conn:
+                await set_meta(conn, "catalog_changes_applied", str(self.changes_applied))
 
     async def change_product(
         self, conn: AsyncConnection, kind: str, number: str, at_ms: int, rng: Any, value: str | None = None

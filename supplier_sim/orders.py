@@ -40,7 +40,7 @@ class GroupCommit:
     """Inserts that arrive while a transaction runs are written together in the next one.
 
     One transaction per order costs five round trips to SQLite's thread; under load a batch
-    shares them, and each caller still returns only once its own row is committed.
+    shares them, and each caller's future settles only once its own row is committed.
     """
 
     def __init__(self, db: Database) -> None:
@@ -49,26 +49,38 @@ class GroupCommit:
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def insert(self, row: dict[str, Any]) -> None:
+    def submit(self, row: dict[str, Any]) -> asyncio.Future[None]:
+        """Queue ``row``; the future settles when it is committed, whatever happens to the caller."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        await asyncio.shield(done)
+        return done
 
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                async with self.db.write() as conn:
-                    await conn.execute(self._statement, [row for row, _ in batch])
-            except Exception as exc:
-                for _, done in batch:
-                    done.set_exception(exc)
-                    done.exception()  # marked as seen: a caller that went away must not warn
+                await self._write([row for row, _ in batch])
+            except Exception:
+                # One bad row must not fail the others: write them one by one.
+                for row, done in batch:
+                    await self._settle_alone(row, done)
             else:
                 for _, done in batch:
                     done.set_result(None)
+
+    async def _settle_alone(self, row: dict[str, Any], done: asyncio.Future[None]) -> None:
+        try:
+            await self._write([row])
+        except Exception as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(self._statement, rows)
 
 
 class OrderBook:
@@ -119,44 +131,39 @@ class OrderBook:
         self._seq += 1
         seq = self._seq
         order_id = f"ORD{seq:08d}"
-        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._keys[slot] = (digest, order_id)
-        self._storing[slot] = stored
         now = self.clock.now_ms()
         at = format_timestamp(now)
         history = [{"status": NEW, "at": at}]
         process_at = now + draw(self.profile.processing_delay, rng_for(self.seed, order_id, "process"))
-        try:
-            await self._writer.insert(
-                {
-                    "order_id": order_id,
-                    "seq": seq,
-                    "customer_number": customer_number,
-                    "idempotency_key": key,
-                    "request_hash": digest,
-                    "order_number": body["orderNumber"],
-                    "status": NEW,
-                    "body": orjson.dumps(body).decode(),
-                    "history": orjson.dumps(history).decode(),
-                    "created_ms": now,
-                    "updated_ms": now,
-                    "next_event": "process",
-                    "next_event_ms": process_at,
-                }
-            )
-        except BaseException as exc:
-            del self._keys[slot]
-            if isinstance(exc, Exception):
-                stored.set_exception(exc)
-                stored.exception()  # marked as seen: waiters re-raise it, nobody else must
-            else:
-                stored.cancel()
-            raise
-        finally:
-            del self._storing[slot]
-        stored.set_result(None)
+        stored = self._writer.submit(
+            {
+                "order_id": order_id,
+                "seq": seq,
+                "customer_number": customer_number,
+                "idempotency_key": key,
+                "request_hash": digest,
+                "order_number": body["orderNumber"],
+                "status": NEW,
+                "body": orjson.dumps(body).decode(),
+                "history": orjson.dumps(history).decode(),
+                "created_ms": now,
+                "updated_ms": now,
+                "next_event": "process",
+                "next_event_ms": process_at,
+            }
+        )
+        self._keys[slot] = (digest, order_id)
+        self._storing[slot] = stored
+        stored.add_done_callback(lambda future: self._settled(slot, future))
+        await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
         return order, True
+
+    def _settled(self, slot: tuple[str, str], stored: asyncio.Future[None]) -> None:
+        """The key stays only if its order was committed; a failed write frees it for a retry."""
+        del self._storing[slot]
+        if stored.exception() is not None:
+            del self._keys[slot]
 
     async def get(self, customer_number: str | None, order_id: str) -> dict[str, Any] | None:
         """The order, if it belongs to ``customer_number`` (any customer's when None)."""

@@ -65,10 +65,9 @@ class Problem(Exception):
 
     @classmethod
     def unauthorized(cls, detail: str, scheme: str = "Basic") -> Problem:
-        challenge = {"Basic": 'Basic realm="supplier"', "Bearer": 'Bearer realm="supplier"'}.get(
-            scheme, 'Basic realm="supplier"'
+        return cls(
+            401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": f'{scheme} realm="supplier"'}
         )
-        return cls(401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": challenge})
 
     @classmethod
     def forbidden(cls, detail: str) -> Problem:
@@ -91,7 +90,7 @@ def from_http_exception(exc: web.HTTPException) -> Problem:
         413: ("payload-too-large", "the request body is larger than 1 MiB"),
     }
     kind, detail = kinds.get(exc.status, ("http-error", exc.text or exc.reason))
-    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+    headers = {name: exc.headers[name] for name in ("Allow", "Retry-After") if name in exc.headers} or None
     return Problem(exc.status, kind, exc.reason, detail, headers=headers)
 
 

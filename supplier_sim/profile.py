@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -126,6 +127,7 @@ def load_profile(path: str | Path | None = None) -> Profile:
 
 def parse_profile(raw: Any, base: Path | None) -> Profile:
     """Validate a decoded profile and fill in the defaults of the bundled one."""
+    raw = _plain(raw)
     contracts().validate("sim-profile", raw, context="profile")
     defaults = yaml.safe_load(default_profile_text())
     merged = {**defaults, **raw}
@@ -207,6 +209,20 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         webhook_timeout_s=seconds(hooks["timeout"]),
         journal_size=merged["journal"]["size"],
     )
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads an unquoted instant as a datetime and 12345 as an int key: make them JSON text."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _check_unique(customers: list[dict[str, Any]]) -> None:

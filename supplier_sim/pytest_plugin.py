@@ -1,26 +1,29 @@
-"""A pytest plugin: the ``supplier_sim`` fixture gives any project a running simulator.
+"""A pytest plugin: the ``supplier_sim`` fixture is a strict simulator on a free port (virtual clock).
 
-It starts a strict simulator on a free loopback port with the virtual clock, yields the
-SimServer (``.url``, ``.sim``, ``.admin(...)``), and after the test re-raises anything the
-simulator caught, including answers of its own that broke the contract.
+After the test, ``check()`` re-raises anything the simulator caught, including its own answers that
+broke the contract.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import pytest_asyncio
-
 from supplier_sim.config import SimConfig
 from supplier_sim.server import SimServer
 
+try:
+    import pytest_asyncio
+except ImportError:  # the fixture needs pytest-asyncio; without it the plugin offers nothing
+    pytest_asyncio = None
 
-@pytest_asyncio.fixture
-async def supplier_sim() -> AsyncIterator[SimServer]:
-    server = SimServer(SimConfig(strict=True))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-    server.check()
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def supplier_sim() -> AsyncIterator[SimServer]:
+        server = SimServer(SimConfig(strict=True))
+        await server.start()
+        try:
+            yield server
+        finally:
+            await server.stop()
+        server.check()

@@ -48,12 +48,13 @@ class SimServer:
 
     def check(self) -> None:
         """Re-raise what went wrong inside: handler crashes, and (strict) answers that broke the contract."""
-        errors = self.app[ERRORS]
+        errors = [*self.app[ERRORS], *(self.sim.errors if SIM in self.app else [])]
+        self.app[ERRORS].clear()
+        if SIM in self.app:
+            self.sim.errors.clear()
         if errors:
             listed = "\n".join(errors)
-            count = len(errors)
-            errors.clear()
-            raise AssertionError(f"the simulator recorded {count} error(s):\n{listed}")
+            raise AssertionError(f"the simulator recorded {len(errors)} error(s):\n{listed}")
 
     async def admin(self, session: aiohttp.ClientSession, method: str, path: str, **kwargs: Any) -> Any:
         """Call the admin API; raise on any error answer."""

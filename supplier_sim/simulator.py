@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ class Simulator:
         self.clock_mode = clock
         self.db = Database(db_url)
         self.journal = Journal(profile.journal_size)
+        self.errors: list[str] = []  # what went wrong inside, for SimServer.check()
         self._ticker: asyncio.Task[None] | None = None
         self._build()
 
@@ -47,11 +49,13 @@ class Simulator:
         self.stock: dict[str, int] = {}
         self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed)
         self.orders = OrderBook(self.db, self.clock, self.profile, self.seed)
-        self.lifecycle = Lifecycle(self.db, self.profile, self.seed, self.catalog, self.stock, self.hooks)
+        self.lifecycle = Lifecycle(
+            self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors
+        )
 
-    async def start(self) -> None:
+    async def start(self, products: list[dict[str, Any]] | None = None) -> None:
         await self.db.create_schema()
-        await self._load()
+        await self._load(products)
         if isinstance(self.clock, RealClock):
             self._ticker = asyncio.create_task(self._tick(), name="supplier-sim-clock")
 
@@ -65,29 +69,38 @@ class Simulator:
         await self.db.dispose()
 
     async def reset(self, profile: Profile | None = None, seed: int | None = None) -> None:
-        """Forget every order, token, webhook and catalog change; start again from the profile."""
+        """Forget every order, token, webhook and catalog change; start again from the profile.
+
+        The new catalog is built first: a profile that cannot be used changes nothing.
+        """
+        profile = profile or self.profile
+        seed = self.seed if seed is None else seed
+        products = await asyncio.to_thread(initial_products, profile, seed)
         await self.close()
-        self.profile = profile or self.profile
-        self.seed = self.seed if seed is None else seed
+        self.profile, self.seed = profile, seed
         self.db = Database(self.db.url)
         await self.db.create_schema()
         await self.db.drop_all_rows()
         self.journal = Journal(self.profile.journal_size)
+        self.errors.clear()
         self._build()
-        await self.start()
+        await self.start(products)
 
-    async def _load(self) -> None:
+    async def _load(self, fresh: list[dict[str, Any]] | None) -> None:
         """Resume what the database holds, or lay out the catalog from the profile and the seed."""
         async with self.db.read() as conn:
             rows = (await conn.execute(select(tables.products.c.doc, tables.products.c.stock))).all()
             applied = await get_meta(conn, "catalog_changes_applied")
             clock_ms = await get_meta(conn, "virtual_clock_ms")
+            run_id = await get_meta(conn, "run_id")
             token_rows = (await conn.execute(select(tables.tokens))).all()
         if rows:
             products = [orjson.loads(doc) for doc, _ in rows]
             self.stock.update({p["productNumber"]: s for p, (_, s) in zip(products, rows, strict=True)})
         else:
-            products = await asyncio.to_thread(self._initial_products)
+            products = (
+                fresh if fresh is not None else await asyncio.to_thread(initial_products, self.profile, self.seed)
+            )
             self.stock.update(
                 {
                     p["productNumber"]: self.profile.stock.get(p["productNumber"], self.profile.default_stock)
@@ -117,13 +130,15 @@ class Simulator:
             customer = self.auth.customers.get(row.customer_number)
             if customer is not None:
                 self.auth.tokens[row.token_hash] = Token(customer, row.expires_ms)
+        if run_id is None:
+            # Receivers dedupe by eventId, so ids must not repeat after a reset. The value never
+            # changes behaviour, so it comes from the OS rather than the seed.
+            run_id = secrets.token_hex(4)
+            async with self.db.write() as conn:
+                await set_meta(conn, "run_id", run_id)
+        self.hooks.run_id = run_id
         await self.orders.load()
         await self.hooks.load()
-
-    def _initial_products(self) -> list[dict[str, Any]]:
-        if self.profile.catalog_file is not None:
-            return catalogs.load_file(self.profile.catalog_file, self.profile)
-        return catalogs.generate(self.profile, self.seed)
 
     async def issue_token(self, username: str, password: str) -> tuple[str, Token]:
         token, issued = self.auth.login(username, password)
@@ -136,14 +151,27 @@ class Simulator:
         return token, issued
 
     async def advance(self, to_ms: int) -> int:
-        """Move the virtual clock to ``to_ms``, applying every event on the way; how many."""
-        if not isinstance(self.clock, VirtualClock):
-            raise RuntimeError("the clock is real; only a virtual clock is advanced")
-        applied = await self.lifecycle.run_until(to_ms)
-        self.clock.set(to_ms)
+        """Move the virtual clock to ``to_ms``, stopping at each event and webhook retry on the way."""
+        clock = self.clock
+        if not isinstance(clock, VirtualClock):
+            raise TypeError("the clock is real; only a virtual clock is advanced")
+        applied = 0
+        while True:
+            times = [
+                t for t in (await self.lifecycle.next_due_ms(), await self.hooks.next_attempt_ms()) if t is not None
+            ]
+            due = max(min(times), clock.now_ms()) if times else None
+            if due is None or due > to_ms:
+                break
+            clock.set(due)
+            done = await self.lifecycle.run_until(due)
+            attempted = await self.hooks.pump()
+            applied += done
+            if not done and not attempted:
+                break  # nothing could move: never spin
+        clock.set(to_ms)
         async with self.db.write() as conn:
             await set_meta(conn, "virtual_clock_ms", str(to_ms))
-        await self.hooks.pump()
         return applied
 
     async def _tick(self) -> None:
@@ -154,3 +182,17 @@ class Simulator:
             except Exception:
                 log.exception("the real-time clock's tick failed; retrying")
             await asyncio.sleep(REAL_TICK_S)
+
+
+def initial_products(profile: Profile, seed: int) -> list[dict[str, Any]]:
+    """The catalog a fresh simulator starts with; every scheduled change must name a known product."""
+    if profile.catalog_file is not None:
+        products = catalogs.load_file(profile.catalog_file, profile)
+    else:
+        products = catalogs.generate(profile, seed)
+    numbers = {p["productNumber"] for p in products}
+    for change in profile.catalog_changes:
+        if change.product_number is not None and change.product_number not in numbers:
+            known = f"{change.kind} of product {change.product_number!r}, which is not in the catalog"
+            raise catalogs.CatalogError(f"profile: catalog.changes: {known}")
+    return products

@@ -47,6 +47,7 @@ class Webhooks:
         self.profile = profile
         self.seed = seed
         self.registrations: dict[str, Registration] = {}
+        self.run_id = ""
         self._seq = 0
         self._pump_lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
@@ -90,7 +91,7 @@ class Webhooks:
         if registration is None:
             return
         self._seq += 1
-        event_id = f"evt-{self._seq:010d}"
+        event_id = f"evt-{self.run_id}-{self._seq:08d}"
         body = orjson.dumps({"eventId": event_id, "type": kind, "occurredAt": format_timestamp(at_ms), "data": data})
         await conn.execute(
             tables.deliveries.insert().values(
@@ -106,6 +107,13 @@ class Webhooks:
                 created_ms=at_ms,
             )
         )
+
+    async def next_attempt_ms(self) -> int | None:
+        """When the next pending delivery is due."""
+        async with self.db.read() as conn:
+            return await conn.scalar(
+                select(func.min(tables.deliveries.c.next_attempt_ms)).where(tables.deliveries.c.state == PENDING)
+            )
 
     async def pump(self) -> int:
         """Attempt every delivery that is due, oldest first; how many were attempted."""

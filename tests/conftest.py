@@ -5,10 +5,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
-from tests.helpers import SimClient
+from tests.fakes import Receiver
+from tests.helpers import SimClient, client_for
 
 SMALL = {"catalog": {"size": 60, "changes": []}}
 
@@ -43,12 +45,6 @@ async def sim(start_sim: Callable[..., Awaitable[SimServer]]) -> SimServer:
     return await start_sim()
 
 
-def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -> SimClient:
-    customer = server.sim.profile.customer(number)
-    assert customer is not None
-    return SimClient(server, session, customer)
-
-
 @pytest.fixture
 def north(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
     """Customer 10001 of the default profile: HTTP Basic."""
@@ -65,3 +61,23 @@ def south(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
 def east(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
     """Customer 10003: X-Api-Key."""
     return client_for(sim, session, "10003")
+
+
+@pytest.fixture
+async def receiver_factory() -> AsyncIterator:
+    runners = []
+
+    async def start(failures: int = 0) -> Receiver:
+        receiver = Receiver(failures)
+        app = web.Application()
+        app.router.add_post("/hook", receiver.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        runners.append(runner)
+        return receiver
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

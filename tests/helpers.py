@@ -113,3 +113,9 @@ def order_body(products: list[dict[str, Any]], number: str = "SO-1", containers:
             for i, p in enumerate(products, start=1)
         ],
     }
+
+
+def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -> SimClient:
+    customer = server.sim.profile.customer(number)
+    assert customer is not None
+    return SimClient(server, session, customer)

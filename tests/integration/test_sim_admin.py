@@ -12,7 +12,7 @@ from contracts.wire import basic_authorization
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.catalog import CatalogError
 from supplier_sim.profile import load_profile, parse_profile
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 PRODUCTS = [
     {

@@ -7,8 +7,7 @@ import pytest
 
 from contracts.wire import basic_authorization
 from supplier_sim import SimServer
-from tests.conftest import client_for
-from tests.helpers import SimClient, order_body
+from tests.helpers import SimClient, client_for, order_body
 
 CUSTOMER_ENDPOINTS = [
     ("GET", "/products"),

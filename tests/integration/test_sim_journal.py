@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import client_for
-from tests.helpers import order_body
+from tests.helpers import client_for, order_body
 
 
 async def test_the_journal_records_each_exchange_and_filters_it(start_sim, session) -> None:

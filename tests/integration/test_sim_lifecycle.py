@@ -8,8 +8,7 @@ import pytest
 
 from contracts.statuses import illegal_step
 from supplier_sim import SimServer
-from tests.conftest import client_for
-from tests.helpers import SimClient, order_body
+from tests.helpers import SimClient, client_for, order_body
 
 FAST = {
     "lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts.gtin import is_valid_gtin
-from tests.helpers import SimClient
+from tests.helpers import SimClient, client_for
 
 
 async def all_pages(client: SimClient, size: int, **params: str) -> tuple[list[dict], list[dict]]:
@@ -66,7 +66,6 @@ async def test_updated_since_returns_only_what_changed_at_or_after_it(north: Sim
 
 
 async def test_scheduled_catalog_changes_happen_on_the_virtual_clock(start_sim, session) -> None:
-    from tests.conftest import client_for
 
     server = await start_sim(
         {

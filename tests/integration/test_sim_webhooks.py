@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
-
-import pytest
-from aiohttp import web
 
 from contracts import contracts
-from tests.conftest import client_for
-from tests.helpers import order_body
+from tests.helpers import client_for, order_body
 
 SECRET = "whsec-test-0123456789abcdef"
 FAST = {
@@ -19,50 +14,6 @@ FAST = {
     "dispatch": {"delay": "1m"},
     "webhooks": {"maxAttempts": 4, "backoff": "10s"},
 }
-
-
-class Receiver:
-    """A webhook receiver on loopback that fails its first ``failures`` deliveries."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-        self.attempts = 0
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.attempts += 1
-        if self.attempts <= self.failures:
-            return web.Response(status=503)
-        self.received.append((await request.read(), dict(request.headers)))
-        return web.Response(status=204)
-
-    def events(self) -> list[dict]:
-        import json
-
-        return [json.loads(body) for body, _ in self.received]
-
-
-@pytest.fixture
-async def receiver_factory() -> AsyncIterator:
-    runners = []
-
-    async def start(failures: int = 0) -> Receiver:
-        receiver = Receiver(failures)
-        app = web.Application()
-        app.router.add_post("/hook", receiver.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        receiver.url = f"http://127.0.0.1:{port}/hook"
-        runners.append(runner)
-        return receiver
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def test_a_registration_shows_its_url_but_never_its_secret(start_sim, session) -> None:
