@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 from contracts import Violation
 from contracts.statuses import STATUSES
@@ -124,6 +125,8 @@ async def list_dispatch_notifications(request: web.Request) -> web.Response:
 async def put_webhook(request: web.Request) -> web.Response:
     customer = _customer(request)
     body = await read_json(request, "webhook-registration")
+    if not _reachable_host(body["url"]):
+        raise Problem.invalid_field("/url", "the host is not a valid DNS name or address")
     registration = await request.app[SIM].hooks.register(customer.number, body["url"], body["secret"])
     return json_response(registration.public())
 
@@ -141,6 +144,14 @@ async def delete_webhook(request: web.Request) -> web.Response:
     if not await request.app[SIM].hooks.remove(customer.number):
         raise Problem.not_found(f"customer {customer.number} has no webhook registered")
     return web.Response(status=204)
+
+
+def _reachable_host(url: str) -> bool:
+    try:
+        host = URL(url).host
+        return bool(host) and bool(host.encode("idna"))  # type: ignore[union-attr]
+    except (ValueError, UnicodeError):
+        return False
 
 
 def setup_api_routes(app: web.Application) -> None:

@@ -52,8 +52,9 @@ class Problem(Exception):
     @classmethod
     def invalid(cls, errors: Iterable[Violation], detail: str = "the request is not valid") -> Problem:
         errors = list(errors)
-        named = ", ".join(e.pointer for e in errors)
-        return cls(422, "validation-error", "Unprocessable Content", f"{detail}: {named}", errors)
+        named = "; ".join(f"{e.pointer or '/'} {e.message}" for e in errors[:5])
+        more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+        return cls(422, "validation-error", "Unprocessable Content", f"{detail}: {named}{more}", errors)
 
     @classmethod
     def invalid_field(cls, pointer: str, message: str) -> Problem:

@@ -167,7 +167,7 @@ class Webhooks:
             async with self._session.post(registration.url, data=body, headers=headers) as response:
                 await response.read()
                 return response.status, None if response.status < 300 else f"HTTP {response.status}"
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except Exception as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
 
     async def deliveries(self, customer_number: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ async def test_a_restarted_simulator_resumes_orders_tokens_clock_and_catalog(db_
         "catalog/changes",
         json={"kind": "price", "productNumber": products[0]["productNumber"], "amount": "1.23"},
     )
+    await south.call("PUT", "/webhook", json={"url": "http://127.0.0.1:1/hook", "secret": "persisted-secret-1"})
     order = (await south.create_order(order_body(products), key="persist-1")).body
     await south.advance("7m")
     await first.stop()
@@ -72,6 +73,8 @@ async def test_a_restarted_simulator_resumes_orders_tokens_clock_and_catalog(db_
         again = client_for(second, session, "10002")
         again.token = south.token
         assert (await again.call("GET", f"/orders/{order['orderId']}")).body["status"] == "PROCESSED"
+        assert (await again.call("GET", "/webhook")).body["url"] == "http://127.0.0.1:1/hook"
+        assert second.sim.hooks.registrations["10002"].secret == "persisted-secret-1"
         replay = await again.create_order(order_body(products), key="persist-1")
         assert replay.body["orderId"] == order["orderId"] and replay.headers["Idempotent-Replayed"] == "true"
         clock = await second.admin(session, "GET", "clock")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
+from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from contracts import ContractViolation, contracts
 from contracts.redaction import redact_headers, redact_json
@@ -80,3 +83,10 @@ def test_redaction_blanks_every_secret_field_and_header() -> None:
     }
     headers = redact_headers({"Authorization": "Bearer abc", "X-Api-Key": "k", "Idempotency-Key": "i"})
     assert headers == {"Authorization": "Bearer ***", "X-Api-Key": "***", "Idempotency-Key": "i"}
+
+
+def test_the_readme_profile_example_is_a_valid_profile() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    example = readme.split("### Behaviour profile", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    profile = parse_profile(yaml.safe_load(example), base=None)
+    assert profile.customers[0].number == "20001" and profile.minimum_order_value == Decimal("25.00")
