@@ -14,7 +14,7 @@ from supplier_sim.server import SimServer
 try:
     import pytest_asyncio
 except ImportError:  # the fixture needs pytest-asyncio; without it the plugin offers nothing
-    pytest_asyncio = None
+    pytest_asyncio = None  # type: ignore[assignment]
 
 if pytest_asyncio is not None:
 
