@@ -6,7 +6,6 @@ import logging
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
 from contracts.wire import format_timestamp
 from supplier_sim import db as tables
-from supplier_sim import dispatching
+from supplier_sim import dispatching, rules
 from supplier_sim.catalog import Catalog, CatalogError, changed
 from supplier_sim.clock import Clock
 from supplier_sim.db import Database, set_meta
@@ -149,7 +148,9 @@ class Lifecycle:
         event = order.next_event
         order.next_event = order.next_event_ms = None
         if event == "process":
-            rejection = self._rejection(order)
+            rejection = rules.rejection(
+                order.order_id, order.customer_number, order.body, self.profile, self.catalog, self.seed
+            )
             if rejection:
                 await self._move(conn, order, REJECTED, at_ms, *rejection)
             else:
@@ -166,44 +167,6 @@ class Lifecycle:
                 await self._move(conn, order, ACCEPTED, at_ms)
         elif event == "dispatch":
             await self._scheduled_dispatch(conn, order, at_ms)
-
-    def _rejection(self, order: Order) -> tuple[str, str] | None:
-        """Why the supplier cannot fulfil a well-formed order, or None; the first rule that holds wins."""
-        customer = self.profile.customer(order.customer_number)
-        if customer is None or customer.blocked:
-            return "CUSTOMER_BLOCKED", f"customer {order.customer_number} is blocked"
-        lines = order.body["lines"]
-        for rule in self.profile.rejection_rules:
-            if (
-                (rule.product_number is None or any(line["productNumber"] == rule.product_number for line in lines))
-                and (rule.order_number is None or rule.order_number.search(order.body["orderNumber"]))
-                and (rule.org_unit is None or rule.org_unit == order.body["orgUnit"])
-            ):
-                return rule.reason_code, rule.message or "rejected by the profile's rule"
-        found = [(line, self.catalog.get(line["productNumber"])) for line in lines]
-        unknown = [line["productNumber"] for line, product in found if product is None]
-        if unknown:
-            return "UNKNOWN_PRODUCT", "unknown product " + ", ".join(unknown)
-        known = [(line, product) for line, product in found if product is not None]
-        inactive = [line["productNumber"] for line, product in known if not product["active"]]
-        if inactive:
-            return "PRODUCT_INACTIVE", "withdrawn product " + ", ".join(inactive)
-        mismatched = [
-            f"{line['productNumber']} (container of {product['containerAmount']}, ordered as {line['containerAmount']})"
-            for line, product in known
-            if line["containerAmount"] != product["containerAmount"]
-        ]
-        if mismatched:
-            return "CONTAINER_MISMATCH", "container amount differs for " + ", ".join(mismatched)
-        value = sum(
-            (Decimal(product["purchasePrice"]["amount"]) * line["quantity"] for line, product in known), Decimal(0)
-        )
-        minimum = self.profile.minimum_order_value
-        if value < minimum:
-            return "BELOW_MINIMUM_ORDER_VALUE", f"order value {value} is below the minimum of {minimum}"
-        if rng_for(self.seed, order.order_id, "reject").random() < self.profile.random_rejection_rate:
-            return "OTHER", "rejected by the supplier"
-        return None
 
     async def _move(
         self,

@@ -12,10 +12,10 @@ import orjson
 from sqlalchemy import select
 
 from contracts.wire import parse_timestamp
-from supplier_sim import catalog as catalogs
+from supplier_sim import catalog_sources
 from supplier_sim import db as tables
 from supplier_sim.auth import Authenticator, Token, token_hash
-from supplier_sim.catalog import Catalog
+from supplier_sim.catalog import Catalog, CatalogError
 from supplier_sim.clock import RealClock, VirtualClock, make_clock
 from supplier_sim.db import Database, get_meta, set_meta
 from supplier_sim.journal import Journal
@@ -187,12 +187,12 @@ class Simulator:
 def initial_products(profile: Profile, seed: int) -> list[dict[str, Any]]:
     """The catalog a fresh simulator starts with; every scheduled change must name a known product."""
     if profile.catalog_file is not None:
-        products = catalogs.load_file(profile.catalog_file, profile)
+        products = catalog_sources.load_file(profile.catalog_file, profile)
     else:
-        products = catalogs.generate(profile, seed)
+        products = catalog_sources.generate(profile, seed)
     numbers = {p["productNumber"] for p in products}
     for change in profile.catalog_changes:
         if change.product_number is not None and change.product_number not in numbers:
             known = f"{change.kind} of product {change.product_number!r}, which is not in the catalog"
-            raise catalogs.CatalogError(f"profile: catalog.changes: {known}")
+            raise CatalogError(f"profile: catalog.changes: {known}")
     return products

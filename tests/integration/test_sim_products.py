@@ -96,3 +96,12 @@ async def test_q_finds_products_by_name_number_or_barcode(north: SimClient) -> N
 async def test_a_bad_updated_since_is_rejected_naming_it(north: SimClient) -> None:
     answer = await north.call("GET", "/products", params={"updatedSince": "yesterday"})
     assert answer.status == 422 and answer.pointers == ["/query/updatedSince"]
+
+
+async def test_a_catalog_of_100000_products_is_served_to_its_last_page(start_sim, session) -> None:
+    client = client_for(await start_sim({"catalog": {"size": 100_000, "changes": []}}), session, "10001")
+    last = await client.call("GET", "/products", params={"page": "100", "size": "1000"})
+    assert last.status == 200 and last.body["totalItems"] == 100_000 and last.body["totalPages"] == 100
+    assert len(last.body["items"]) == 1000
+    found = await client.call("GET", "/products", params={"q": last.body["items"][-1]["productNumber"]})
+    assert found.body["items"][0] == last.body["items"][-1]

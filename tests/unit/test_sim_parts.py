@@ -12,7 +12,8 @@ import yaml
 
 from contracts import ContractViolation, contracts
 from contracts.redaction import redact_headers, redact_json
-from supplier_sim.catalog import Catalog, CatalogError, changed, generate
+from supplier_sim.catalog import Catalog, CatalogError, changed
+from supplier_sim.catalog_sources import generate
 from supplier_sim.profile import Delay, load_profile, parse_profile, seconds
 
 
