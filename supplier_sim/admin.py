@@ -165,8 +165,8 @@ async def customers(request: web.Request) -> web.Response:
 
 @web.middleware
 async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
-    token = request.app[CONFIG].admin_token
-    if token and request.path.startswith("/_sim/"):
+    token = request.app[CONFIG].admin_token or ""
+    if request.path.startswith("/_sim/"):
         given = request.headers.get("X-Admin-Token", "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, token.encode()):
             raise Problem.unauthorized("the admin API needs the X-Admin-Token header", scheme="AdminToken")
