@@ -11,9 +11,9 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
+from contracts.databases import async_url
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
-from supplier_sim.db import async_url
 from supplier_sim.profile import load_profile
 from supplier_sim.server import SimServer
 

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from contracts.databases import async_url
+
 metadata = MetaData()
 
 # Times are epoch milliseconds: exact, and the same on every database.
@@ -110,15 +112,6 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
-
-
-def async_url(url: str) -> str:
-    """Accept plain SQLAlchemy URLs and paths; use the asyncio drivers."""
-    if "://" not in url:
-        return f"sqlite+aiosqlite:///{url}"
-    scheme, rest = url.split("://", 1)
-    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
-    return f"{drivers.get(scheme, scheme)}://{rest}"
 
 
 async def set_meta(conn: AsyncConnection, key: str, value: str) -> None:

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from portal.adapters import orm
+from portal.adapters.database import make_engine
+from portal.bootstrap import PortalServer
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 from tests.fakes import Receiver
-from tests.helpers import SimClient, client_for
+from tests.helpers import PortalApi, SimClient, client_for
 
 SMALL = {"catalog": {"size": 60, "changes": []}}
 
@@ -81,3 +86,99 @@ async def receiver_factory() -> AsyncIterator:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def portal_db(tmp_path) -> AsyncIterator[str]:
+    """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied for this test, or an SQLite file."""
+    url = os.environ.get("ORDERPORTAL_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
+        return
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(orm.metadata.drop_all)
+    await engine.dispose()
+    yield url
+
+
+@pytest.fixture
+async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[PortalServer]]]:
+    servers: list[PortalServer] = []
+
+    async def start(**options: Any) -> PortalServer:
+        server = PortalServer(db_url=portal_db, **options)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+@dataclass
+class Shop:
+    """A portal with an org unit, a warehouse and an ORDERPORTAL supplier whose customer number is coupled."""
+
+    api: PortalApi
+    sim: SimServer
+    portal: PortalServer
+    unit: dict[str, Any]
+    house: dict[str, Any]
+    supplier: dict[str, Any]
+    customer: dict[str, Any]
+
+    @property
+    def cart(self) -> str:
+        return f"/api/carts/{self.supplier['id']}/{self.house['id']}"
+
+    async def open(self) -> dict[str, Any]:
+        return await self.api.ok(
+            "POST", "/api/orderportal/open", {"supplierId": self.supplier["id"], "warehouseId": self.house["id"]}
+        )
+
+    async def products(self) -> list[dict[str, Any]]:
+        return (await self.api.ok("GET", f"/api/suppliers/{self.supplier['id']}/products?size=1000"))["items"]
+
+    async def order(self, picks: list[tuple[str, int]]) -> dict[str, Any]:
+        """A booked stock order of these (product number, containers)."""
+        for number, containers in picks:
+            await self.api.ok("PUT", f"{self.cart}/lines/{number}", {"containers": containers})
+        await self.api.ok("POST", f"{self.cart}/update-products")
+        order = await self.api.ok("POST", f"{self.cart}/create-stock-orders")
+        return await self.api.ok("POST", f"/api/stock-orders/{order['id']}/book")
+
+    async def advance(self, by: str) -> dict[str, Any]:
+        return await self.sim.admin(self.api.session, "POST", "clock/advance", json={"by": by})
+
+
+async def make_shop(
+    sim: SimServer, portal: PortalServer, session: aiohttp.ClientSession, number: str = "10001"
+) -> Shop:
+    api = PortalApi(portal.url, session)
+    unit = await api.ok("POST", "/api/org-units", {"code": f"S-{number}", "name": f"Store of {number}"})
+    place = {"code": f"W-{number}", "name": "Warehouse", "orgUnitId": unit["id"]}
+    house = await api.ok("POST", "/api/warehouses", place)
+    new = {"name": f"Sim for {number}", "orderInterface": "ORDERPORTAL", "baseUrl": sim.url}
+    supplier = await api.ok("POST", "/api/suppliers", new)
+    login = sim.sim.profile.customer(number)
+    assert login is not None
+    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": number, "authMethod": login.auth}
+    body |= (
+        {"apiKey": login.api_key}
+        if login.auth == "api-key"
+        else {"username": login.username, "password": login.password}
+    )
+    customer = await api.ok("POST", "/api/customer-numbers", body)
+    customer = await api.ok("POST", f"/api/customer-numbers/{customer['id']}/couple")
+    return Shop(api, sim, portal, unit, house, supplier, customer)
+
+
+@pytest.fixture
+async def shop(start_sim, start_portal, session) -> Shop:
+    """A strict simulator (fast lifecycle) and a portal coupled to it as customer 10001."""
+    sim = await start_sim(
+        {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m"}}
+    )
+    return await make_shop(sim, await start_portal(), session)

@@ -119,3 +119,27 @@ def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -
     customer = server.sim.profile.customer(number)
     assert customer is not None
     return SimClient(server, session, customer)
+
+
+@dataclass
+class PortalApi:
+    """The portal's HTTP API as a test uses it; every error answer must be problem+json."""
+
+    url: str
+    session: aiohttp.ClientSession
+
+    async def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Answer:
+        async with self.session.request(method, self.url + path, json=body, **kwargs) as response:
+            answer = Answer(response.status, response.content_type, dict(response.headers), None)
+            raw = await response.read()
+            if raw:
+                answer.body = await response.json(content_type=None)
+        if answer.status >= 400:
+            assert answer.content_type == "application/problem+json", answer
+            assert answer.body["status"] == answer.status and answer.body["detail"], answer
+        return answer
+
+    async def ok(self, method: str, path: str, body: Any = None) -> Any:
+        answer = await self.call(method, path, body)
+        assert answer.status < 400, answer.body
+        return answer.body

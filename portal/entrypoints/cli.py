@@ -19,10 +19,13 @@ def main() -> None:
 @main.command()
 @click.option("--seed", default=1, show_default=True, type=int)
 def demo(seed: int) -> None:
-    """Start a simulator in-process, place an order and follow it to the end."""
-    from supplier_sim.demo import run
+    """Walk the whole Orderportal manual against an in-process simulator, one line a step."""
+    from portal.entrypoints.demo import DemoFailed, run
 
-    asyncio.run(run(click.echo, seed))
+    try:
+        asyncio.run(run(click.echo, seed))
+    except DemoFailed as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 main.add_command(sim)

@@ -54,12 +54,13 @@ async def test_the_sim_command_serves_the_api_prints_its_customers_and_stops_cle
     assert process.wait(timeout=30) == 0
 
 
-def test_the_demo_places_an_order_and_prints_its_status_history() -> None:
+def test_the_demo_walks_the_manual_and_ends_with_the_stock_levels() -> None:
     result = run("demo")
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "status NEW" in out and "same order" in out and "status history:" in out
-    assert re.search(r"Z  ACCEPTED", out) and "dispatch ORD00000001-DN1" in out
+    lines = result.stdout.splitlines()
+    assert "COUPLED" in lines[2] and "NEW -> PROCESSED -> ACCEPTED" in lines[10]
+    assert "REJECTED (PRODUCT_INACTIVE" in lines[11]
+    assert lines[-1].startswith("15. stock levels of W1: product 1: ")
 
 
 def test_a_broken_profile_is_refused_with_the_field_named(tmp_path: Path) -> None:

@@ -1,0 +1,13 @@
+"""Database URLs as both sides accept them: a path or a plain URL gets its asyncio driver."""
+
+from __future__ import annotations
+
+DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def async_url(url: str) -> str:
+    """``sim.db`` or ``sqlite:///x.db`` or ``postgresql://...`` as a URL with an asyncio driver."""
+    if "://" not in url:
+        return f"sqlite+aiosqlite:///{url}"
+    scheme, rest = url.split("://", 1)
+    return f"{DRIVERS.get(scheme, scheme)}://{rest}"

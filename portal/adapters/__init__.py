@@ -1,0 +1,3 @@
+"""Adapters: persistence, the supplier client and the webhook verifier."""
+
+from __future__ import annotations

@@ -1,0 +1,44 @@
+"""Importing a supplier's list in bulk: one upsert statement per page, the dialect's own."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.adapters.orm import catalog_entries
+
+CHUNK = 2000
+UPDATED = ("name", "barcodes", "container_amount", "purchase_price", "currency", "tax_rate", "active", "updated_at")
+
+
+def row(supplier_id: int, product: dict[str, Any]) -> dict[str, Any]:
+    """A product of Supplier API v1 as a catalog entry row."""
+    return {
+        "supplier_id": supplier_id,
+        "product_number": product["productNumber"],
+        "name": product["name"],
+        "barcodes": tuple(product["barcodes"]),
+        "container_amount": product["containerAmount"],
+        "purchase_price": Decimal(product["purchasePrice"]["amount"]),
+        "currency": product["purchasePrice"]["currency"],
+        "tax_rate": product["taxRate"],
+        "active": product["active"],
+        "updated_at": product["updatedAt"],
+    }
+
+
+async def upsert(session: AsyncSession, supplier_id: int, products: list[dict[str, Any]]) -> None:
+    """Insert new entries and overwrite known ones, by (supplier, product number)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(products), CHUNK):
+        rows = [row(supplier_id, p) for p in products[start : start + CHUNK]]
+        statement = insert(catalog_entries).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["supplier_id", "product_number"],
+            set_={name: statement.excluded[name] for name in UPDATED},
+        )
+        await session.execute(statement)

@@ -1,0 +1,259 @@
+"""The SQLAlchemy mapping of the domain's classes: imperative, so the domain never imports SQLAlchemy."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+from portal.domain import model
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Money as exact decimal text: the same on SQLite (which has no decimal type) and PostgreSQL."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class ValueTuple(TypeDecorator[tuple[Any, ...]]):
+    """A tuple of frozen value objects (or of strings) kept as JSON."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, cls: type | None = None) -> None:
+        super().__init__()
+        self.cls = cls
+        self._decimals = {f.name for f in dataclasses.fields(cls) if f.type == "Decimal"} if cls else set()
+
+    def process_bind_param(self, value: tuple[Any, ...] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if self.cls is None:
+            return json.dumps(list(value))
+        return json.dumps(
+            [{k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(i).items()} for i in value]
+        )
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[Any, ...] | None:
+        if value is None:
+            return None
+        items = json.loads(value)
+        if self.cls is None:
+            return tuple(items)
+        return tuple(self.cls(**{k: Decimal(v) if k in self._decimals else v for k, v in i.items()}) for i in items)
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+org_units = Table(
+    "portal_org_units",
+    metadata,
+    _id(),
+    Column("code", String(64), unique=True, nullable=False),
+    Column("name", String(200), nullable=False),
+)
+warehouses = Table(
+    "portal_warehouses",
+    metadata,
+    _id(),
+    Column("code", String(64), unique=True, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
+)
+suppliers = Table(
+    "portal_suppliers",
+    metadata,
+    _id(),
+    Column("name", String(200), unique=True, nullable=False),
+    Column("order_interface", _enum(model.OrderInterface), nullable=False),
+    Column("base_url", String(2000)),
+    Column("tax_sector", String(64), nullable=False),
+    Column("catalog_cursor", String(40)),
+)
+customer_numbers = Table(
+    "portal_customer_numbers",
+    metadata,
+    _id(),
+    Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
+    Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("auth_method", _enum(model.AuthMethod), nullable=False),
+    Column("username", String(200)),
+    Column("password", String(200)),
+    Column("api_key", String(200)),
+    Column("webhook_secret", String(100)),
+    Column("state", _enum(model.Coupling), nullable=False),
+    Column("last_error", Text),
+    Column("poll_cursor", String(40)),
+    UniqueConstraint("supplier_id", "org_unit_id", name="uq_portal_customer_number_per_org_unit"),
+)
+products = Table(
+    "portal_products",
+    metadata,
+    _id(),
+    Column("number", String(64), unique=True, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("barcodes", ValueTuple(), nullable=False),
+    Column("tax_sector", String(64), nullable=False),
+    Column("items", ValueTuple(model.SupplierItem), nullable=False),
+)
+catalog_entries = Table(
+    "portal_catalog_entries",
+    metadata,
+    _id(),
+    Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
+    Column("product_number", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("barcodes", ValueTuple(), nullable=False),
+    Column("container_amount", Integer, nullable=False),
+    Column("purchase_price", DecimalText(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("tax_rate", String(8), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    UniqueConstraint("supplier_id", "product_number", name="uq_portal_catalog_entry"),
+)
+carts = Table(
+    "portal_carts",
+    metadata,
+    _id(),
+    Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
+    Column("lines", ValueTuple(model.CartLine), nullable=False),
+    UniqueConstraint("supplier_id", "warehouse_id", name="uq_portal_cart"),
+)
+stock_orders = Table(
+    "portal_stock_orders",
+    metadata,
+    _id(),
+    Column("number", String(64), unique=True, nullable=False),
+    Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
+    Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
+    Column("lines", ValueTuple(model.OrderLine), nullable=False),
+    Column("state", _enum(model.StockOrderState), nullable=False),
+    Column("note", Text),
+    Column("requested_delivery_date", String(10)),
+    Column("idempotency_key", String(64)),
+    Column("supplier_order_id", String(64)),
+    Column("portal_status", String(16)),
+    Column("status_history", ValueTuple(model.StatusChange), nullable=False),
+    Column("rejection_reason", Text),
+    Column("status_updated_at", String(40)),
+)
+dispatch_notifications = Table(
+    "portal_dispatch_notifications",
+    metadata,
+    _id(),
+    Column("stock_order_id", ForeignKey("portal_stock_orders.id"), nullable=False),
+    Column("notification_id", String(80), nullable=False),
+    Column("dispatched_at", String(40), nullable=False),
+    Column("lines", ValueTuple(model.DispatchLine), nullable=False),
+    Column("carrier", String(100)),
+    Column("tracking_number", String(100)),
+    Column("expected_delivery_date", String(10)),
+    Column("received", Boolean, nullable=False),
+    UniqueConstraint("stock_order_id", "notification_id", name="uq_portal_dispatch_notification"),
+)
+stock_receipts = Table(
+    "portal_stock_receipts",
+    metadata,
+    _id(),
+    Column("stock_order_id", ForeignKey("portal_stock_orders.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
+    Column("lines", ValueTuple(model.ReceiptLine), nullable=False),
+    Column("dispatch_notification_id", ForeignKey("portal_dispatch_notifications.id")),
+    Column("state", _enum(model.ReceiptState), nullable=False),
+)
+stock_levels = Table(
+    "portal_stock_levels",
+    metadata,
+    _id(),
+    Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
+    Column("product_id", ForeignKey("portal_products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    UniqueConstraint("warehouse_id", "product_id", name="uq_portal_stock_level"),
+)
+contract_violations = Table(
+    "portal_contract_violations",
+    metadata,
+    _id(),
+    Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("stock_order_id", ForeignKey("portal_stock_orders.id")),
+)
+seen_events = Table(
+    "portal_seen_events",
+    metadata,
+    _id(),
+    Column("event_id", String(100), unique=True, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+
+MAPPED = {
+    model.OrgUnit: org_units,
+    model.Warehouse: warehouses,
+    model.Supplier: suppliers,
+    model.CustomerNumber: customer_numbers,
+    model.Product: products,
+    model.CatalogEntry: catalog_entries,
+    model.Cart: carts,
+    model.StockOrder: stock_orders,
+    model.DispatchNotification: dispatch_notifications,
+    model.StockReceipt: stock_receipts,
+    model.StockLevel: stock_levels,
+    model.ContractViolation: contract_violations,
+    model.SeenEvent: seen_events,
+}
+
+
+def start_mappers() -> None:
+    """Map every domain class once per process."""
+    if mapper_registry.mappers:
+        return
+    for cls, table in MAPPED.items():
+        mapper_registry.map_imperatively(cls, table)
+
+
+@event.listens_for(model.StockOrder, "load")
+def _fresh_events(order: model.StockOrder, _context: object) -> None:
+    order.events = []  # loading does not run __init__

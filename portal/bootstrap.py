@@ -1,0 +1,70 @@
+"""Wiring: the one place that knows both the domain's services and the real adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from portal.adapters.database import create_schema, make_engine, make_sessions
+from portal.adapters.supplier_client import Credentials, SupplierClient
+from portal.domain.errors import IllegalState
+from portal.domain.model import CustomerNumber, Supplier
+from portal.entrypoints.app import create_app
+from portal.service_layer.context import Portal, credentials
+
+
+@dataclass
+class PortalServer:
+    """The portal on a real socket: start() gives its URL, which is also where suppliers push events."""
+
+    db_url: str = "sqlite+aiosqlite:///orderportal.db"
+    host: str = "127.0.0.1"
+    port: int = 0
+    timeout_s: float = 10.0
+    webhooks: bool = True
+    url: str = ""
+    portal: Portal = field(init=False)
+    _engine: AsyncEngine = field(init=False)
+    _session: aiohttp.ClientSession = field(init=False)
+    _runner: web.AppRunner | None = field(default=None, init=False)
+    _clients: dict[tuple[str, str, Credentials], SupplierClient] = field(default_factory=dict, init=False)
+
+    async def start(self) -> str:
+        self._engine = make_engine(self.db_url)
+        await create_schema(self._engine)
+        self._session = aiohttp.ClientSession()
+        self.portal = Portal(make_sessions(self._engine), self._client)
+        self._runner = web.AppRunner(create_app(self.portal), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        self.url = f"http://{self.host}:{self.port}"
+        if self.webhooks:
+            self.portal.webhook_base_url = self.url
+        return self.url
+
+    def _client(self, supplier: Supplier, customer: CustomerNumber) -> SupplierClient:
+        """One client per supplier URL, customer number and credentials, so that a token is reused."""
+        if not supplier.base_url:
+            raise IllegalState(f"supplier {supplier.name} has no baseUrl")
+        key = (supplier.base_url, customer.number, credentials(customer))
+        if key not in self._clients:
+            self._clients[key] = SupplierClient(self._session, key[0], key[1], key[2], timeout_s=self.timeout_s)
+        return self._clients[key]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            await self._session.close()
+            await self._engine.dispose()
+
+    async def __aenter__(self) -> PortalServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -1,0 +1,335 @@
+"""The Orderportal's entities and value objects, and the rules each one keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from portal.domain import events
+from portal.domain.errors import IllegalState, InvalidInput, NotFound
+
+
+class OrderInterface(StrEnum):
+    PRECASTED = "PRECASTED"
+    ORDERPORTAL = "ORDERPORTAL"
+
+
+class AuthMethod(StrEnum):
+    BASIC = "basic"
+    TOKEN = "token"
+    API_KEY = "api-key"
+
+
+class Coupling(StrEnum):
+    UNCOUPLED = "UNCOUPLED"
+    COUPLED = "COUPLED"
+
+
+class StockOrderState(StrEnum):
+    UNBOOKED = "UNBOOKED"
+    BOOKED = "BOOKED"
+    SENT = "SENT"
+
+
+class ReceiptState(StrEnum):
+    UNBOOKED = "UNBOOKED"
+    BOOKED = "BOOKED"
+
+
+@dataclass
+class OrgUnit:
+    code: str
+    name: str
+    id: int | None = None
+
+
+@dataclass
+class Warehouse:
+    code: str
+    name: str
+    org_unit_id: int
+    id: int | None = None
+
+
+@dataclass
+class Supplier:
+    name: str
+    order_interface: OrderInterface = OrderInterface.PRECASTED
+    base_url: str | None = None
+    tax_sector: str = "standard"
+    catalog_cursor: str | None = None  # the newest updatedAt imported: the next delta starts there
+    id: int | None = None
+
+
+@dataclass
+class CustomerNumber:
+    """A retailer's customer number at a supplier, for one org unit; coupled once the supplier accepts it."""
+
+    supplier_id: int
+    org_unit_id: int
+    number: str
+    auth_method: AuthMethod
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    state: Coupling = Coupling.UNCOUPLED
+    last_error: str | None = None
+    poll_cursor: str | None = None  # the newest updatedAt seen when polling every open order
+    id: int | None = None
+
+    def couple(self) -> None:
+        self.state, self.last_error = Coupling.COUPLED, None
+
+    def uncouple(self, reason: str) -> None:
+        self.state, self.last_error = Coupling.UNCOUPLED, reason
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierItem:
+    """How one supplier sells a retailer product."""
+
+    supplier_id: int
+    product_number: str
+    container_amount: int
+    purchase_price: Decimal
+
+
+@dataclass
+class Product:
+    number: str
+    name: str
+    barcodes: tuple[str, ...] = ()
+    tax_sector: str = "standard"
+    items: tuple[SupplierItem, ...] = ()
+    id: int | None = None
+
+    def item_of(self, supplier_id: int) -> SupplierItem | None:
+        return next((i for i in self.items if i.supplier_id == supplier_id), None)
+
+    def set_item(self, item: SupplierItem) -> None:
+        self.items = (*(i for i in self.items if i.supplier_id != item.supplier_id), item)
+
+
+@dataclass
+class CatalogEntry:
+    """A product of a supplier's list, as last imported."""
+
+    supplier_id: int
+    product_number: str
+    name: str
+    barcodes: tuple[str, ...]
+    container_amount: int
+    purchase_price: Decimal
+    currency: str
+    tax_rate: str
+    active: bool
+    updated_at: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    product_number: str
+    containers: int
+
+
+@dataclass
+class Cart:
+    """What the retailer picked from one supplier's list for one warehouse, in containers."""
+
+    supplier_id: int
+    warehouse_id: int
+    lines: tuple[CartLine, ...] = ()
+    id: int | None = None
+
+    def put(self, product_number: str, containers: int) -> None:
+        """Set a product's containers."""
+        if containers < 1:
+            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
+        kept = tuple(line for line in self.lines if line.product_number != product_number)
+        self.lines = (*kept, CartLine(product_number, containers))
+
+    def take_out(self, product_number: str) -> None:
+        if all(line.product_number != product_number for line in self.lines):
+            raise NotFound(f"product {product_number} is not in the cart")
+        self.lines = tuple(line for line in self.lines if line.product_number != product_number)
+
+    def clear(self) -> None:
+        self.lines = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """Ordering is by container: the units are containers x container amount."""
+
+    line_number: int
+    product_id: int
+    supplier_product_number: str
+    containers: int
+    container_amount: int
+
+    @property
+    def quantity(self) -> int:
+        return self.containers * self.container_amount
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    status: str
+    at: str
+    reason_code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class StockOrder:
+    number: str
+    supplier_id: int
+    org_unit_id: int
+    warehouse_id: int
+    lines: tuple[OrderLine, ...] = ()
+    state: StockOrderState = StockOrderState.UNBOOKED
+    note: str | None = None
+    requested_delivery_date: str | None = None
+    idempotency_key: str | None = None
+    supplier_order_id: str | None = None
+    portal_status: str | None = None
+    status_history: tuple[StatusChange, ...] = ()
+    rejection_reason: str | None = None
+    status_updated_at: str | None = None
+    id: int | None = None
+    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
+
+    def _editable(self) -> None:
+        if self.state is not StockOrderState.UNBOOKED:
+            raise IllegalState(f"stock order {self.number} is {self.state.value}; only an unbooked order can be edited")
+
+    def add(self, product_id: int, supplier_product_number: str, containers: int, container_amount: int) -> None:
+        """Add containers of a product; a product already on the order gets them added to its line."""
+        self._editable()
+        if containers < 1:
+            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
+        for index, line in enumerate(self.lines):
+            if line.product_id == product_id:
+                merged = replace(line, containers=line.containers + containers, container_amount=container_amount)
+                self.lines = (*self.lines[:index], merged, *self.lines[index + 1 :])
+                return
+        number = max((line.line_number for line in self.lines), default=0) + 1
+        self.lines = (*self.lines, OrderLine(number, product_id, supplier_product_number, containers, container_amount))
+
+    def set_containers(self, line_number: int, containers: int) -> None:
+        """Change a line's containers."""
+        self._editable()
+        if containers < 1:
+            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
+        self._line(line_number)
+        self.lines = tuple(
+            replace(line, containers=containers) if line.line_number == line_number else line for line in self.lines
+        )
+
+    def remove(self, line_number: int) -> None:
+        self._editable()
+        self._line(line_number)
+        self.lines = tuple(line for line in self.lines if line.line_number != line_number)
+
+    def _line(self, line_number: int) -> OrderLine:
+        line = self.line_for(line_number)
+        if line is None:
+            raise NotFound(f"stock order {self.number} has no line {line_number}")
+        return line
+
+    def edit(self, note: str | None, requested_delivery_date: str | None) -> None:
+        self._editable()
+        self.note, self.requested_delivery_date = note, requested_delivery_date
+
+    def book(self) -> None:
+        self._editable()
+        if not self.lines:
+            raise IllegalState(f"stock order {self.number} has no lines; add some before booking")
+        self.state = StockOrderState.BOOKED
+
+    def sent(self, supplier_order_id: str, status: str, history: tuple[StatusChange, ...], at: str) -> None:
+        """The supplier holds the order now."""
+        if self.state is not StockOrderState.BOOKED:
+            raise IllegalState(f"stock order {self.number} is {self.state.value}; only a booked order is sent")
+        self.state = StockOrderState.SENT
+        self.supplier_order_id = supplier_order_id
+        self.portal_status, self.status_history, self.status_updated_at = status, history, at
+        self.events.append(events.StockOrderSent(self.number, supplier_order_id))
+
+    def line_for(self, line_number: int) -> OrderLine | None:
+        return next((line for line in self.lines if line.line_number == line_number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchLine:
+    line_number: int
+    supplier_product_number: str
+    quantity: int
+
+
+@dataclass
+class DispatchNotification:
+    stock_order_id: int
+    notification_id: str
+    dispatched_at: str
+    lines: tuple[DispatchLine, ...]
+    carrier: str | None = None
+    tracking_number: str | None = None
+    expected_delivery_date: str | None = None
+    received: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    line_number: int
+    product_id: int
+    quantity: int
+
+
+@dataclass
+class StockReceipt:
+    stock_order_id: int
+    warehouse_id: int
+    lines: tuple[ReceiptLine, ...]
+    dispatch_notification_id: int | None = None
+    state: ReceiptState = ReceiptState.UNBOOKED
+    id: int | None = None
+
+    def book(self) -> None:
+        if self.state is ReceiptState.BOOKED:
+            raise IllegalState(f"stock receipt {self.id} is already booked")
+        self.state = ReceiptState.BOOKED
+
+
+@dataclass
+class StockLevel:
+    warehouse_id: int
+    product_id: int
+    quantity: int = 0
+    id: int | None = None
+
+
+@dataclass
+class ContractViolation:
+    """A supplier broke the contract; kept with its evidence, and nothing was applied."""
+
+    supplier_id: int
+    kind: str
+    detail: str
+    evidence: str
+    at: str
+    stock_order_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class SeenEvent:
+    """A webhook event already handled: a redelivery is ignored."""
+
+    event_id: str
+    received_at: str
+    id: int | None = None

@@ -1,0 +1,37 @@
+"""What every service needs from outside: sessions, a way to reach a supplier, the time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.wire import format_timestamp
+from portal.adapters.supplier_client import Credentials, SupplierClient
+from portal.domain.model import CustomerNumber, Supplier
+from portal.service_layer.unit_of_work import UnitOfWork
+
+ClientFactory = Callable[[Supplier, CustomerNumber], SupplierClient]
+
+
+def utc_now() -> str:
+    return format_timestamp(int(datetime.now(UTC).timestamp() * 1000))
+
+
+@dataclass
+class Portal:
+    """The portal's wiring, made by bootstrap: the only place that knows both sides."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    client_for: ClientFactory
+    now: Callable[[], str] = utc_now
+    webhook_base_url: str | None = None  # where suppliers reach our receiver; None: polling only
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+
+def credentials(customer: CustomerNumber) -> Credentials:
+    return Credentials(customer.auth_method.value, customer.username, customer.password, customer.api_key)

@@ -1,0 +1,274 @@
+"""Ordering through the Orderportal: open it, fill the cart, update products, create, edit, book, send."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from portal.adapters import catalog_store
+from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
+from portal.domain.errors import IllegalState, InvalidInput, NotFound, NotSendable, SupplierProblem
+from portal.domain.matching import Match, match_all
+from portal.domain.model import (
+    Cart,
+    CatalogEntry,
+    Coupling,
+    CustomerNumber,
+    OrderInterface,
+    OrgUnit,
+    Product,
+    StatusChange,
+    StockOrder,
+    StockOrderState,
+    Supplier,
+    SupplierItem,
+    Warehouse,
+)
+from portal.service_layer import evidence
+from portal.service_layer.context import Portal
+from portal.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    fetched: int
+    total: int
+    delta: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProductUpdate:
+    created: int
+    updated: int
+    unchanged: int
+
+
+async def coupled_customer(uow: UnitOfWork, supplier: Supplier, org_unit_id: int) -> CustomerNumber:
+    """The org unit's coupled customer number at an ORDERPORTAL supplier, or a clear refusal."""
+    if supplier.order_interface is not OrderInterface.ORDERPORTAL:
+        raise NotSendable(f"supplier {supplier.name} orders the PRECASTED way, not through the Orderportal")
+    customer = await uow.one(CustomerNumber, supplier_id=supplier.id, org_unit_id=org_unit_id)
+    if customer is None or customer.state is not Coupling.COUPLED:
+        unit = await uow.get(OrgUnit, org_unit_id, "org unit")
+        raise NotSendable(f"org unit {unit.code} has no coupled customer number at supplier {supplier.name}")
+    return customer
+
+
+async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) -> Import:
+    """Import the supplier's list: everything the first time, then only what changed since the last import."""
+    async with portal.uow() as uow:
+        supplier = await uow.get(Supplier, supplier_id)
+        warehouse = await uow.get(Warehouse, warehouse_id)
+        customer = await coupled_customer(uow, supplier, warehouse.org_unit_id)
+        delta = supplier.catalog_cursor is not None
+        try:
+            products = await portal.client_for(supplier, customer).products(updated_since=supplier.catalog_cursor)
+        except SupplierError as exc:
+            raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
+        await catalog_store.upsert(uow.session, supplier_id, products)
+        if products:
+            supplier.catalog_cursor = max(p["updatedAt"] for p in products)
+        await uow.commit()
+        return Import(len(products), await uow.count(CatalogEntry, supplier_id=supplier_id), delta)
+
+
+async def supplier_products(portal: Portal, supplier_id: int, page: int, size: int) -> tuple[list[Match], int]:
+    """A page of the supplier's list, each product with its match and what differs."""
+    async with portal.uow() as uow:
+        await uow.get(Supplier, supplier_id)
+        entries, total = await uow.page(CatalogEntry, "product_number", page, size, supplier_id=supplier_id)
+        return match_all(entries, await _candidates(uow, entries)), total
+
+
+async def _candidates(uow: UnitOfWork, entries: list[CatalogEntry]) -> list[Product]:
+    """The retailer products that could match these entries (all of them: products are few beside a list)."""
+    return await uow.all(Product) if entries else []
+
+
+async def put_in_cart(
+    portal: Portal, supplier_id: int, warehouse_id: int, product_number: str, containers: int
+) -> Cart:
+    async with portal.uow() as uow:
+        await uow.get(Supplier, supplier_id)
+        await uow.get(Warehouse, warehouse_id)
+        entry = await uow.one(CatalogEntry, supplier_id=supplier_id, product_number=product_number)
+        if entry is None:
+            raise NotFound(f"supplier {supplier_id} lists no product {product_number!r}; open the Orderportal first")
+        if not entry.active:
+            raise IllegalState(f"product {product_number} is withdrawn by the supplier and cannot be ordered")
+        cart = await _cart(uow, supplier_id, warehouse_id)
+        cart.put(product_number, containers)
+        await uow.commit()
+        return cart
+
+
+async def take_out_of_cart(portal: Portal, supplier_id: int, warehouse_id: int, product_number: str) -> Cart:
+    async with portal.uow() as uow:
+        cart = await _cart(uow, supplier_id, warehouse_id)
+        cart.take_out(product_number)
+        await uow.commit()
+        return cart
+
+
+async def remove_line(portal: Portal, order_id: int, line_number: int) -> StockOrder:
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        order.remove(line_number)
+        await uow.commit()
+        return order
+
+
+async def get_cart(portal: Portal, supplier_id: int, warehouse_id: int) -> Cart:
+    async with portal.uow() as uow:
+        return await _cart(uow, supplier_id, warehouse_id)
+
+
+async def _cart(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> Cart:
+    cart = await uow.one(Cart, supplier_id=supplier_id, warehouse_id=warehouse_id)
+    if cart is None:
+        cart = Cart(supplier_id, warehouse_id)
+        uow.add(cart)
+    return cart
+
+
+async def _cart_matches(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> tuple[Cart, list[Match]]:
+    cart = await _cart(uow, supplier_id, warehouse_id)
+    if not cart.lines:
+        raise IllegalState("the cart is empty; put products in it first")
+    numbers = [line.product_number for line in cart.lines]
+    entries = await uow.among(CatalogEntry, "product_number", numbers, supplier_id=supplier_id)
+    return cart, match_all(entries, await _candidates(uow, entries))
+
+
+async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -> ProductUpdate:
+    """Create retailer products for the cart's unmatched supplier products, update the matched ones."""
+    async with portal.uow() as uow:
+        supplier = await uow.get(Supplier, supplier_id)
+        _, matches = await _cart_matches(uow, supplier_id, warehouse_id)
+        created = updated = 0
+        for match in matches:
+            entry, product = match.entry, match.product
+            item = SupplierItem(supplier_id, entry.product_number, entry.container_amount, entry.purchase_price)
+            if product is None:
+                number = f"{supplier_id}-{entry.product_number}"
+                uow.add(Product(number, entry.name, entry.barcodes, supplier.tax_sector, (item,)))
+                created += 1
+            elif set(match.differences) - {"withdrawn"}:
+                product.name = entry.name
+                product.barcodes = (*product.barcodes, *(c for c in entry.barcodes if c not in product.barcodes))
+                product.set_item(item)
+                updated += 1
+        await uow.commit()
+        return ProductUpdate(created, updated, len(matches) - created - updated)
+
+
+async def create_stock_orders(portal: Portal, supplier_id: int, warehouse_id: int) -> StockOrder:
+    """Turn the cart into a stock order, or into more of the unbooked one for this supplier and warehouse."""
+    async with portal.uow() as uow:
+        await uow.get(Supplier, supplier_id)
+        warehouse = await uow.get(Warehouse, warehouse_id)
+        cart, matches = await _cart_matches(uow, supplier_id, warehouse_id)
+        missing = [m.entry.product_number for m in matches if m.product is None]
+        if missing:
+            raise IllegalState(f"no retailer product for {', '.join(missing)}; run Update Products first")
+        order = await uow.one(
+            StockOrder, supplier_id=supplier_id, warehouse_id=warehouse_id, state=StockOrderState.UNBOOKED
+        )
+        if order is None:
+            order = StockOrder(await _next_number(uow), supplier_id, warehouse.org_unit_id, warehouse_id)
+            uow.add(order)
+        by_number = {m.entry.product_number: m for m in matches}
+        for line in cart.lines:
+            match = by_number[line.product_number]
+            assert match.product is not None and match.product.id is not None
+            order.add(match.product.id, line.product_number, line.containers, match.entry.container_amount)
+        cart.clear()
+        await uow.commit()
+        return order
+
+
+async def _next_number(uow: UnitOfWork) -> str:
+    return f"SO-{await uow.count(StockOrder) + 1:06d}"
+
+
+async def get_stock_order(portal: Portal, order_id: int) -> StockOrder:
+    async with portal.uow() as uow:
+        return await uow.get(StockOrder, order_id, "stock order")
+
+
+async def edit_stock_order(
+    portal: Portal, order_id: int, lines: dict[int, int], note: str | None, requested_delivery_date: str | None
+) -> StockOrder:
+    """Change containers per line, the note and the delivery date, while unbooked."""
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        for line_number, containers in lines.items():
+            order.set_containers(line_number, containers)
+        order.edit(note if note is not None else order.note, requested_delivery_date or order.requested_delivery_date)
+        await uow.commit()
+        return order
+
+
+async def book_stock_order(portal: Portal, order_id: int) -> StockOrder:
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        order.book()
+        # Fixed at booking: a resend after a timeout carries the same key, so the supplier makes one order.
+        order.idempotency_key = str(uuid.uuid4())
+        await uow.commit()
+        return order
+
+
+async def send_stock_order(portal: Portal, order_id: int) -> StockOrder:
+    """Send a booked order to its supplier; a resend is safe, and a refusal changes nothing."""
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        if order.state is not StockOrderState.BOOKED:
+            raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
+        supplier = await uow.get(Supplier, order.supplier_id)
+        customer = await coupled_customer(uow, supplier, order.org_unit_id)
+        body = await _wire_order(uow, order)
+        assert order.idempotency_key is not None
+        try:
+            answer = await portal.client_for(supplier, customer).create_order(body, order.idempotency_key)
+        except SupplierUnreachable as exc:
+            raise SupplierProblem(f"{exc}; the order is still booked, and sending again is safe") from None
+        except ContractBroken as exc:
+            evidence.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order.id)
+            await uow.commit()
+            raise SupplierProblem(f"the supplier's answer breaks the contract: {exc}") from None
+        except SupplierRejected as exc:
+            raise SupplierProblem(f"the supplier refused the order: {exc.problem.get('detail', exc)}") from None
+        history = tuple(
+            StatusChange(h["status"], h["at"], h.get("reasonCode"), h.get("message")) for h in answer["statusHistory"]
+        )
+        order.sent(answer["orderId"], answer["status"], history, answer["updatedAt"])
+        await uow.commit()
+        return order
+
+
+async def _wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
+    unit = await uow.get(OrgUnit, order.org_unit_id, "org unit")
+    warehouse = await uow.get(Warehouse, order.warehouse_id)
+    body: dict[str, object] = {
+        "orderNumber": order.number,
+        "orgUnit": unit.code,
+        "warehouse": {"id": warehouse.code, "name": warehouse.name},
+        "lines": [
+            {
+                "lineNumber": line.line_number,
+                "productNumber": line.supplier_product_number,
+                "containers": line.containers,
+                "containerAmount": line.container_amount,
+                "quantity": line.quantity,
+            }
+            for line in order.lines
+        ],
+    }
+    if order.requested_delivery_date:
+        body["requestedDeliveryDate"] = order.requested_delivery_date
+    if order.note:
+        body["note"] = order.note
+    if not order.lines:
+        raise InvalidInput(f"stock order {order.number} has no lines")
+    return body

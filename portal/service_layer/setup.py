@@ -1,0 +1,144 @@
+"""Setting up: org units, warehouses, suppliers and their customer numbers, and coupling."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from sqlalchemy.exc import IntegrityError
+
+from portal.adapters.supplier_client import (
+    CustomerNumberRefused,
+    SupplierClient,
+    SupplierError,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
+from portal.domain.errors import CouplingFailed, IllegalState, InvalidInput
+from portal.domain.model import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
+from portal.service_layer.context import Portal
+from portal.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger("portal.setup")
+
+
+async def _add_unique(uow: UnitOfWork, entity: object, what: str) -> None:
+    uow.add(entity)
+    try:
+        await uow.commit()
+    except IntegrityError:
+        raise IllegalState(f"{what} exists already") from None
+
+
+async def create_org_unit(portal: Portal, code: str, name: str) -> OrgUnit:
+    async with portal.uow() as uow:
+        unit = OrgUnit(code, name)
+        await _add_unique(uow, unit, f"org unit {code!r}")
+        return unit
+
+
+async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: int) -> Warehouse:
+    async with portal.uow() as uow:
+        await uow.get(OrgUnit, org_unit_id, "org unit")
+        warehouse = Warehouse(code, name, org_unit_id)
+        await _add_unique(uow, warehouse, f"warehouse {code!r}")
+        return warehouse
+
+
+async def create_supplier(
+    portal: Portal, name: str, order_interface: OrderInterface, base_url: str | None, tax_sector: str
+) -> Supplier:
+    if order_interface is OrderInterface.ORDERPORTAL and not base_url:
+        raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
+    async with portal.uow() as uow:
+        supplier = Supplier(name, order_interface, base_url, tax_sector)
+        await _add_unique(uow, supplier, f"supplier {name!r}")
+        return supplier
+
+
+async def set_order_interface(
+    portal: Portal, supplier_id: int, interface: OrderInterface, base_url: str | None
+) -> Supplier:
+    async with portal.uow() as uow:
+        supplier = await uow.get(Supplier, supplier_id)
+        if interface is OrderInterface.ORDERPORTAL and not (base_url or supplier.base_url):
+            raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
+        supplier.order_interface, supplier.base_url = interface, base_url or supplier.base_url
+        await uow.commit()
+        return supplier
+
+
+async def add_customer_number(
+    portal: Portal,
+    supplier_id: int,
+    org_unit_id: int,
+    number: str,
+    method: AuthMethod,
+    username: str | None,
+    password: str | None,
+    api_key: str | None,
+) -> CustomerNumber:
+    """Record a customer number for an org unit; it starts uncoupled."""
+    if method is AuthMethod.API_KEY and not api_key:
+        raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
+    if method is not AuthMethod.API_KEY and not (username and password):
+        raise InvalidInput(f"the {method.value} method needs a username and a password", field="/password")
+    async with portal.uow() as uow:
+        await uow.get(Supplier, supplier_id)
+        await uow.get(OrgUnit, org_unit_id, "org unit")
+        customer = CustomerNumber(supplier_id, org_unit_id, number, method, username, password, api_key)
+        await _add_unique(uow, customer, f"a customer number of supplier {supplier_id} for org unit {org_unit_id}")
+        return customer
+
+
+async def get_customer_number(portal: Portal, customer_id: int) -> CustomerNumber:
+    async with portal.uow() as uow:
+        return await uow.get(CustomerNumber, customer_id, "customer number")
+
+
+async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNumber:
+    """Authenticate at the supplier with the chosen method: COUPLED, or uncoupled with the cause named."""
+    async with portal.uow() as uow:
+        customer = await uow.get(CustomerNumber, customer_id, "customer number")
+        supplier = await uow.get(Supplier, customer.supplier_id)
+        if supplier.order_interface is not OrderInterface.ORDERPORTAL:
+            raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
+        client = portal.client_for(supplier, customer)
+        try:
+            await client.check_access()
+        except SupplierError as exc:
+            cause, field, status = _cause(exc, customer)
+            customer.uncouple(cause)
+            await uow.commit()
+            raise CouplingFailed(cause, field, status) from None
+        customer.couple()
+        if portal.webhook_base_url:
+            await _register_webhook(portal, client, customer)
+        await uow.commit()
+        return customer
+
+
+def _cause(exc: SupplierError, customer: CustomerNumber) -> tuple[str, str | None, int]:
+    """The cause in words, the field to fix, and the HTTP status that says whose fault it is."""
+    if isinstance(exc, WrongCredentials):
+        field = "/apiKey" if customer.auth_method is AuthMethod.API_KEY else "/password"
+        return "wrong credentials: the supplier refused them", field, 422
+    if isinstance(exc, CustomerNumberRefused):
+        return (
+            f"unknown customer number {customer.number!r}: the supplier refused it for these credentials",
+            "/number",
+            422,
+        )
+    if isinstance(exc, SupplierUnreachable):
+        return f"unreachable supplier: {exc}", None, 502
+    return f"the supplier failed: {exc}", None, 502
+
+
+async def _register_webhook(portal: Portal, client: SupplierClient, customer: CustomerNumber) -> None:
+    """Ask for pushed events; a supplier without webhooks is followed by polling alone."""
+    customer.webhook_secret = customer.webhook_secret or secrets.token_urlsafe(32)
+    try:
+        await client.register_webhook(f"{portal.webhook_base_url}/api/webhooks/{customer.id}", customer.webhook_secret)
+    except (SupplierRejected, SupplierUnreachable) as exc:
+        log.warning("customer number %s: no webhook at the supplier (%s); polling only", customer.id, exc)

@@ -1,0 +1,71 @@
+"""A unit of work: one transaction per user action, committed only when the action succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.adapters.orm import MAPPED
+from portal.domain.errors import NotFound
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Closing rolls back whatever was not committed and detaches the objects without expiring
+        # them, so that an answer can still be built from what the action loaded.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    def add(self, entity: object) -> None:
+        self.session.add(entity)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def get(self, cls: type[T], ident: int, label: str | None = None) -> T:
+        """The entity, or NotFound naming its kind and id."""
+        found = await self.session.get(cls, ident)
+        if found is None:
+            raise NotFound(f"no {label or cls.__name__.lower()} {ident}")
+        return found
+
+    async def one(self, cls: type[T], **where: Any) -> T | None:
+        return (await self.session.execute(select(cls).where(*_filters(cls, where)))).scalars().first()
+
+    async def all(self, cls: type[T], order_by: str = "id", **where: Any) -> list[T]:
+        query = select(cls).where(*_filters(cls, where)).order_by(MAPPED[cls].c[order_by])
+        return list((await self.session.execute(query)).scalars())
+
+    async def among(self, cls: type[T], column: str, values: Sequence[Any], **where: Any) -> list[T]:
+        """The entities whose ``column`` is one of ``values``."""
+        query = select(cls).where(MAPPED[cls].c[column].in_(values), *_filters(cls, where))
+        return list((await self.session.execute(query)).scalars())
+
+    async def count(self, cls: type, **where: Any) -> int:
+        query = select(func.count()).select_from(MAPPED[cls]).where(*_filters(cls, where))
+        return int(await self.session.scalar(query) or 0)
+
+    async def page(self, cls: type[T], order_by: str, page: int, size: int, **where: Any) -> tuple[list[T], int]:
+        query = select(cls).where(*_filters(cls, where)).order_by(MAPPED[cls].c[order_by])
+        items = list((await self.session.execute(query.limit(size).offset((page - 1) * size))).scalars())
+        return items, await self.count(cls, **where)
+
+
+def _filters(cls: type, where: dict[str, Any]) -> list[ColumnElement[bool]]:
+    table = MAPPED[cls]
+    return [table.c[name] == value for name, value in where.items()]

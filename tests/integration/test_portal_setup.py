@@ -1,0 +1,118 @@
+"""Rule 1, coupling, and the bad input of setting up; the portal runs against a real simulator."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.conftest import Shop, make_shop
+from tests.helpers import PortalApi
+
+
+async def test_coupling_with_each_auth_method_makes_the_customer_number_coupled(
+    start_sim, start_portal, session
+) -> None:
+    sim = await start_sim()
+    for number in ("10001", "10002", "10003"):
+        shop = await make_shop(sim, await start_portal(), session, number)
+        assert (
+            shop.customer["state"] == "COUPLED" and shop.customer["authMethod"] == sim.sim.profile.customer(number).auth
+        )
+
+
+async def setup_supplier(api: PortalApi, base_url: str) -> tuple[dict, dict]:
+    unit = await api.ok("POST", "/api/org-units", {"code": "S1", "name": "Store 1"})
+    supplier = await api.ok(
+        "POST", "/api/suppliers", {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": base_url}
+    )
+    return unit, supplier
+
+
+@pytest.mark.parametrize(
+    ("number", "login", "pointer", "status", "cause"),
+    [
+        ("10001", {"username": "north-market", "password": "wrong-password-1"}, "/password", 422, "wrong credentials"),
+        (
+            "99999",
+            {"username": "north-market", "password": "north-demo-pass-1"},
+            "/number",
+            422,
+            "unknown customer number",
+        ),
+        ("10001", {"username": "north-market", "password": "north-demo-pass-1"}, None, 502, "unreachable supplier"),
+    ],
+    ids=["wrong credentials", "unknown customer number", "unreachable supplier"],
+)
+async def test_a_failed_coupling_names_its_cause_and_leaves_the_number_uncoupled_without_leaking(
+    start_sim, start_portal, session, caplog, number: str, login: dict, pointer: str | None, status: int, cause: str
+) -> None:
+    sim = await start_sim()
+    api = PortalApi((await start_portal()).url, session)
+    unit, supplier = await setup_supplier(api, "http://127.0.0.1:1" if status == 502 else sim.url)
+    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": number, "authMethod": "basic", **login}
+    customer = await api.ok("POST", "/api/customer-numbers", body)
+    caplog.set_level(logging.DEBUG)
+    answer = await api.call("POST", f"/api/customer-numbers/{customer['id']}/couple")
+    assert answer.status == status and cause in answer.body["detail"]
+    assert [e["pointer"] for e in answer.body.get("errors", [])] == ([pointer] if pointer else [])
+    stored = await api.ok("GET", f"/api/customer-numbers/{customer['id']}")
+    assert stored["state"] == "UNCOUPLED" and cause in stored["lastError"]
+    for text in (str(answer.body), str(stored), caplog.text):
+        assert login["password"] not in text
+
+
+async def test_a_precasted_supplier_cannot_be_coupled_or_opened(start_sim, start_portal, session) -> None:
+    sim = await start_sim()
+    api = PortalApi((await start_portal()).url, session)
+    unit = await api.ok("POST", "/api/org-units", {"code": "S1", "name": "Store 1"})
+    house = await api.ok("POST", "/api/warehouses", {"code": "W1", "name": "W", "orgUnitId": unit["id"]})
+    supplier = await api.ok(
+        "POST", "/api/suppliers", {"name": "Old", "orderInterface": "PRECASTED", "baseUrl": sim.url}
+    )
+    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": "10001", "authMethod": "basic"}
+    customer = await api.ok(
+        "POST", "/api/customer-numbers", {**body, "username": "north-market", "password": "north-demo-pass-1"}
+    )
+    refused = await api.call("POST", f"/api/customer-numbers/{customer['id']}/couple")
+    assert refused.status == 409 and "PRECASTED" in refused.body["detail"]
+    opened = await api.call("POST", "/api/orderportal/open", {"supplierId": supplier["id"], "warehouseId": house["id"]})
+    assert opened.status == 409 and "PRECASTED" in opened.body["detail"]
+
+
+async def test_customer_numbers_never_show_their_credentials(shop: Shop) -> None:
+    shown = await shop.api.ok("GET", f"/api/customer-numbers/{shop.customer['id']}")
+    assert "north-demo-pass-1" not in str(shown) and "password" not in shown
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "pointers"),
+    [
+        ("/api/org-units", {"code": "", "name": 5}, ["/code", "/name"]),
+        ("/api/warehouses", {"code": "W", "name": "W", "orgUnitId": "one"}, ["/orgUnitId"]),
+        ("/api/suppliers", {"name": "S", "orderInterface": "FAX"}, ["/orderInterface"]),
+        (
+            "/api/customer-numbers",
+            {"supplierId": 1, "orgUnitId": 1, "number": "1", "authMethod": "basic", "pin": 1},
+            ["/pin"],
+        ),
+    ],
+)
+async def test_a_malformed_setup_body_gets_422_naming_each_field(
+    start_portal, session, path: str, body: dict, pointers: list
+) -> None:
+    api = PortalApi((await start_portal()).url, session)
+    answer = await api.call("POST", path, body)
+    assert answer.status == 422 and sorted({e["pointer"] for e in answer.body["errors"]}) == pointers
+
+
+async def test_broken_json_and_unknown_ids_are_problems(start_portal, session) -> None:
+    api = PortalApi((await start_portal()).url, session)
+    broken = await api.call("POST", "/api/org-units", data=b"{", headers={"Content-Type": "application/json"})
+    assert broken.status == 400
+    assert (await api.call("POST", "/api/warehouses", {"code": "W", "name": "W", "orgUnitId": 42})).status == 404
+    assert (await api.call("GET", "/api/stock-orders/7")).status == 404
+    assert (await api.call("GET", "/api/stock-orders/seven")).status == 404
+    duplicate = {"code": "S1", "name": "Store 1"}
+    await api.ok("POST", "/api/org-units", duplicate)
+    assert (await api.call("POST", "/api/org-units", duplicate)).status == 409

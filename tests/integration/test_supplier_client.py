@@ -1,0 +1,423 @@
+"""The portal's supplier client against real simulators, and against fake suppliers that break the contract."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from contracts.wire import basic_authorization
+from portal.adapters.supplier_client import (
+    ContractBroken,
+    Credentials,
+    CustomerNumberRefused,
+    SupplierClient,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
+from supplier_sim import SimServer
+from supplier_sim.typedefs import ERRORS
+from tests.helpers import order_body
+
+StartSim = Callable[..., Awaitable[SimServer]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+StartFake = Callable[[Handler], Awaitable[str]]
+PROBLEM_JSON = "application/problem+json"
+BASIC = Credentials("basic", "north-market", "north-demo-pass-1")
+SECRETS = [
+    "north-demo-pass-1",
+    "south-demo-pass-2",
+    "east-demo-key-3f9a27c1d8e4",
+    "not-the-password",
+    basic_authorization("north-market", "north-demo-pass-1").removeprefix("Basic "),
+]
+
+
+def credentials_of(server: SimServer, number: str) -> Credentials:
+    customer = server.sim.profile.customer(number)
+    assert customer is not None
+    return Credentials(customer.auth, customer.username, customer.password, customer.api_key)
+
+
+def client_of(server: SimServer, session: aiohttp.ClientSession, number: str = "10001", **kw: Any) -> SupplierClient:
+    """The portal's client for one customer of the simulator, with that customer's own credentials."""
+    return SupplierClient(session, server.url, number, credentials_of(server, number), **kw)
+
+
+def assert_no_secret_in(*texts: str) -> None:
+    for text in texts:
+        assert not any(secret in text for secret in SECRETS), text
+
+
+def product(number: str) -> dict[str, Any]:
+    return {
+        "productNumber": number,
+        "name": f"Product {number}",
+        "barcodes": [],
+        "containerAmount": 6,
+        "purchasePrice": {"amount": "1.00", "currency": "EUR"},
+        "taxRate": "7.00",
+        "active": True,
+        "updatedAt": "2026-01-05T08:00:00.000Z",
+    }
+
+
+def product_page(page: int, total: int, numbers: list[str], size: int = 1) -> web.Response:
+    body = {
+        "currentPage": page,
+        "pageSize": size,
+        "totalPages": -(-total // size),
+        "totalItems": total,
+        "items": [product(n) for n in numbers],
+    }
+    return web.json_response(body)
+
+
+def problem(status: int, detail: str) -> web.Response:
+    body = {"type": "about:blank", "title": "Error", "status": status, "detail": detail}
+    return web.json_response(body, status=status, content_type=PROBLEM_JSON)
+
+
+@pytest.fixture
+async def start_fake() -> AsyncIterator[StartFake]:
+    """Start fake suppliers on loopback that answer every request with ``handler``."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("number", ["10001", "10002", "10003"])
+async def test_check_access_succeeds_with_each_auth_method(
+    start_sim: StartSim, session: aiohttp.ClientSession, number: str
+) -> None:
+    server = await start_sim()
+    await client_of(server, session, number).check_access()
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        Credentials("basic", "north-market", "not-the-password"),
+        Credentials("token", "south-market", "not-the-password"),
+        Credentials("api-key", api_key="not-the-password"),
+    ],
+    ids=["basic", "token", "api-key"],
+)
+async def test_wrong_credentials_are_named_as_such_without_showing_the_secret(
+    start_sim: StartSim, session: aiohttp.ClientSession, credentials: Credentials
+) -> None:
+    server = await start_sim()
+    client = SupplierClient(session, server.url, "10001", credentials)
+    with pytest.raises(WrongCredentials) as caught:
+        await client.check_access()
+    assert caught.value.status == 401
+    assert caught.value.endpoint in str(caught.value)
+    assert_no_secret_in(str(caught.value), repr(caught.value), repr(client), repr(credentials))
+
+
+async def test_check_access_logs_in_afresh_with_the_token_method(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session, "10002")
+    await client.products()
+    await client.check_access()
+    logins = await server.admin(session, "GET", "journal", params={"path": "/api/v1/auth"})
+    assert len(logins["items"]) == 2
+
+
+async def test_an_unknown_customer_number_is_refused_without_showing_the_secret(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = SupplierClient(session, server.url, "99999", credentials_of(server, "10001"))
+    with pytest.raises(CustomerNumberRefused) as caught:
+        await client.check_access()
+    assert caught.value.status == 403 and "GET /products" in str(caught.value) and "99999" in str(caught.value)
+    assert_no_secret_in(str(caught.value), repr(caught.value), repr(client))
+
+
+async def test_another_customers_number_is_refused(start_sim: StartSim, session: aiohttp.ClientSession) -> None:
+    server = await start_sim()
+    with pytest.raises(CustomerNumberRefused):
+        await SupplierClient(session, server.url, "10002", credentials_of(server, "10001")).check_access()
+
+
+async def test_an_unreachable_supplier_is_named_by_endpoint_host_and_port(session: aiohttp.ClientSession) -> None:
+    client = SupplierClient(session, "http://127.0.0.1:1", "10001", BASIC)
+    with pytest.raises(SupplierUnreachable) as caught:
+        await client.products()
+    assert "GET /products" in str(caught.value) and "127.0.0.1:1" in str(caught.value)
+    assert_no_secret_in(str(caught.value), repr(caught.value), repr(client))
+
+
+async def test_a_supplier_that_never_answers_is_unreachable_after_the_timeout(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    released = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await released.wait()
+        return web.Response(status=204)
+
+    url = await start_fake(hang)
+    try:
+        with pytest.raises(SupplierUnreachable, match=r"GET /orders/X: no answer from 127\.0\.0\.1:\d+ within 0\.05s"):
+            async with asyncio.timeout(5):  # a client without a timeout fails here instead of hanging
+                await SupplierClient(session, url, "10001", BASIC, timeout_s=0.05).order("X")
+    finally:
+        released.set()
+
+
+async def test_products_come_from_every_page_in_order_and_once(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    products = await client_of(server, session, page_size=7).products()
+    numbers = [p["productNumber"] for p in products]
+    assert len(numbers) == 60 and numbers == server.sim.catalog.numbers()
+    pages = await server.admin(session, "GET", "journal", params={"path": "/api/v1/customers/10001/products"})
+    assert len(pages["items"]) == 9
+
+
+async def test_products_updated_since_returns_only_the_changed_ones(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session, "10003")
+    target = (await client.products())[5]["productNumber"]
+    clock = await server.admin(session, "POST", "clock/advance", json={"by": "1h"})
+    change = {"kind": "price", "productNumber": target, "amount": "9.99"}
+    await server.admin(session, "POST", "catalog/changes", json=change)
+    changed = await client.products(updated_since=clock["now"])
+    assert [(p["productNumber"], p["purchasePrice"]["amount"]) for p in changed] == [(target, "9.99")]
+
+
+async def test_a_replayed_order_is_the_same_order_and_another_body_under_its_key_is_a_409(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session, "10002")
+    products = (await client.products())[:2]
+    first = await client.create_order(order_body(products), "stock-order-1")
+    again = await client.create_order(order_body(products), "stock-order-1")
+    assert first["status"] == "NEW" and again["orderId"] == first["orderId"]
+    with pytest.raises(SupplierRejected) as caught:
+        await client.create_order(order_body(products, containers=3), "stock-order-1")
+    assert caught.value.status == 409 and caught.value.problem["status"] == 409
+    assert "POST /orders" in str(caught.value)
+
+
+async def test_an_order_is_tracked_from_new_to_accepted_and_its_dispatch_notification_fetched(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session)
+    order = await client.create_order(order_body((await client.products())[:3]), "stock-order-2")
+    assert [o["orderId"] for o in await client.orders(statuses=["NEW"])] == [order["orderId"]]
+    assert await client.dispatch_notifications(order["orderId"]) == []
+    await server.admin(session, "POST", "clock/advance", json={"by": "2h"})
+    assert (await client.order(order["orderId"]))["status"] == "ACCEPTED"
+    assert await client.orders(statuses=["NEW", "PROCESSED"]) == []
+    assert [o["orderId"] for o in await client.orders(statuses=["ACCEPTED"])] == [order["orderId"]]
+    (notification,) = await client.dispatch_notifications(order["orderId"])
+    assert notification["orderId"] == order["orderId"] and len(notification["lines"]) == 3
+
+
+async def test_an_unknown_order_is_rejected_with_the_suppliers_problem(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    with pytest.raises(SupplierRejected) as caught:
+        await client_of(server, session).order("ORD/../99")
+    assert caught.value.status == 404 and caught.value.problem["status"] == 404
+    assert "GET /orders/ORD%2F..%2F99" in str(caught.value)
+
+
+async def test_an_expired_token_is_renewed_with_one_login_and_the_call_succeeds(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session, "10002")
+    assert len(await client.products()) == 60
+    assert len(await client.products()) == 60
+    await server.admin(session, "POST", "clock/advance", json={"by": "11h"})
+    assert len(await client.products()) == 60
+    logins = await server.admin(session, "GET", "journal", params={"path": "/api/v1/auth"})
+    assert [item["status"] for item in logins["items"]] == [200, 200]
+    refused = await server.admin(session, "GET", "journal", params={"status": "401"})
+    assert len(refused["items"]) == 1
+
+
+async def test_a_token_refused_again_after_a_fresh_login_is_wrong_credentials(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    logins = 0
+
+    async def refuse_every_token(request: web.Request) -> web.Response:
+        nonlocal logins
+        if request.path == "/api/v1/auth":
+            logins += 1
+            return web.json_response({"token": f"token-number-{logins:08d}", "expiresAt": "2026-01-05T18:00:00.000Z"})
+        return problem(401, "the bearer token is not known")
+
+    url = await start_fake(refuse_every_token)
+    client = SupplierClient(session, url, "10002", Credentials("token", "south-market", "not-the-password"))
+    with pytest.raises(WrongCredentials, match="GET /products: "):
+        await client.products()
+    assert logins == 2
+
+
+async def test_a_broken_product_page_is_contract_broken_naming_the_endpoint_and_the_field(
+    start_sim: StartSim, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_sim()
+    monkeypatch.setattr(server.sim.catalog, "page", lambda *a: b'{"currentPage":"x","items":[]}')
+    with pytest.raises(ContractBroken) as caught:
+        await client_of(server, session).products()
+    message = str(caught.value)
+    assert "GET /products" in message and "/currentPage" in message and "/totalItems" in message
+    assert {"/currentPage", "/pageSize", "/totalItems", "/totalPages"} <= {v.pointer for v in caught.value.violations}
+    server.app[ERRORS].clear()  # strict mode caught the simulator breaking its contract: on purpose here
+
+
+async def test_totals_that_change_between_pages_break_the_contract(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def growing(request: web.Request) -> web.Response:
+        page = int(request.query["page"])
+        return product_page(page, total=2 if page == 1 else 3, numbers=[f"SP{page}"])
+
+    client = SupplierClient(session, await start_fake(growing), "10001", BASIC, page_size=1)
+    with pytest.raises(ContractBroken, match=r"GET /products: .*/totalItems: is 3 on page 2, expected 2"):
+        await client.products()
+
+
+async def test_an_item_that_repeats_on_a_later_page_breaks_the_contract(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def repeating(request: web.Request) -> web.Response:
+        return product_page(int(request.query["page"]), total=2, numbers=["SP1"])
+
+    client = SupplierClient(session, await start_fake(repeating), "10001", BASIC, page_size=1)
+    with pytest.raises(ContractBroken, match=r"GET /products: .*/items/0/productNumber: SP1 came before"):
+        await client.products()
+
+
+async def test_totals_that_promise_more_pages_than_the_items_fill_break_the_contract_at_once(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def endless(request: web.Request) -> web.Response:
+        body = {"currentPage": 1, "pageSize": 1, "totalPages": 10**9, "totalItems": 1, "items": [product("SP1")]}
+        return web.json_response(body)
+
+    client = SupplierClient(session, await start_fake(endless), "10001", BASIC, page_size=1)
+    with pytest.raises(ContractBroken, match="/totalPages: is 1000000000 on page 1, expected 1"):
+        await client.products()
+
+
+@pytest.mark.parametrize(
+    ("answer", "violation"),
+    [
+        (web.Response(text="<html>ok</html>", content_type="text/html"), "/headers/Content-Type: is 'text/html'"),
+        (web.Response(text="{not json", content_type="application/json"), "/: the body is not JSON"),
+        (web.Response(status=500, text="Internal error", content_type="text/plain"), "/headers/Content-Type: is 'text"),
+        (web.json_response({"title": "Oops"}, status=500, content_type=PROBLEM_JSON), "/detail: is required"),
+        (web.json_response({}, status=302, headers={"Location": "http://127.0.0.1:1/"}), "/: status 302, expected 200"),
+    ],
+    ids=["html-success", "malformed-json", "plain-text-error", "incomplete-problem", "redirect"],
+)
+async def test_an_answer_that_is_not_what_the_contract_promises_is_contract_broken(
+    start_fake: StartFake, session: aiohttp.ClientSession, answer: web.Response, violation: str
+) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return answer
+
+    client = SupplierClient(session, await start_fake(reply), "10001", BASIC)
+    with pytest.raises(ContractBroken) as caught:
+        await client.order("ORD1")
+    assert f"GET /orders/ORD1: the answer breaks the contract: {violation}" in str(caught.value)
+
+
+async def test_a_server_error_with_a_problem_is_rejected_carrying_the_problem(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def failing(request: web.Request) -> web.Response:
+        return problem(503, "the supplier is down for maintenance")
+
+    client = SupplierClient(session, await start_fake(failing), "10001", BASIC)
+    with pytest.raises(SupplierRejected, match="GET /orders: 503 Error: the supplier is down") as caught:
+        await client.orders()
+    assert caught.value.problem["detail"] == "the supplier is down for maintenance"
+
+
+async def test_a_secret_that_a_supplier_echoes_back_is_blanked_in_the_error(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def echoing(request: web.Request) -> web.Response:
+        if request.method == "PUT":
+            body = await request.json()
+            return problem(422, f"the secret {body['secret']} is too weak")
+        return problem(401, f"{request.headers['Authorization']} is not north-demo-pass-1")
+
+    client = SupplierClient(session, await start_fake(echoing), "10001", BASIC)
+    with pytest.raises(WrongCredentials) as refused:
+        await client.products()
+    with pytest.raises(SupplierRejected) as rejected:
+        await client.register_webhook("http://127.0.0.1:9/hook", "not-the-password")
+    assert "*** is not ***" in str(refused.value) and "the secret *** is too weak" in str(rejected.value)
+    assert_no_secret_in(str(refused.value), repr(refused.value), str(rejected.value))
+
+
+async def test_no_log_record_shows_a_secret(
+    start_sim: StartSim, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = await start_sim()
+    for number in ("10001", "10002", "10003"):
+        await client_of(server, session, number).check_access()
+    with pytest.raises(WrongCredentials):
+        await SupplierClient(session, server.url, "10002", Credentials("token", "south-market", "x" * 20)).products()
+    assert any(record.name == "portal.supplier" for record in caplog.records)
+    assert_no_secret_in(*(record.getMessage() for record in caplog.records), caplog.text)
+
+
+async def test_a_webhook_is_registered_and_removed_and_removing_it_again_is_fine(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    server = await start_sim()
+    client = client_of(server, session, "10003")
+    registration = await client.register_webhook("http://127.0.0.1:9/hook", "webhook-secret-0123456789")
+    assert registration["url"] == "http://127.0.0.1:9/hook" and "secret" not in registration
+    await client.remove_webhook()
+    await client.remove_webhook()
+    deletes = await server.admin(session, "GET", "journal", params={"method": "DELETE"})
+    assert [item["status"] for item in deletes["items"]] == [204, 404]
+
+
+def test_the_reprs_show_no_secret() -> None:
+    session: Any = None  # the repr never touches the session
+    credentials = [BASIC, Credentials("api-key", api_key="east-demo-key-3f9a27c1d8e4")]
+    texts = [repr(c) for c in credentials] + [
+        repr(SupplierClient(session, "http://north-market:north-demo-pass-1@127.0.0.1:8080/", "10001", c))
+        for c in credentials
+    ]
+    assert_no_secret_in(*texts)
+    assert "SupplierClient('http://127.0.0.1:8080', customer_number='10001', method='basic')" in texts
