@@ -139,7 +139,7 @@ class PortalApi:
             assert answer.body["status"] == answer.status and answer.body["detail"], answer
         return answer
 
-    async def ok(self, method: str, path: str, body: Any = None) -> Any:
-        answer = await self.call(method, path, body)
+    async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        answer = await self.call(method, path, body, **kwargs)
         assert answer.status < 400, answer.body
         return answer.body

@@ -19,6 +19,7 @@ from contracts.wire import basic_authorization
 
 log = logging.getLogger("portal.supplier")
 
+METHODS = ("basic", "token", "api-key")
 MAX_PAGE_SIZE = 1000
 
 
@@ -30,6 +31,10 @@ class Credentials:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown auth method {self.method!r}; use one of {', '.join(METHODS)}")
 
 
 class SupplierError(Exception):

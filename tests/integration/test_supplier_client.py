@@ -29,6 +29,7 @@ StartSim = Callable[..., Awaitable[SimServer]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 StartFake = Callable[[Handler], Awaitable[str]]
 PROBLEM_JSON = "application/problem+json"
+NO_SESSION: Any = None  # for what never touches the network
 BASIC = Credentials("basic", "north-market", "north-demo-pass-1")
 SECRETS = [
     "north-demo-pass-1",
@@ -413,11 +414,17 @@ async def test_a_webhook_is_registered_and_removed_and_removing_it_again_is_fine
 
 
 def test_the_reprs_show_no_secret() -> None:
-    session: Any = None  # the repr never touches the session
     credentials = [BASIC, Credentials("api-key", api_key="east-demo-key-3f9a27c1d8e4")]
     texts = [repr(c) for c in credentials] + [
-        repr(SupplierClient(session, "http://north-market:north-demo-pass-1@127.0.0.1:8080/", "10001", c))
+        repr(SupplierClient(NO_SESSION, "http://north-market:north-demo-pass-1@127.0.0.1:8080/", "10001", c))
         for c in credentials
     ]
     assert_no_secret_in(*texts)
     assert "SupplierClient('http://127.0.0.1:8080', customer_number='10001', method='basic')" in texts
+
+
+def test_an_unknown_auth_method_or_page_size_is_refused_at_once() -> None:
+    with pytest.raises(ValueError, match="unknown auth method 'oauth'"):
+        Credentials("oauth", "north-market", "north-demo-pass-1")
+    with pytest.raises(ValueError, match="page_size must be from 1 to 1000, not 1001"):
+        SupplierClient(NO_SESSION, "http://127.0.0.1:1", "10001", BASIC, page_size=1001)
