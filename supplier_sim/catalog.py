@@ -86,6 +86,9 @@ class Catalog:
     def barcodes(self) -> set[str]:
         return {code for entry in self._entries.values() for code in entry.doc["barcodes"]}
 
+    def products(self) -> list[dict[str, Any]]:
+        return [self._entries[n].doc for n in self._order]
+
     def numbers(self) -> list[str]:
         return list(self._order)
 

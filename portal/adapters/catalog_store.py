@@ -33,12 +33,10 @@ def row(supplier_id: int, product: dict[str, Any]) -> dict[str, Any]:
 
 async def upsert(session: AsyncSession, supplier_id: int, products: list[dict[str, Any]]) -> None:
     """Insert new entries and overwrite known ones, by (supplier, product number)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(catalog_entries)
+    # One statement compiled once, executed for many rows: SQLAlchemy batches them itself.
+    statement = insert.on_conflict_do_update(
+        index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
+    )
     for start in range(0, len(products), CHUNK):
-        rows = [row(supplier_id, p) for p in products[start : start + CHUNK]]
-        statement = insert(catalog_entries).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["supplier_id", "product_number"],
-            set_={name: statement.excluded[name] for name in UPDATED},
-        )
-        await session.execute(statement)
+        await session.execute(statement, [row(supplier_id, p) for p in products[start : start + CHUNK]])

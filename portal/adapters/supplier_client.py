@@ -157,7 +157,19 @@ class SupplierClient:
                 raise
 
     async def _pages(self, path: str, schema: str, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        """The items of pages 1..totalPages, checked to agree with the first page and never to repeat."""
+        """The items of pages 1..totalPages, checked to agree with the first page and never to repeat.
+
+        Orders come sorted by their last change, so one that changes during the listing moves to a
+        later page (and shifts another back): the listing is then taken again, a few times at most.
+        """
+        for _ in range(2 if key == "orderId" else 0):
+            try:
+                return await self._listing(path, schema, key, query)
+            except ContractBroken:
+                continue
+        return await self._listing(path, schema, key, query)
+
+    async def _listing(self, path: str, schema: str, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
         first = await self._page(path, schema, query, 1)
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
