@@ -130,13 +130,17 @@ async def order_flow(count: int, tmp: Path) -> None:
             ids.append(order["id"])
             if (n + 1) % max(1, count // 10) == 0:
                 print(f"  {n + 1} of {count} sent", flush=True)
+        sending = time.perf_counter() - started
         await sim.admin(session, "POST", "clock/advance", json={"by": "1h"})
+        tracking = time.perf_counter() - started - sending
         for order_id in ids:
             notes = await api("POST", f"/api/stock-orders/{order_id}/dispatch-notifications")
             receipt = await api("POST", f"/api/dispatch-notifications/{notes['items'][0]['id']}/receipt", {})
             await api("POST", f"/api/stock-receipts/{receipt['id']}/book")
         elapsed = time.perf_counter() - started
+        receiving = elapsed - sending - tracking
         baseline = await bare_orders(session, sim, products, count)
+    print(f"phases: cart to sent {sending:.2f} s, statuses and dispatches pushed {tracking:.2f} s, receipts {receiving:.2f} s")
     print(f"{count:,} stock orders, cart to booked receipt: {elapsed:6.2f} s  ({count / elapsed:,.1f} orders/s)")
     print(
         f"baseline, {count:,} bare order POSTs to the simulator: {baseline:6.2f} s  ({count / baseline:,.1f} orders/s)"

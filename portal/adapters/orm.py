@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -176,6 +177,8 @@ stock_orders = Table(
     Column("status_history", ValueTuple(model.StatusChange), nullable=False),
     Column("rejection_reason", Text),
     Column("status_updated_at", String(40)),
+    Index("ix_portal_stock_orders_open", "supplier_id", "warehouse_id", "state"),
+    Index("ix_portal_stock_orders_supplier_order", "supplier_id", "supplier_order_id"),
 )
 dispatch_notifications = Table(
     "portal_dispatch_notifications",
@@ -200,6 +203,7 @@ stock_receipts = Table(
     Column("lines", ValueTuple(model.ReceiptLine), nullable=False),
     Column("dispatch_notification_id", ForeignKey("portal_dispatch_notifications.id")),
     Column("state", _enum(model.ReceiptState), nullable=False),
+    Index("ix_portal_stock_receipts_order", "stock_order_id"),
 )
 stock_levels = Table(
     "portal_stock_levels",
