@@ -25,6 +25,7 @@ class PortalServer:
     port: int = 0
     timeout_s: float = 10.0
     webhooks: bool = True
+    public_url: str | None = None  # where suppliers reach this portal; the listening URL when None
     url: str = ""
     portal: Portal = field(init=False)
     _engine: AsyncEngine = field(init=False)
@@ -43,7 +44,7 @@ class PortalServer:
         self.port = self._runner.addresses[0][1]
         self.url = f"http://{self.host}:{self.port}"
         if self.webhooks:
-            self.portal.webhook_base_url = self.url
+            self.portal.webhook_base_url = (self.public_url or self.url).rstrip("/")
         return self.url
 
     def _client(self, supplier: Supplier, customer: CustomerNumber) -> SupplierClient:

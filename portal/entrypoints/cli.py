@@ -7,13 +7,14 @@ import asyncio
 import click
 
 from contracts.cli import contracts_group
+from portal.entrypoints.serve import portal
 from supplier_sim.cli import sim
 
 
 @click.group()
 @click.version_option(package_name="orderportal-harness")
 def main() -> None:
-    """Orderportal integration harness: a supplier simulator, contracts, and (soon) the portal."""
+    """Orderportal integration harness: the retailer portal, a supplier simulator and the contracts."""
 
 
 @main.command()
@@ -29,6 +30,7 @@ def demo(seed: int) -> None:
 
 
 main.add_command(sim)
+main.add_command(portal)
 main.add_command(contracts_group)
 
 if __name__ == "__main__":

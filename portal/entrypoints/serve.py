@@ -1,0 +1,46 @@
+"""`orderportal portal`: run the portal's HTTP API until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from contracts.databases import async_url
+from portal.bootstrap import PortalServer
+
+
+@click.command("portal")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8081, show_default=True, type=int, help="Port to listen on (0: any free port).")
+@click.option("--db", "db_url", default="orderportal.db", show_default=True, help="SQLite file or SQLAlchemy URL.")
+@click.option("--public-url", help="Where suppliers reach this portal for webhooks (default: the listening URL).")
+@click.option("--no-webhooks", is_flag=True, help="Follow statuses by polling only.")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each supplier call.")
+def portal(host: str, port: int, db_url: str, public_url: str | None, no_webhooks: bool, timeout_s: float) -> None:
+    """Run the retailer portal's HTTP API until Ctrl-C."""
+    server = PortalServer(db_url, host, port, timeout_s, not no_webhooks, public_url)
+    try:
+        asyncio.run(_serve(server))
+    except (OSError, SQLAlchemyError) as exc:
+        shown = make_url(async_url(db_url)).render_as_string(hide_password=True)
+        raise click.ClickException(f"cannot start the portal on {host}:{port} with --db {shown}: {exc}") from None
+
+
+async def _serve(server: PortalServer) -> None:
+    url = await server.start()
+    click.echo(f"portal on {url}  (database {make_url(async_url(server.db_url)).render_as_string(hide_password=True)})")
+    hooks = server.portal.webhook_base_url
+    click.echo(f"  webhooks: {hooks}/api/webhooks/{{customerNumberId}}" if hooks else "  webhooks off: polling only")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        click.echo("stopping")
+        await server.stop()
