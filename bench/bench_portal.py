@@ -140,7 +140,10 @@ async def order_flow(count: int, tmp: Path) -> None:
         elapsed = time.perf_counter() - started
         receiving = elapsed - sending - tracking
         baseline = await bare_orders(session, sim, products, count)
-    print(f"phases: cart to sent {sending:.2f} s, statuses and dispatches pushed {tracking:.2f} s, receipts {receiving:.2f} s")
+    phases = (
+        f"cart to sent {sending:.2f} s, statuses and dispatches pushed {tracking:.2f} s, receipts {receiving:.2f} s"
+    )
+    print(f"phases: {phases}")
     print(f"{count:,} stock orders, cart to booked receipt: {elapsed:6.2f} s  ({count / elapsed:,.1f} orders/s)")
     print(
         f"baseline, {count:,} bare order POSTs to the simulator: {baseline:6.2f} s  ({count / baseline:,.1f} orders/s)"

@@ -89,20 +89,28 @@ def test_an_unreachable_database_is_a_clear_error_that_hides_its_password() -> N
     assert "hunter2" not in result.stderr + result.stdout
 
 
-async def test_the_portal_command_serves_its_api_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.fixture
+def portal_process(tmp_path: Path):
+    """`orderportal portal` on a free port with an SQLite file, stopped with SIGTERM."""
     command = [*CLI, "portal", "--port", "0", "--db", str(tmp_path / "portal.db")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as process:
         assert process.stdout is not None
         banner = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:\d+", banner)
         assert match, banner
-        async with aiohttp.ClientSession() as session:
-            body = {"code": "S1", "name": "Store"}
-            async with session.post(f"{match.group(0)}/api/org-units", json=body) as response:
-                assert response.status == 201
-            async with session.get(f"{match.group(0)}/api/stock-orders/1") as response:
-                assert response.status == 404 and response.content_type == "application/problem+json"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        yield match.group(0), process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+
+
+async def test_the_portal_command_serves_its_api_and_stops_cleanly(portal_process, tmp_path: Path) -> None:
+    url, process = portal_process
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/api/org-units", json={"code": "S1", "name": "Store"}) as response:
+            assert response.status == 201
+        async with session.get(f"{url}/api/stock-orders/1") as response:
+            assert response.status == 404 and response.content_type == "application/problem+json"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
     assert (tmp_path / "portal.db").exists()
