@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import Session, registry
 from sqlalchemy.types import TypeDecorator
 
 from portal.domain import model
@@ -225,6 +225,17 @@ contract_violations = Table(
     Column("at", String(40), nullable=False),
     Column("stock_order_id", ForeignKey("portal_stock_orders.id")),
 )
+# What a supplier product can match a retailer product by: its supplier item or a barcode. Kept
+# beside the products on every flush, so that matching reads a few rows, not every product.
+product_keys = Table(
+    "portal_product_keys",
+    metadata,
+    Column("product_id", ForeignKey("portal_products.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("key", String(100), nullable=False),
+    Index("ix_portal_product_keys_key", "kind", "key"),
+    Index("ix_portal_product_keys_product", "product_id"),
+)
 seen_events = Table(
     "portal_seen_events",
     metadata,
@@ -261,3 +272,27 @@ def start_mappers() -> None:
 @event.listens_for(model.StockOrder, "load")
 def _fresh_events(order: model.StockOrder, _context: object) -> None:
     order.events = []  # loading does not run __init__
+
+
+def item_key(supplier_id: int, product_number: str) -> str:
+    return f"{supplier_id}:{product_number}"
+
+
+def _keys_of(product: model.Product) -> list[dict[str, Any]]:
+    keys = [
+        {"product_id": product.id, "kind": "item", "key": item_key(i.supplier_id, i.product_number)}
+        for i in product.items
+    ]
+    return keys + [{"product_id": product.id, "kind": "barcode", "key": code} for code in product.barcodes]
+
+
+@event.listens_for(Session, "after_flush")
+def _index_products(session: Session, _context: object) -> None:
+    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, model.Product)]
+    if not changed:
+        return
+    connection = session.connection()
+    connection.execute(product_keys.delete().where(product_keys.c.product_id.in_([p.id for p in changed])))
+    rows = [key for product in changed for key in _keys_of(product)]
+    if rows:
+        connection.execute(product_keys.insert(), rows)

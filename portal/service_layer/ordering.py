@@ -81,8 +81,8 @@ async def supplier_products(portal: Portal, supplier_id: int, page: int, size: i
 
 
 async def _candidates(uow: UnitOfWork, entries: list[CatalogEntry]) -> list[Product]:
-    """The retailer products that could match these entries (all of them: products are few beside a list)."""
-    return await uow.all(Product) if entries else []
+    """The retailer products that could match these entries: by their supplier items or barcodes."""
+    return await uow.matching_products(entries)
 
 
 async def put_in_cart(

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.adapters.orm import MAPPED
+from portal.adapters.orm import MAPPED, item_key, product_keys
 from portal.domain.errors import NotFound
+from portal.domain.model import CatalogEntry, Product
 
 T = TypeVar("T")
 
@@ -64,6 +65,19 @@ class UnitOfWork:
         query = select(cls).where(*_filters(cls, where)).order_by(MAPPED[cls].c[order_by])
         items = list((await self.session.execute(query.limit(size).offset((page - 1) * size))).scalars())
         return items, await self.count(cls, **where)
+
+    async def matching_products(self, entries: Sequence[CatalogEntry]) -> list[Product]:
+        """The products that share a supplier item or a barcode with any of ``entries``."""
+        if not entries:
+            return []
+        keys = product_keys
+        items = [item_key(e.supplier_id, e.product_number) for e in entries]
+        codes = [code for e in entries for code in e.barcodes]
+        ids = select(keys.c.product_id).where(
+            ((keys.c.kind == "item") & keys.c.key.in_(items)) | ((keys.c.kind == "barcode") & keys.c.key.in_(codes))
+        )
+        query = select(Product).where(MAPPED[Product].c.id.in_(ids)).order_by(MAPPED[Product].c.id)
+        return list((await self.session.execute(query)).scalars())
 
 
 def _filters(cls: type, where: dict[str, Any]) -> list[ColumnElement[bool]]:
