@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -15,10 +16,15 @@ def make_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     options: dict[str, Any] = {"hide_parameters": True}  # a failed statement must not log a password
     if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 30}  # wait for the writer instead of failing at once
+        # The driver's own transaction handling is off: every transaction begins IMMEDIATE, so
+        # actions on SQLite run one after another and a read-check-write cannot interleave.
+        options["connect_args"] = {"timeout": 30, "isolation_level": None}
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        # aiosqlite logs each statement with its parameters at DEBUG: those carry credentials.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
     return engine
 
 
@@ -30,6 +36,10 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(orm.metadata.create_all)
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, registry
@@ -177,7 +178,15 @@ stock_orders = Table(
     Column("status_history", ValueTuple(model.StatusChange), nullable=False),
     Column("rejection_reason", Text),
     Column("status_updated_at", String(40)),
-    Index("ix_portal_stock_orders_open", "supplier_id", "warehouse_id", "state"),
+    # At most one unbooked order per supplier and warehouse: Create Stock Orders adds to it.
+    Index(
+        "uq_portal_stock_orders_unbooked",
+        "supplier_id",
+        "warehouse_id",
+        unique=True,
+        sqlite_where=text("state = 'UNBOOKED'"),
+        postgresql_where=text("state = 'UNBOOKED'"),
+    ),
     Index("ix_portal_stock_orders_supplier_order", "supplier_id", "supplier_order_id"),
 )
 dispatch_notifications = Table(
@@ -204,6 +213,7 @@ stock_receipts = Table(
     Column("dispatch_notification_id", ForeignKey("portal_dispatch_notifications.id")),
     Column("state", _enum(model.ReceiptState), nullable=False),
     Index("ix_portal_stock_receipts_order", "stock_order_id"),
+    Index("uq_portal_stock_receipts_notification", "dispatch_notification_id", unique=True),
 )
 stock_levels = Table(
     "portal_stock_levels",
@@ -240,8 +250,10 @@ seen_events = Table(
     "portal_seen_events",
     metadata,
     _id(),
-    Column("event_id", String(100), unique=True, nullable=False),
+    Column("customer_number_id", ForeignKey("portal_customer_numbers.id"), nullable=False),
+    Column("event_id", String(100), nullable=False),
     Column("received_at", String(40), nullable=False),
+    UniqueConstraint("customer_number_id", "event_id", name="uq_portal_seen_event"),
 )
 
 MAPPED = {

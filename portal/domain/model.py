@@ -9,6 +9,9 @@ from enum import StrEnum
 from portal.domain import events
 from portal.domain.errors import IllegalState, InvalidInput, NotFound
 
+MAX_CONTAINERS = 1_000_000  # Supplier API v1's limits on a line
+MAX_LINES = 1000
+
 
 class OrderInterface(StrEnum):
     PRECASTED = "PRECASTED"
@@ -209,21 +212,22 @@ class StockOrder:
     def add(self, product_id: int, supplier_product_number: str, containers: int, container_amount: int) -> None:
         """Add containers of a product; a product already on the order gets them added to its line."""
         self._editable()
-        if containers < 1:
-            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
+        _check_containers(containers)
         for index, line in enumerate(self.lines):
             if line.product_id == product_id:
+                _check_containers(line.containers + containers)
                 merged = replace(line, containers=line.containers + containers, container_amount=container_amount)
                 self.lines = (*self.lines[:index], merged, *self.lines[index + 1 :])
                 return
+        if len(self.lines) >= MAX_LINES:
+            raise InvalidInput(f"stock order {self.number} has {MAX_LINES} lines, the most a supplier takes")
         number = max((line.line_number for line in self.lines), default=0) + 1
         self.lines = (*self.lines, OrderLine(number, product_id, supplier_product_number, containers, container_amount))
 
     def set_containers(self, line_number: int, containers: int) -> None:
         """Change a line's containers."""
         self._editable()
-        if containers < 1:
-            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
+        _check_containers(containers)
         self._line(line_number)
         self.lines = tuple(
             replace(line, containers=containers) if line.line_number == line_number else line for line in self.lines
@@ -261,6 +265,11 @@ class StockOrder:
 
     def line_for(self, line_number: int) -> OrderLine | None:
         return next((line for line in self.lines if line.line_number == line_number), None)
+
+
+def _check_containers(containers: int) -> None:
+    if not 1 <= containers <= MAX_CONTAINERS:
+        raise InvalidInput(f"containers must be from 1 to {MAX_CONTAINERS:,}, not {containers:,}", field="/containers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +337,9 @@ class ContractViolation:
 
 @dataclass
 class SeenEvent:
-    """A webhook event already handled: a redelivery is ignored."""
+    """A webhook event already handled for a customer number: a redelivery is ignored."""
 
+    customer_number_id: int
     event_id: str
     received_at: str
     id: int | None = None

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.domain.errors import DomainError, InvalidInput, NotFound
 from portal.domain.model import AuthMethod, OrderInterface
@@ -49,6 +50,11 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if exc.status < 400:
             raise
         return problem(exc.status, "http-error", exc.reason)
+    except IntegrityError:
+        return problem(409, "conflict", "a concurrent change got there first; reload and try again")
+    except OperationalError as exc:
+        log.warning("%s %s: the database is busy: %s", request.method, request.path, exc.orig)
+        return problem(503, "busy", "the database is busy; try again")
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return problem(500, "internal-error", "the portal failed; see its log")
@@ -68,7 +74,16 @@ async def body_of(request: web.Request, schema: str) -> dict[str, Any]:
     errors = requests.errors(schema, body)
     if errors:
         raise Invalid(errors)
-    return body  # type: ignore[no-any-return]
+    return _integral(body)  # type: ignore[no-any-return]
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer: keep it as one, so no float reaches a quantity."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return [_integral(v) for v in value] if isinstance(value, list) else value
 
 
 class Invalid(DomainError):
@@ -82,16 +97,17 @@ class Invalid(DomainError):
 
 def ident(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not (text.isascii() and text.isdigit() and len(text) < 10):
+    if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
         raise NotFound(f"no {name} {text[:20]!r}: ids are numbers")
     return int(text)
 
 
 def query_int(request: web.Request, name: str, default: int, high: int) -> int:
     text = request.query.get(name) or str(default)
-    if not (text.isascii() and text.isdigit() and 1 <= int(text[:10]) <= high):
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+    if not 1 <= value <= high:
         raise InvalidInput(f"{name} must be from 1 to {high}", field=f"/query/{name}")
-    return int(text)
+    return value
 
 
 def routes(app: web.Application) -> None:
@@ -149,24 +165,26 @@ def routes(app: web.Application) -> None:
         matches, total = await ordering.supplier_products(portal, ident(request, "id"), page, size)
         return ok({"page": page, "size": size, "total": total, "items": [views.match(m) for m in matches]})
 
+    def product(request: web.Request) -> str:
+        number = request.match_info["product"]
+        if len(number) > 64 or any(ord(ch) < 32 for ch in number):
+            raise NotFound(f"no product {number[:64]!r}")
+        return number
+
     async def put_in_cart(request: web.Request) -> web.Response:
         b = await body_of(request, "cart-line")
         cart = await ordering.put_in_cart(
             portal,
             ident(request, "supplier"),
             ident(request, "warehouse"),
-            request.match_info["product"],
+            product(request),
             b["containers"],
         )
         return ok(views.cart(cart))
 
     async def take_out(request: web.Request) -> web.Response:
         supplier_id, warehouse_id = ident(request, "supplier"), ident(request, "warehouse")
-        return ok(
-            views.cart(
-                await ordering.take_out_of_cart(portal, supplier_id, warehouse_id, request.match_info["product"])
-            )
-        )
+        return ok(views.cart(await ordering.take_out_of_cart(portal, supplier_id, warehouse_id, product(request))))
 
     async def remove_line(request: web.Request) -> web.Response:
         return ok(views.stock_order(await ordering.remove_line(portal, ident(request, "id"), ident(request, "line"))))

@@ -8,6 +8,7 @@ from contracts.loader import Contracts
 
 BASE = "https://orderportal-harness.dev/portal/v1/"
 TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]+$"}
+CODE = {**TEXT, "maxLength": 64}  # the width of the code columns
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 CONTAINERS = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
 
@@ -17,14 +18,14 @@ def _object(required: list[str], **properties: Any) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "org-unit": _object(["code", "name"], code=TEXT, name=TEXT),
-    "warehouse": _object(["code", "name", "orgUnitId"], code=TEXT, name=TEXT, orgUnitId=ID),
+    "org-unit": _object(["code", "name"], code=CODE, name=TEXT),
+    "warehouse": _object(["code", "name", "orgUnitId"], code=CODE, name=TEXT, orgUnitId=ID),
     "supplier": _object(
         ["name", "orderInterface"],
         name=TEXT,
         orderInterface={"enum": ["PRECASTED", "ORDERPORTAL"]},
         baseUrl={"type": "string", "pattern": "^https?://", "maxLength": 2000},
-        taxSector=TEXT,
+        taxSector=CODE,
     ),
     "supplier-change": _object(
         ["orderInterface"],
@@ -35,7 +36,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ["supplierId", "orgUnitId", "number", "authMethod"],
         supplierId=ID,
         orgUnitId=ID,
-        number={**TEXT, "maxLength": 64},
+        number=CODE,
         authMethod={"enum": ["basic", "token", "api-key"]},
         username=TEXT,
         password=TEXT,

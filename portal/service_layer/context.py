@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.wire import format_timestamp
 from portal.adapters.supplier_client import Credentials, SupplierClient
-from portal.domain.model import CustomerNumber, Supplier
+from portal.domain.model import CustomerNumber, StatusChange, Supplier
 from portal.service_layer.unit_of_work import UnitOfWork
 
 ClientFactory = Callable[[Supplier, CustomerNumber], SupplierClient]
@@ -31,6 +32,13 @@ class Portal:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+
+def history_of(order: dict[str, Any]) -> tuple[StatusChange, ...]:
+    """A Supplier API order's statusHistory as the domain's status changes."""
+    return tuple(
+        StatusChange(h["status"], h["at"], h.get("reasonCode"), h.get("message")) for h in order["statusHistory"]
+    )
 
 
 def credentials(customer: CustomerNumber) -> Credentials:

@@ -19,3 +19,10 @@ def record(
     uow.add(violation)
     log.warning("supplier %s broke the contract (%s): %s", supplier_id, kind, detail)
     return violation
+
+
+async def keep(portal: Portal, supplier_id: int, kind: str, detail: str, evidence: str, order_id: int | None) -> None:
+    """Record a violation in a unit of work of its own."""
+    async with portal.uow() as uow:
+        record(uow, portal, supplier_id, kind, detail, evidence, order_id)
+        await uow.commit()

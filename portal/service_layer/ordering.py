@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from portal.adapters import catalog_store
+from portal.adapters import catalog_store, stock_store
 from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
 from portal.domain.errors import IllegalState, InvalidInput, NotFound, NotSendable, SupplierProblem
 from portal.domain.matching import Match, match_all
@@ -17,7 +17,6 @@ from portal.domain.model import (
     OrderInterface,
     OrgUnit,
     Product,
-    StatusChange,
     StockOrder,
     StockOrderState,
     Supplier,
@@ -25,7 +24,7 @@ from portal.domain.model import (
     Warehouse,
 )
 from portal.service_layer import evidence
-from portal.service_layer.context import Portal
+from portal.service_layer.context import Portal, history_of
 from portal.service_layer.unit_of_work import UnitOfWork
 
 
@@ -60,16 +59,18 @@ async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) 
         supplier = await uow.get(Supplier, supplier_id)
         warehouse = await uow.get(Warehouse, warehouse_id)
         customer = await coupled_customer(uow, supplier, warehouse.org_unit_id)
-        delta = supplier.catalog_cursor is not None
-        try:
-            products = await portal.client_for(supplier, customer).products(updated_since=supplier.catalog_cursor)
-        except SupplierError as exc:
-            raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
+    cursor = supplier.catalog_cursor
+    try:  # no transaction is open while the supplier answers
+        products = await portal.client_for(supplier, customer).products(updated_since=cursor)
+    except SupplierError as exc:
+        raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
+    async with portal.uow() as uow:
+        supplier = await uow.get(Supplier, supplier_id, lock=True)
         await catalog_store.upsert(uow.session, supplier_id, products)
         if products:
-            supplier.catalog_cursor = max(p["updatedAt"] for p in products)
+            supplier.catalog_cursor = max(supplier.catalog_cursor or "", *(p["updatedAt"] for p in products))
         await uow.commit()
-        return Import(len(products), await uow.count(CatalogEntry, supplier_id=supplier_id), delta)
+        return Import(len(products), await uow.count(CatalogEntry, supplier_id=supplier_id), cursor is not None)
 
 
 async def supplier_products(portal: Portal, supplier_id: int, page: int, size: int) -> tuple[list[Match], int]:
@@ -89,14 +90,12 @@ async def put_in_cart(
     portal: Portal, supplier_id: int, warehouse_id: int, product_number: str, containers: int
 ) -> Cart:
     async with portal.uow() as uow:
-        await uow.get(Supplier, supplier_id)
-        await uow.get(Warehouse, warehouse_id)
+        cart = await _cart(uow, supplier_id, warehouse_id)
         entry = await uow.one(CatalogEntry, supplier_id=supplier_id, product_number=product_number)
         if entry is None:
             raise NotFound(f"supplier {supplier_id} lists no product {product_number!r}; open the Orderportal first")
         if not entry.active:
             raise IllegalState(f"product {product_number} is withdrawn by the supplier and cannot be ordered")
-        cart = await _cart(uow, supplier_id, warehouse_id)
         cart.put(product_number, containers)
         await uow.commit()
         return cart
@@ -124,10 +123,12 @@ async def get_cart(portal: Portal, supplier_id: int, warehouse_id: int) -> Cart:
 
 
 async def _cart(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> Cart:
-    cart = await uow.one(Cart, supplier_id=supplier_id, warehouse_id=warehouse_id)
-    if cart is None:
-        cart = Cart(supplier_id, warehouse_id)
-        uow.add(cart)
+    """The cart of a supplier and warehouse, held until commit: two tabs never lose each other's lines."""
+    await uow.get(Supplier, supplier_id)
+    await uow.get(Warehouse, warehouse_id)
+    await stock_store.ensure_cart(uow.session, supplier_id, warehouse_id)
+    cart = await uow.one(Cart, lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id)
+    assert cart is not None, "ensure_cart made it"
     return cart
 
 
@@ -165,18 +166,18 @@ async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -
 async def create_stock_orders(portal: Portal, supplier_id: int, warehouse_id: int) -> StockOrder:
     """Turn the cart into a stock order, or into more of the unbooked one for this supplier and warehouse."""
     async with portal.uow() as uow:
-        await uow.get(Supplier, supplier_id)
         warehouse = await uow.get(Warehouse, warehouse_id)
         cart, matches = await _cart_matches(uow, supplier_id, warehouse_id)
         missing = [m.entry.product_number for m in matches if m.product is None]
         if missing:
             raise IllegalState(f"no retailer product for {', '.join(missing)}; run Update Products first")
-        order = await uow.one(
-            StockOrder, supplier_id=supplier_id, warehouse_id=warehouse_id, state=StockOrderState.UNBOOKED
-        )
+        unbooked = StockOrderState.UNBOOKED
+        order = await uow.one(StockOrder, lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id, state=unbooked)
         if order is None:
-            order = StockOrder(await _next_number(uow), supplier_id, warehouse.org_unit_id, warehouse_id)
+            order = StockOrder(f"new-{uuid.uuid4()}", supplier_id, warehouse.org_unit_id, warehouse_id)
             uow.add(order)
+            await uow.flush()
+            order.number = f"SO-{order.id:06d}"  # from the id: two orders never share a number
         by_number = {m.entry.product_number: m for m in matches}
         for line in cart.lines:
             match = by_number[line.product_number]
@@ -185,10 +186,6 @@ async def create_stock_orders(portal: Portal, supplier_id: int, warehouse_id: in
         cart.clear()
         await uow.commit()
         return order
-
-
-async def _next_number(uow: UnitOfWork) -> str:
-    return f"SO-{await uow.count(StockOrder) + 1:06d}"
 
 
 async def get_stock_order(portal: Portal, order_id: int) -> StockOrder:
@@ -228,22 +225,23 @@ async def send_stock_order(portal: Portal, order_id: int) -> StockOrder:
         supplier = await uow.get(Supplier, order.supplier_id)
         customer = await coupled_customer(uow, supplier, order.org_unit_id)
         body = await _wire_order(uow, order)
-        assert order.idempotency_key is not None
-        try:
-            answer = await portal.client_for(supplier, customer).create_order(body, order.idempotency_key)
-        except SupplierUnreachable as exc:
-            raise SupplierProblem(f"{exc}; the order is still booked, and sending again is safe") from None
-        except ContractBroken as exc:
-            evidence.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order.id)
+    assert order.idempotency_key is not None, "booking gives the key"
+    try:  # no transaction is open while the supplier answers
+        answer = await portal.client_for(supplier, customer).create_order(body, order.idempotency_key)
+    except SupplierUnreachable as exc:
+        raise SupplierProblem(f"{exc}; the order is still booked, and sending again is safe") from None
+    except ContractBroken as exc:
+        await evidence.keep(portal, order.supplier_id, "contract", str(exc), exc.endpoint, order.id)
+        raise SupplierProblem(f"the supplier's answer breaks the contract: {exc}") from None
+    except SupplierRejected as exc:
+        raise SupplierProblem(f"the supplier refused the order: {exc.problem.get('detail', exc)}") from None
+    except SupplierError as exc:
+        raise SupplierProblem(f"the supplier refused the order: {exc}; check the customer number's coupling") from None
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        if order.state is StockOrderState.BOOKED:  # a concurrent send may have recorded the same answer
+            order.sent(answer["orderId"], answer["status"], history_of(answer), answer["updatedAt"])
             await uow.commit()
-            raise SupplierProblem(f"the supplier's answer breaks the contract: {exc}") from None
-        except SupplierRejected as exc:
-            raise SupplierProblem(f"the supplier refused the order: {exc.problem.get('detail', exc)}") from None
-        history = tuple(
-            StatusChange(h["status"], h["at"], h.get("reasonCode"), h.get("message")) for h in answer["statusHistory"]
-        )
-        order.sent(answer["orderId"], answer["status"], history, answer["updatedAt"])
-        await uow.commit()
         return order
 
 

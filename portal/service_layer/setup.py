@@ -6,12 +6,12 @@ import logging
 import secrets
 
 from sqlalchemy.exc import IntegrityError
+from yarl import URL
 
 from portal.adapters.supplier_client import (
     CustomerNumberRefused,
     SupplierClient,
     SupplierError,
-    SupplierRejected,
     SupplierUnreachable,
     WrongCredentials,
 )
@@ -46,9 +46,22 @@ async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: in
         return warehouse
 
 
+def _check_base_url(base_url: str | None) -> None:
+    if base_url is None:
+        return
+    try:
+        url = URL(base_url)
+        usable = url.scheme in ("http", "https") and bool(url.host) and url.port is not None and 0 < url.port < 65536
+    except ValueError:
+        usable = False
+    if not usable:
+        raise InvalidInput(f"{base_url[:100]!r} is not an http(s) URL with a host", field="/baseUrl")
+
+
 async def create_supplier(
     portal: Portal, name: str, order_interface: OrderInterface, base_url: str | None, tax_sector: str
 ) -> Supplier:
+    _check_base_url(base_url)
     if order_interface is OrderInterface.ORDERPORTAL and not base_url:
         raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
     async with portal.uow() as uow:
@@ -60,8 +73,9 @@ async def create_supplier(
 async def set_order_interface(
     portal: Portal, supplier_id: int, interface: OrderInterface, base_url: str | None
 ) -> Supplier:
+    _check_base_url(base_url)
     async with portal.uow() as uow:
-        supplier = await uow.get(Supplier, supplier_id)
+        supplier = await uow.get(Supplier, supplier_id, lock=True)
         if interface is OrderInterface.ORDERPORTAL and not (base_url or supplier.base_url):
             raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
         supplier.order_interface, supplier.base_url = interface, base_url or supplier.base_url
@@ -98,23 +112,38 @@ async def get_customer_number(portal: Portal, customer_id: int) -> CustomerNumbe
 
 
 async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNumber:
-    """Authenticate at the supplier with the chosen method: COUPLED, or uncoupled with the cause named."""
+    """Authenticate at the supplier with the chosen method: COUPLED, or a refusal naming its cause."""
     async with portal.uow() as uow:
         customer = await uow.get(CustomerNumber, customer_id, "customer number")
         supplier = await uow.get(Supplier, customer.supplier_id)
-        if supplier.order_interface is not OrderInterface.ORDERPORTAL:
-            raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
-        client = portal.client_for(supplier, customer)
-        try:
-            await client.check_access()
-        except SupplierError as exc:
-            cause, field, status = _cause(exc, customer)
-            customer.uncouple(cause)
-            await uow.commit()
-            raise CouplingFailed(cause, field, status) from None
-        customer.couple()
-        if portal.webhook_base_url:
-            await _register_webhook(portal, client, customer)
+    if supplier.order_interface is not OrderInterface.ORDERPORTAL:
+        raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
+    client = portal.client_for(supplier, customer)
+    try:  # no transaction is open while the supplier answers
+        await client.check_access()
+    except SupplierError as exc:
+        cause, field, status = _cause(exc, customer)
+        # The supplier said no to these credentials: uncoupled. A network failure proves nothing:
+        # the state stays, with the failure noted.
+        await _set_coupling(portal, customer_id, cause, keep_state=status != 422)
+        raise CouplingFailed(cause, field, status) from None
+    secret = customer.webhook_secret or secrets.token_urlsafe(32)
+    pushed = portal.webhook_base_url is not None and await _register_webhook(portal, client, customer_id, secret)
+    return await _set_coupling(portal, customer_id, None, secret if pushed else customer.webhook_secret)
+
+
+async def _set_coupling(
+    portal: Portal, customer_id: int, failure: str | None, webhook_secret: str | None = None, keep_state: bool = False
+) -> CustomerNumber:
+    async with portal.uow() as uow:
+        customer = await uow.get(CustomerNumber, customer_id, "customer number", lock=True)
+        if failure is None:
+            customer.couple()
+            customer.webhook_secret = webhook_secret
+        elif keep_state:
+            customer.last_error = failure
+        else:
+            customer.uncouple(failure)
         await uow.commit()
         return customer
 
@@ -135,10 +164,11 @@ def _cause(exc: SupplierError, customer: CustomerNumber) -> tuple[str, str | Non
     return f"the supplier failed: {exc}", None, 502
 
 
-async def _register_webhook(portal: Portal, client: SupplierClient, customer: CustomerNumber) -> None:
+async def _register_webhook(portal: Portal, client: SupplierClient, customer_id: int, secret: str) -> bool:
     """Ask for pushed events; a supplier without webhooks is followed by polling alone."""
-    customer.webhook_secret = customer.webhook_secret or secrets.token_urlsafe(32)
     try:
-        await client.register_webhook(f"{portal.webhook_base_url}/api/webhooks/{customer.id}", customer.webhook_secret)
-    except (SupplierRejected, SupplierUnreachable) as exc:
-        log.warning("customer number %s: no webhook at the supplier (%s); polling only", customer.id, exc)
+        await client.register_webhook(f"{portal.webhook_base_url}/api/webhooks/{customer_id}", secret)
+    except SupplierError as exc:
+        log.warning("customer number %s: no webhook at the supplier (%s); polling only", customer_id, exc)
+        return False
+    return True

@@ -12,7 +12,7 @@ from contracts import contracts
 from portal.adapters.supplier_client import ContractBroken, SupplierError
 from portal.adapters.webhook_signature import verify
 from portal.domain import tracking
-from portal.domain.errors import IllegalState, InvalidInput, SupplierProblem, Unauthorized
+from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
 from portal.domain.model import (
     ContractViolation,
     Coupling,
@@ -24,7 +24,7 @@ from portal.domain.model import (
     Supplier,
 )
 from portal.service_layer import evidence
-from portal.service_layer.context import Portal
+from portal.service_layer.context import Portal, history_of
 from portal.service_layer.ordering import coupled_customer
 from portal.service_layer.receiving import store_notification
 from portal.service_layer.unit_of_work import UnitOfWork
@@ -38,27 +38,17 @@ class Outcome:
     detail: str = ""
 
 
-def _history(order: dict[str, Any]) -> tuple[StatusChange, ...]:
-    return tuple(
-        StatusChange(h["status"], h["at"], h.get("reasonCode"), h.get("message")) for h in order["statusHistory"]
-    )
-
-
-async def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: dict[str, Any]) -> Outcome:
+def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: dict[str, Any]) -> Outcome:
     """Apply a polled order if it moves forward; keep an illegal move as evidence and apply nothing."""
-    history = _history(observed)
+    history = history_of(observed)
     verdict = tracking.judge(order, observed["status"], history)
     if verdict.action == "violation":
-        evidence.record(
-            uow, portal, order.supplier_id, "illegal-status", verdict.reason, json.dumps(observed), order.id
-        )
+        proof = json.dumps(observed)
+        evidence.record(uow, portal, order.supplier_id, "illegal-status", verdict.reason, proof, order.id)
         return Outcome("violation", verdict.reason)
     if verdict.action == "apply":
-        order.portal_status, order.status_history, order.status_updated_at = (
-            observed["status"],
-            history,
-            observed["updatedAt"],
-        )
+        order.portal_status, order.status_history = observed["status"], history
+        order.status_updated_at = observed["updatedAt"]
         order.rejection_reason = history[-1].reason_code
     return Outcome("applied" if verdict.action == "apply" else "unchanged")
 
@@ -70,15 +60,17 @@ async def poll_stock_order(portal: Portal, order_id: int) -> tuple[StockOrder, O
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a sent order has a status")
         supplier = await uow.get(Supplier, order.supplier_id)
         customer = await coupled_customer(uow, supplier, order.org_unit_id)
-        try:
-            observed = await portal.client_for(supplier, customer).order(order.supplier_order_id)
-        except ContractBroken as exc:
-            evidence.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order.id)
-            await uow.commit()
-            raise SupplierProblem(str(exc)) from None
-        except SupplierError as exc:
-            raise SupplierProblem(f"cannot read the status of {order.number}: {exc}") from None
-        outcome = await _observe(uow, portal, order, observed)
+    try:  # no transaction is open while the supplier answers
+        observed = await portal.client_for(supplier, customer).order(order.supplier_order_id)
+    except ContractBroken as exc:
+        await evidence.keep(portal, order.supplier_id, "contract", str(exc), exc.endpoint, order_id)
+        raise SupplierProblem(str(exc)) from None
+    except SupplierError as exc:
+        raise SupplierProblem(f"cannot read the status of {order.number}: {exc}") from None
+    async with portal.uow() as uow:
+        # Judged against the order as it is now: a webhook may have moved it meanwhile.
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        outcome = _observe(uow, portal, order, observed)
         await uow.commit()
         return order, outcome
 
@@ -90,22 +82,20 @@ async def poll_open_orders(portal: Portal, supplier_id: int) -> dict[str, int]:
         supplier = await uow.get(Supplier, supplier_id)
         customers = await uow.all(CustomerNumber, supplier_id=supplier_id, state=Coupling.COUPLED)
     for customer in customers:
+        try:
+            changed = await portal.client_for(supplier, customer).orders(updated_since=customer.poll_cursor)
+        except SupplierError as exc:
+            raise SupplierProblem(f"cannot poll supplier {supplier.name}: {exc}") from None
         async with portal.uow() as uow:
-            try:
-                changed = await portal.client_for(supplier, customer).orders(updated_since=customer.poll_cursor)
-            except SupplierError as exc:
-                raise SupplierProblem(f"cannot poll supplier {supplier.name}: {exc}") from None
-            sent = {
-                o.supplier_order_id: o
-                for o in await uow.all(StockOrder, supplier_id=supplier_id, org_unit_id=customer.org_unit_id)
-            }
             for observed in changed:
-                order = sent.get(observed["orderId"])
-                outcome = await _observe(uow, portal, order, observed) if order else Outcome("unknown")
+                order = await uow.one(
+                    StockOrder, lock=True, supplier_id=supplier_id, supplier_order_id=observed["orderId"]
+                )
+                outcome = _observe(uow, portal, order, observed) if order else Outcome("unknown")
                 counts[outcome.result] += 1
             if changed:
-                fresh = await uow.get(CustomerNumber, customer.id or 0, "customer number")
-                fresh.poll_cursor = max(o["updatedAt"] for o in changed)
+                fresh = await uow.get(CustomerNumber, customer.id or 0, "customer number", lock=True)
+                fresh.poll_cursor = max(fresh.poll_cursor or "", *(o["updatedAt"] for o in changed))
             await uow.commit()
     return counts
 
@@ -128,29 +118,43 @@ async def receive_webhook(portal: Portal, customer_id: int, raw: bytes, signatur
             raise InvalidInput("the event is not JSON") from None
         errors = contracts().errors("webhook-event", event)
         if errors:
-            raise InvalidInput(
-                "the event breaks the contract: " + "; ".join(f"{e.pointer} {e.message}" for e in errors)
+            listed = "; ".join(f"{e.pointer} {e.message}" for e in errors)
+            evidence.record(
+                uow,
+                portal,
+                customer.supplier_id,
+                "contract",
+                f"a webhook event: {listed}",
+                raw.decode(errors="replace"),
+                None,
             )
-        uow.add(SeenEvent(event["eventId"], portal.now()))
+            await uow.commit()
+            raise InvalidInput(f"the event breaks the contract: {listed}")
+        data = event["data"]
+        order = await uow.one(
+            StockOrder, lock=True, supplier_id=customer.supplier_id, supplier_order_id=data["orderId"]
+        )
+        if order is None:
+            # Perhaps its send has not committed yet: refuse, so that the supplier delivers it again.
+            raise NotFound(f"no stock order is supplier order {data['orderId']} yet")
+        uow.add(SeenEvent(customer_id, event["eventId"], portal.now()))
         try:
             await uow.flush()
         except IntegrityError:
             return Outcome("duplicate", f"event {event['eventId']} was handled already")
-        outcome = await _handle(uow, portal, customer, event)
+        outcome = await _handle(uow, portal, order, event)
         await uow.commit()
         return outcome
 
 
-async def _handle(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, event: dict[str, Any]) -> Outcome:
+async def _handle(uow: UnitOfWork, portal: Portal, order: StockOrder, event: dict[str, Any]) -> Outcome:
     data = event["data"]
-    order = await uow.one(StockOrder, supplier_id=customer.supplier_id, supplier_order_id=data["orderId"])
-    if order is None:
-        return Outcome("unknown", f"no stock order is supplier order {data['orderId']}")
     if event["type"] == "dispatch_notification.created":
         return Outcome(*await store_notification(uow, portal, order, data))
     verdict = tracking.judge_event(order, data["previousStatus"], data["status"])
     if verdict.action == "violation":
-        evidence.record(uow, portal, order.supplier_id, "illegal-status", verdict.reason, json.dumps(event), order.id)
+        proof = json.dumps(event)
+        evidence.record(uow, portal, order.supplier_id, "illegal-status", verdict.reason, proof, order.id)
         return Outcome("violation", verdict.reason)
     if verdict.action == "apply":
         change = StatusChange(data["status"], data["at"], data.get("reasonCode"), data.get("message"))

@@ -38,15 +38,18 @@ class UnitOfWork:
     async def flush(self) -> None:
         await self.session.flush()
 
-    async def get(self, cls: type[T], ident: int, label: str | None = None) -> T:
-        """The entity, or NotFound naming its kind and id."""
-        found = await self.session.get(cls, ident)
+    async def get(self, cls: type[T], ident: int, label: str | None = None, lock: bool = False) -> T:
+        """The entity, or NotFound naming its kind and id; ``lock`` holds its row until commit."""
+        found = await self.session.get(cls, ident, with_for_update=lock, populate_existing=lock)
         if found is None:
             raise NotFound(f"no {label or cls.__name__.lower()} {ident}")
         return found
 
-    async def one(self, cls: type[T], **where: Any) -> T | None:
-        return (await self.session.execute(select(cls).where(*_filters(cls, where)))).scalars().first()
+    async def one(self, cls: type[T], lock: bool = False, **where: Any) -> T | None:
+        query = select(cls).where(*_filters(cls, where))
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalars().first()
 
     async def all(self, cls: type[T], order_by: str = "id", **where: Any) -> list[T]:
         query = select(cls).where(*_filters(cls, where)).order_by(MAPPED[cls].c[order_by])

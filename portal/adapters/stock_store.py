@@ -1,0 +1,36 @@
+"""Stock levels and carts, written with the dialect's own upsert so that concurrent writers add up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.adapters.orm import carts, stock_levels
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def raise_stock(session: AsyncSession, warehouse_id: int, product_id: int, quantity: int) -> None:
+    """Add ``quantity`` to a product's stock in a warehouse, in one statement."""
+    statement = _insert(session, stock_levels).values(
+        warehouse_id=warehouse_id, product_id=product_id, quantity=quantity
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["warehouse_id", "product_id"],
+            set_={"quantity": stock_levels.c.quantity + statement.excluded.quantity},
+        )
+    )
+
+
+async def ensure_cart(session: AsyncSession, supplier_id: int, warehouse_id: int) -> None:
+    """Make the (empty) cart of a supplier and warehouse exist, however many ask at once."""
+    statement = _insert(session, carts).values(supplier_id=supplier_id, warehouse_id=warehouse_id, lines=())
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["supplier_id", "warehouse_id"]))
