@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def quiet_driver_logs() -> None:
+    """aiosqlite logs each statement with its parameters at DEBUG, credentials included: never that."""
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def async_url(url: str) -> str:

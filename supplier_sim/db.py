@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from contracts.databases import async_url
+from contracts.databases import async_url, quiet_driver_logs
 
 metadata = MetaData()
 
@@ -135,6 +135,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **self._engine_options(url))
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            quiet_driver_logs()
         self._write_lock = asyncio.Lock()
 
     @staticmethod

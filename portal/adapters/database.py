@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from contracts.databases import async_url
+from contracts.databases import async_url, quiet_driver_logs
 from portal.adapters import orm
 
 
@@ -23,8 +22,7 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
-        # aiosqlite logs each statement with its parameters at DEBUG: those carry credentials.
-        logging.getLogger("aiosqlite").setLevel(logging.INFO)
+        quiet_driver_logs()
     return engine
 
 

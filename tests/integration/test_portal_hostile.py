@@ -1,0 +1,253 @@
+"""The portal under races and hostile input: one answer wins, nothing is counted twice, no 500, no leak."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+
+from portal.adapters.webhook_signature import sign
+from portal.domain.model import CustomerNumber
+from tests.conftest import Shop, make_shop
+from tests.helpers import PortalApi
+
+
+async def accepted(shop: Shop, containers: int = 3) -> dict:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])
+    order = await shop.order([(product["productNumber"], containers)])
+    sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+    await shop.advance("1h")
+    return sent
+
+
+async def levels(shop: Shop) -> dict[int, int]:
+    items = (await shop.api.ok("GET", f"/api/warehouses/{shop.house['id']}/stock-levels"))["items"]
+    return {x["productId"]: x["quantity"] for x in items}
+
+
+async def test_one_dispatch_notification_received_four_times_at_once_gives_one_receipt(shop: Shop) -> None:
+    order = await accepted(shop)
+    note = (await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/dispatch-notifications"))["items"][0]
+    path = f"/api/dispatch-notifications/{note['id']}/receipt"
+    answers = await asyncio.gather(*(shop.api.call("POST", path, {}) for _ in range(4)))
+    assert sorted(a.status for a in answers) == [201, 409, 409, 409]
+
+
+async def test_one_receipt_booked_four_times_at_once_raises_stock_once(shop: Shop) -> None:
+    order = await accepted(shop)
+    receipt = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/receipt")
+    path = f"/api/stock-receipts/{receipt['id']}/book"
+    answers = await asyncio.gather(*(shop.api.call("POST", path) for _ in range(4)))
+    assert sorted(a.status for a in answers) == [200, 409, 409, 409]
+    assert await levels(shop) == {order["lines"][0]["productId"]: order["lines"][0]["quantity"]}
+
+
+async def test_stock_is_the_sum_of_booked_receipts_and_never_more_than_ordered(shop: Shop) -> None:
+    order = await accepted(shop)
+    note = (await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/dispatch-notifications"))["items"][0]
+    whole = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/receipt")
+    again = await shop.api.call("POST", f"/api/dispatch-notifications/{note['id']}/receipt", {})
+    assert again.status == 422 and "can still be received" in again.body["detail"]
+    await shop.api.ok("POST", f"/api/stock-receipts/{whole['id']}/book")
+    assert await levels(shop) == {order["lines"][0]["productId"]: order["lines"][0]["quantity"]}
+
+
+async def test_nothing_is_received_for_an_order_the_supplier_has_not_accepted(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])
+    booked = await shop.order([(product["productNumber"], 1)])
+    refused = await shop.api.call("POST", f"/api/stock-orders/{booked['id']}/receipt")
+    assert refused.status == 409 and "not accepted" in refused.body["detail"]
+    sent = await shop.api.ok("POST", f"/api/stock-orders/{booked['id']}/send")
+    assert (await shop.api.call("POST", f"/api/stock-orders/{sent['id']}/receipt")).status == 409
+    assert await levels(shop) == {}
+
+
+async def test_create_stock_orders_three_times_at_once_makes_one_order_from_one_cart(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])
+    await shop.api.ok("PUT", f"{shop.cart}/lines/{product['productNumber']}", {"containers": 1})
+    await shop.api.ok("POST", f"{shop.cart}/update-products")
+    answers = await asyncio.gather(*(shop.api.call("POST", f"{shop.cart}/create-stock-orders") for _ in range(3)))
+    made = [a for a in answers if a.status == 201]
+    assert len(made) == 1 and all(a.status == 409 for a in answers if a.status != 201)
+    assert made[0].body["lines"][0]["containers"] == 1
+
+
+async def test_cart_lines_put_at_once_are_all_kept(shop: Shop) -> None:
+    await shop.open()
+    products = [p for p in await shop.products() if p["active"]][:6]
+    answers = await asyncio.gather(
+        *(shop.api.call("PUT", f"{shop.cart}/lines/{p['productNumber']}", {"containers": 2}) for p in products)
+    )
+    assert {a.status for a in answers} == {200}
+    assert len((await shop.api.ok("GET", shop.cart))["lines"]) == 6
+
+
+async def test_merging_past_the_contracts_container_limit_is_refused(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])["productNumber"]
+    await shop.api.ok("PUT", f"{shop.cart}/lines/{product}", {"containers": 1_000_000})
+    await shop.api.ok("POST", f"{shop.cart}/update-products")
+    order = await shop.api.ok("POST", f"{shop.cart}/create-stock-orders")
+    await shop.api.ok("PUT", f"{shop.cart}/lines/{product}", {"containers": 1})
+    refused = await shop.api.call("POST", f"{shop.cart}/create-stock-orders")
+    assert refused.status == 422 and "1,000,000" in refused.body["detail"]
+    assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["lines"][0]["containers"] == 1_000_000
+
+
+async def test_an_integral_float_is_taken_as_an_integer(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])["productNumber"]
+    cart = await shop.api.ok("PUT", f"{shop.cart}/lines/{product}", {"containers": 2.0})
+    assert cart["lines"][0]["containers"] == 2 and isinstance(cart["lines"][0]["containers"], int)
+
+
+async def signed_event(shop: Shop, customer_id: int, event: dict) -> tuple[bytes, dict]:
+    async with shop.portal.portal.uow() as uow:
+        secret = (await uow.get(CustomerNumber, customer_id)).webhook_secret
+    raw = json.dumps(event).encode()
+    return raw, {"X-Signature": sign(secret or "", raw), "Content-Type": "application/json"}
+
+
+def moved(order_id: str, number: str, event_id: str) -> dict:
+    data = {
+        "orderId": order_id,
+        "orderNumber": number,
+        "previousStatus": "NEW",
+        "status": "PROCESSED",
+        "at": "2026-01-05T08:10:00.000Z",
+    }
+    return {"eventId": event_id, "type": "order.status_changed", "occurredAt": "2026-01-05T08:10:00.000Z", "data": data}
+
+
+async def test_an_event_for_an_order_not_known_yet_is_refused_so_that_it_comes_again(shop: Shop) -> None:
+    path = f"/api/webhooks/{shop.customer['id']}"
+    raw, headers = await signed_event(shop, shop.customer["id"], moved("ORD00000001", "SO-000001", "early"))
+    early = await shop.api.call("POST", path, data=raw, headers=headers)
+    assert early.status == 404
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])["productNumber"]
+    order = await shop.order([(product, 1)])
+    sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+    raw, headers = await signed_event(
+        shop, shop.customer["id"], moved(sent["orderportal"]["supplierOrderId"], sent["number"], "early")
+    )
+    assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "applied"
+
+
+async def test_event_ids_are_only_duplicates_within_one_customer_number(start_sim, start_portal, session) -> None:
+    sim = await start_sim()
+    portal = await start_portal()
+    shops = [await make_shop(sim, portal, session, number) for number in ("10001", "10003")]
+    for shop in shops:
+        await shop.open()
+        product = next(p for p in await shop.products() if p["active"])["productNumber"]
+        order = await shop.order([(product, 1)])
+        sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+        event = moved(sent["orderportal"]["supplierOrderId"], sent["number"], "evt-same-id")
+        raw, headers = await signed_event(shop, shop.customer["id"], event)
+        assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
+            "result"
+        ] == "applied"
+
+
+@pytest.mark.parametrize("number", ["10001", "10002", "10003"])
+async def test_no_credential_or_webhook_secret_reaches_the_log_even_at_debug(
+    start_sim, start_portal, session, caplog, number: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sim = await start_sim()
+    shop = await make_shop(sim, await start_portal(), session, number)
+    await shop.open()
+    login = sim.sim.profile.customer(number)
+    async with shop.portal.portal.uow() as uow:
+        secret = (await uow.get(CustomerNumber, shop.customer["id"])).webhook_secret
+    for value in (login.password, login.api_key, secret):
+        if value:
+            assert value not in caplog.text
+
+
+async def test_sending_with_credentials_the_supplier_no_longer_takes_is_a_clear_502(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])["productNumber"]
+    order = await shop.order([(product, 1)])
+    shop.sim.sim.auth._basic.clear()  # the supplier rotated the password
+    answer = await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")
+    assert answer.status == 502 and "coupling" in answer.body["detail"]
+    assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["state"] == "BOOKED"
+
+
+async def test_a_transport_failure_when_coupling_again_keeps_the_coupling(start_sim, start_portal, session) -> None:
+    sim = await start_sim()
+    shop = await make_shop(sim, await start_portal(), session)
+    await shop.api.ok(
+        "PATCH",
+        f"/api/suppliers/{shop.supplier['id']}",
+        {"orderInterface": "ORDERPORTAL", "baseUrl": "http://127.0.0.1:1"},
+    )
+    failed = await shop.api.call("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")
+    assert failed.status == 502
+    kept = await shop.api.ok("GET", f"/api/customer-numbers/{shop.customer['id']}")
+    assert kept["state"] == "COUPLED" and "unreachable" in kept["lastError"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://", "http://127.0.0.1:99999", "ftp://x"])
+async def test_a_base_url_without_a_usable_host_is_refused(start_portal, session, url: str) -> None:
+    api = PortalApi((await start_portal()).url, session)
+    answer = await api.call("POST", "/api/suppliers", {"name": "S", "orderInterface": "ORDERPORTAL", "baseUrl": url})
+    assert answer.status == 422 and answer.body["errors"][0]["pointer"] == "/baseUrl"
+
+
+async def test_odd_paths_and_query_values_are_4xx_not_500(shop: Shop) -> None:
+    await shop.open()
+    supplier = shop.supplier["id"]
+    for path in (f"/api/suppliers/{supplier}/products?page=000000000001", f"/api/suppliers/{supplier}/products?size=0"):
+        assert (await shop.api.call("GET", path)).status == 422
+    assert (await shop.api.call("PUT", f"{shop.cart}/lines/A%00B", {"containers": 1})).status == 404
+    assert (await shop.api.call("GET", "/api/carts/999/999")).status == 404
+    assert (await shop.api.call("GET", "/api/warehouses/999/stock-levels")).status == 404
+    assert (await shop.api.call("GET", "/api/stock-orders/0")).status == 404
+    long_code = await shop.api.call("POST", "/api/org-units", {"code": "C" * 65, "name": "x"})
+    assert long_code.status == 422 and long_code.body["errors"][0]["pointer"] == "/code"
+
+
+async def test_a_dispatch_notification_for_an_order_not_accepted_or_naming_another_product_is_evidence(
+    shop: Shop,
+) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])
+    order = await shop.order([(product["productNumber"], 1)])
+    sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+    line = {"lineNumber": 1, "productNumber": product["productNumber"], "quantity": 1}
+    data = {
+        "dispatchNotificationId": "EARLY",
+        "orderId": sent["orderportal"]["supplierOrderId"],
+        "orderNumber": sent["number"],
+        "dispatchedAt": "2026-01-05T08:00:00.000Z",
+        "lines": [line],
+    }
+    event = {
+        "eventId": "dn-1",
+        "type": "dispatch_notification.created",
+        "occurredAt": "2026-01-05T08:00:00.000Z",
+        "data": data,
+    }
+    raw, headers = await signed_event(shop, shop.customer["id"], event)
+    assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
+        "result"
+    ] == "violation"
+    await shop.advance("1h")
+    wrong = {**data, "dispatchNotificationId": "WRONG", "lines": [{**line, "productNumber": "NOT-ORDERED"}]}
+    raw, headers = await signed_event(shop, shop.customer["id"], {**event, "eventId": "dn-2", "data": wrong})
+    assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
+        "result"
+    ] == "violation"
+    kinds = [
+        v["detail"]
+        for v in (await shop.api.ok("GET", f"/api/suppliers/{shop.supplier['id']}/contract-violations"))["items"]
+    ]
+    assert any("not ACCEPTED" in k for k in kinds) and any("NOT-ORDERED" in k for k in kinds)
