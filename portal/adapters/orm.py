@@ -281,11 +281,6 @@ def start_mappers() -> None:
         mapper_registry.map_imperatively(cls, table)
 
 
-@event.listens_for(model.StockOrder, "load")
-def _fresh_events(order: model.StockOrder, _context: object) -> None:
-    order.events = []  # loading does not run __init__
-
-
 def item_key(supplier_id: int, product_number: str) -> str:
     return f"{supplier_id}:{product_number}"
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from portal.domain import events
 from portal.domain.errors import IllegalState, InvalidInput, NotFound
 
 MAX_CONTAINERS = 1_000_000  # Supplier API v1's limits on a line
@@ -203,7 +202,6 @@ class StockOrder:
     rejection_reason: str | None = None
     status_updated_at: str | None = None
     id: int | None = None
-    events: list[events.Event] = field(default_factory=list, repr=False, compare=False)
 
     def _editable(self) -> None:
         if self.state is not StockOrderState.UNBOOKED:
@@ -261,7 +259,6 @@ class StockOrder:
         self.state = StockOrderState.SENT
         self.supplier_order_id = supplier_order_id
         self.portal_status, self.status_history, self.status_updated_at = status, history, at
-        self.events.append(events.StockOrderSent(self.number, supplier_order_id))
 
     def line_for(self, line_number: int) -> OrderLine | None:
         return next((line for line in self.lines if line.line_number == line_number), None)

@@ -18,20 +18,17 @@ class Verdict:
     reason: str = ""
 
 
-def judge(order: StockOrder, status: str, history: tuple[StatusChange, ...] | None) -> Verdict:
-    """Judge an observed status (and, when polled, the supplier's whole history) against what we know."""
+def judge(order: StockOrder, status: str, history: tuple[StatusChange, ...]) -> Verdict:
+    """Judge a polled status, and the supplier's whole history of it, against what we know."""
     current = order.portal_status or NEW
-    if history is not None:
-        step = illegal_step([change.status for change in history])
-        if step is not None:
-            index, before, after = step
-            return Verdict(
-                "violation", f"the supplier's history moves {before or 'nothing'} -> {after} at entry {index}"
-            )
-        if history[-1].status != status:
-            return Verdict("violation", f"the order says {status} but its history ends in {history[-1].status}")
+    step = illegal_step([change.status for change in history])
+    if step is not None:
+        index, before, after = step
+        return Verdict("violation", f"the supplier's history moves {before or 'nothing'} -> {after} at entry {index}")
+    if history[-1].status != status:
+        return Verdict("violation", f"the order says {status} but its history ends in {history[-1].status}")
     if status == current:
-        return Verdict("apply" if history is not None and len(history) > len(order.status_history) else "ignore")
+        return Verdict("apply" if len(history) > len(order.status_history) else "ignore")
     if current in (ACCEPTED, REJECTED):
         return Verdict("violation", f"the order was {current}, which is final, and is now reported {status}")
     if RANK[status] < RANK[current]:

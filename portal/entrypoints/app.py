@@ -152,6 +152,18 @@ def routes(app: web.Application) -> None:
         )
         return ok(views.customer_number(customer), 201)
 
+    async def change_credentials(request: web.Request) -> web.Response:
+        b = await body_of(request, "credentials")
+        customer = await setup.change_credentials(
+            portal,
+            ident(request, "id"),
+            AuthMethod(b["authMethod"]),
+            b.get("username"),
+            b.get("password"),
+            b.get("apiKey"),
+        )
+        return ok(views.customer_number(customer))
+
     async def couple(request: web.Request) -> web.Response:
         return ok(views.customer_number(await setup.couple_customer_number(portal, ident(request, "id"))))
 
@@ -271,6 +283,7 @@ def routes(app: web.Application) -> None:
     r.add_delete(cart + "/lines/{product}", take_out, name="cart.line.delete")
     r.add_delete("/api/stock-orders/{id}/lines/{line}", remove_line, name="stock-order.line.delete")
     r.add_get("/api/customer-numbers/{id}", get_customer_number, name="customer-number")
+    r.add_patch("/api/customer-numbers/{id}", change_credentials, name="customer-number.credentials")
     r.add_get("/api/suppliers/{id}/contract-violations", violations, name="supplier.violations")
     r.add_post(cart + "/update-products", update_products, name="cart.update-products")
     r.add_post(cart + "/create-stock-orders", create_stock_orders, name="cart.create-stock-orders")

@@ -42,6 +42,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         password=TEXT,
         apiKey=TEXT,
     ),
+    "credentials": _object(
+        ["authMethod"], authMethod={"enum": ["basic", "token", "api-key"]}, username=TEXT, password=TEXT, apiKey=TEXT
+    ),
     "open": _object(["supplierId", "warehouseId"], supplierId=ID, warehouseId=ID),
     "cart-line": _object(["containers"], containers=CONTAINERS),
     "stock-order-change": _object(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from portal.adapters import catalog_store, stock_store
 from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
-from portal.domain.errors import IllegalState, InvalidInput, NotFound, NotSendable, SupplierProblem
+from portal.domain.errors import IllegalState, NotFound, NotSendable, SupplierProblem
 from portal.domain.matching import Match, match_all
 from portal.domain.model import (
     Cart,
@@ -267,6 +267,4 @@ async def _wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
         body["requestedDeliveryDate"] = order.requested_delivery_date
     if order.note:
         body["note"] = order.note
-    if not order.lines:
-        raise InvalidInput(f"stock order {order.number} has no lines")
     return body

@@ -83,6 +83,36 @@ async def set_order_interface(
         return supplier
 
 
+def _check_credentials(method: AuthMethod, username: str | None, password: str | None, api_key: str | None) -> None:
+    if method is AuthMethod.API_KEY and not api_key:
+        raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
+    if method is not AuthMethod.API_KEY and not (username and password):
+        raise InvalidInput(f"the {method.value} method needs a username and a password", field="/password")
+
+
+async def change_credentials(
+    portal: Portal,
+    customer_id: int,
+    method: AuthMethod,
+    username: str | None,
+    password: str | None,
+    api_key: str | None,
+) -> CustomerNumber:
+    """New credentials from the supplier: the customer number must be coupled again with them."""
+    _check_credentials(method, username, password, api_key)
+    async with portal.uow() as uow:
+        customer = await uow.get(CustomerNumber, customer_id, "customer number", lock=True)
+        customer.auth_method, customer.username, customer.password, customer.api_key = (
+            method,
+            username,
+            password,
+            api_key,
+        )
+        customer.uncouple("the credentials changed: couple again")
+        await uow.commit()
+        return customer
+
+
 async def add_customer_number(
     portal: Portal,
     supplier_id: int,
@@ -94,10 +124,7 @@ async def add_customer_number(
     api_key: str | None,
 ) -> CustomerNumber:
     """Record a customer number for an org unit; it starts uncoupled."""
-    if method is AuthMethod.API_KEY and not api_key:
-        raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
-    if method is not AuthMethod.API_KEY and not (username and password):
-        raise InvalidInput(f"the {method.value} method needs a username and a password", field="/password")
+    _check_credentials(method, username, password, api_key)
     async with portal.uow() as uow:
         await uow.get(Supplier, supplier_id)
         await uow.get(OrgUnit, org_unit_id, "org unit")

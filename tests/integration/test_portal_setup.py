@@ -116,3 +116,19 @@ async def test_broken_json_and_unknown_ids_are_problems(start_portal, session) -
     duplicate = {"code": "S1", "name": "Store 1"}
     await api.ok("POST", "/api/org-units", duplicate)
     assert (await api.call("POST", "/api/org-units", duplicate)).status == 409
+
+
+async def test_corrected_credentials_couple_after_a_refusal(start_sim, start_portal, session) -> None:
+    sim = await start_sim()
+    api = PortalApi((await start_portal()).url, session)
+    unit, supplier = await setup_supplier(api, sim.url)
+    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": "10001", "authMethod": "basic"}
+    customer = await api.ok("POST", "/api/customer-numbers", {**body, "username": "north-market", "password": "typo"})
+    assert (await api.call("POST", f"/api/customer-numbers/{customer['id']}/couple")).status == 422
+    fixed = {"authMethod": "basic", "username": "north-market", "password": "north-demo-pass-1"}
+    changed = await api.ok("PATCH", f"/api/customer-numbers/{customer['id']}", fixed)
+    assert changed["state"] == "UNCOUPLED" and "north-demo-pass-1" not in str(changed)
+    assert (await api.ok("POST", f"/api/customer-numbers/{customer['id']}/couple"))["state"] == "COUPLED"
+    half = await api.call("PATCH", f"/api/customer-numbers/{customer['id']}", {"authMethod": "api-key"})
+    assert half.status == 422 and half.body["errors"][0]["pointer"] == "/apiKey"
+    assert (await api.ok("GET", f"/api/customer-numbers/{customer['id']}"))["state"] == "COUPLED"

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def imported_packages(package: str) -> set[str]:
     found = set()
-    for path in (ROOT / package).rglob("*.py"):
+    root = ROOT / package
+    for path in [root] if root.suffix == ".py" else root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}

@@ -15,6 +15,9 @@ from tests.unit.test_boundaries import imported_packages
 
 def test_the_domain_imports_no_framework() -> None:
     assert not imported_packages("portal/domain") & {"sqlalchemy", "aiohttp", "jsonschema", "jsonschema_rs", "orjson"}
+    # What it takes from contracts is plain Python, and the package does not load its validators on import.
+    assert imported_packages("contracts/statuses.py") <= {"__future__", "collections"}
+    assert imported_packages("contracts/__init__.py") <= {"__future__", "typing", "contracts"}
 
 
 def order(status: str | None = None, history: tuple[str, ...] = ()) -> StockOrder:
