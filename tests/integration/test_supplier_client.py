@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from contracts.wire import basic_authorization
+from portal.adapters import supplier_client
 from portal.adapters.supplier_client import (
     ContractBroken,
     Credentials,
@@ -265,6 +267,21 @@ async def test_an_expired_token_is_renewed_with_one_login_and_the_call_succeeds(
     assert [item["status"] for item in logins["items"]] == [200, 200]
     refused = await server.admin(session, "GET", "journal", params={"status": "401"})
     assert len(refused["items"]) == 1
+
+
+async def test_a_token_is_renewed_before_it_expires_when_the_suppliers_clock_tells_its_lifetime(
+    start_sim: StartSim, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await start_sim(clock="real")  # expiresAt and the Date header come from one clock
+    client = client_of(server, session, "10002")
+    assert len(await client.products()) == 60
+    later = time.monotonic() + 9.5 * 3600  # past nine tenths of the ten-hour lifetime
+    monkeypatch.setattr(supplier_client, "monotonic", lambda: later)
+    assert len(await client.products()) == 60
+    logins = await server.admin(session, "GET", "journal", params={"path": "/api/v1/auth"})
+    assert [item["status"] for item in logins["items"]] == [200, 200]
+    refused = await server.admin(session, "GET", "journal", params={"status": "401"})
+    assert refused["items"] == []  # renewed in time: no call was refused
 
 
 async def test_a_token_refused_again_after_a_fresh_login_is_wrong_credentials(
