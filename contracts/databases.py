@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
@@ -10,6 +11,16 @@ DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "po
 def quiet_driver_logs() -> None:
     """aiosqlite logs each statement with its parameters at DEBUG, credentials included: never that."""
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Each new SQLite connection: WAL with synchronous=NORMAL (durable at each checkpoint and about
+    four times the insert rate) and foreign keys enforced."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def async_url(url: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from contracts.databases import async_url, quiet_driver_logs
+from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
 from portal.adapters import orm
 
 
@@ -20,7 +20,7 @@ def make_engine(url: str) -> AsyncEngine:
         options["connect_args"] = {"timeout": 30, "isolation_level": None}
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         quiet_driver_logs()
     return engine
@@ -38,11 +38,3 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
