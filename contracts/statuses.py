@@ -14,6 +14,9 @@ LEGAL_MOVES: dict[str, frozenset[str]] = {
 }
 
 
+FINAL_STATUSES = frozenset(status for status, moves in LEGAL_MOVES.items() if not moves)
+
+
 def is_legal_move(current: str, target: str) -> bool:
     return target in LEGAL_MOVES.get(current, frozenset())
 

@@ -114,3 +114,51 @@ async def test_the_portal_command_serves_its_api_and_stops_cleanly(portal_proces
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert (tmp_path / "portal.db").exists()
+
+
+def test_certify_against_a_running_simulator_exits_0_and_writes_its_three_reports(sim_process, tmp_path: Path) -> None:
+    url, _, _ = sim_process
+    reports = tmp_path / "reports"
+    result = run(
+        "certify",
+        "--supplier-url",
+        url,
+        "--customer-number",
+        "10003",
+        "--auth",
+        "api-key",
+        "--api-key",
+        "east-demo-key-3f9a27c1d8e4",
+        "--other-customer-number",
+        "10001",
+        "--wait",
+        "0s",
+        "--report-dir",
+        str(reports),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "CERTIFIED" in result.stdout and "PASS AUTH-04" in result.stdout
+    names = sorted(p.name for p in reports.iterdir())
+    assert names == ["certification.html", "certification.json", "certification.junit.xml"]
+    assert "east-demo-key-3f9a27c1d8e4" not in "".join(p.read_text() for p in reports.iterdir())
+
+
+def test_certify_against_nothing_exits_1_naming_the_failures(tmp_path: Path) -> None:
+    result = run(
+        "certify",
+        "--supplier-url",
+        "http://127.0.0.1:1",
+        "--customer-number",
+        "1",
+        "--auth",
+        "basic",
+        "--username",
+        "u",
+        "--password",
+        "p",
+        "--report-dir",
+        str(tmp_path),
+        "--wait",
+        "0s",
+    )
+    assert result.returncode == 1 and "NOT CERTIFIED" in result.stdout and "FAIL AUTH-01" in result.stdout

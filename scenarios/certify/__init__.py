@@ -1,0 +1,3 @@
+"""`orderportal certify`: the vendor-facing certification suite for any Supplier API v1 server."""
+
+from __future__ import annotations

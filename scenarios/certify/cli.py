@@ -1,0 +1,76 @@
+"""`orderportal certify`: point the suite at a supplier's server and get a report to show."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from scenarios.certify.recorder import Credentials
+from scenarios.certify.registry import Target
+from scenarios.certify.reports import Collector, console, write_all
+from scenarios.certify.runner import certify as run_certification
+from supplier_sim.profile import seconds
+
+
+@click.command("certify")
+@click.option(
+    "--supplier-url", required=True, help="Base URL of the server under test (Supplier API v1 below /api/v1)."
+)
+@click.option("--customer-number", required=True, help="The customer number these credentials belong to.")
+@click.option("--auth", "method", type=click.Choice(["token", "basic", "api-key"]), required=True)
+@click.option("--username", help="For basic and token.")
+@click.option(
+    "--password", envvar="ORDERPORTAL_CERTIFY_PASSWORD", help="For basic and token (or the environment variable)."
+)
+@click.option("--api-key", envvar="ORDERPORTAL_CERTIFY_API_KEY", help="For api-key (or the environment variable).")
+@click.option("--other-customer-number", help="Another customer's number, which these credentials must not reach.")
+@click.option("--wait", "wait", default="10m", show_default=True, help="How long to follow the test order's status.")
+@click.option("--poll", "poll", default="5s", show_default=True, help="How often to read the status while waiting.")
+@click.option(
+    "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("certification"), show_default=True
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of every choice the suite makes.")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each request.")
+def certify(
+    supplier_url: str,
+    customer_number: str,
+    method: str,
+    username: str | None,
+    password: str | None,
+    api_key: str | None,
+    other_customer_number: str | None,
+    wait: str,
+    poll: str,
+    report_dir: Path,
+    seed: int,
+    timeout_s: float,
+) -> None:
+    """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes."""
+    if method == "api-key" and not api_key:
+        raise click.UsageError("--auth api-key needs --api-key")
+    if method != "api-key" and not (username and password):
+        raise click.UsageError(f"--auth {method} needs --username and --password")
+    try:
+        wait_s, poll_s = seconds(wait), seconds(poll)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    # The run id keeps this run's Idempotency-Keys apart from any earlier run's at the same server.
+    target = Target(
+        supplier_url, customer_number, other_customer_number, wait_s, poll_s, seed, f"{seed}-{secrets.token_hex(3)}"
+    )
+    collector = Collector()
+    finished = asyncio.run(
+        run_certification(
+            target,
+            Credentials(method, username, password, api_key),
+            [console(click.echo), collector],
+            timeout_s=timeout_s,
+        )
+    )
+    for path in write_all(collector.document(), report_dir):
+        click.echo(f"report: {path}")
+    sys.exit(0 if finished.passed else 1)

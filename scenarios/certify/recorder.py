@@ -1,0 +1,209 @@
+"""Every request certification makes, recorded with its answer: the evidence of each verdict."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+from contracts import contracts
+from contracts.redaction import redact_headers, redact_json
+from contracts.wire import basic_authorization
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    method: str  # basic | token | api-key
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, with secrets blanked as it is recorded."""
+
+    seq: int
+    endpoint: str  # "GET /products": the method and the path below the customer
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int | None
+    content_type: str
+    response_headers: dict[str, str]
+    body: Any
+    duration_ms: float
+    error: str | None = None
+    violations: list[str] = field(default_factory=list)  # where the answer breaks its contract
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "request": {
+                "method": self.method,
+                "url": self.url,
+                "headers": self.request_headers,
+                "body": self.request_body,
+            },
+            "response": {"status": self.status, "headers": self.response_headers, "body": self.body},
+            "durationMs": round(self.duration_ms, 2),
+            "error": self.error,
+            "violations": self.violations,
+        }
+
+
+class Recorder:
+    """Talks to the vendor's server as one customer; logs in for tokens; keeps every exchange."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, customer: str, credentials: Credentials, timeout_s: float
+    ) -> None:
+        self.session = session
+        self.base = base_url.rstrip("/") + "/api/v1"
+        self.customer = customer
+        self.credentials = credentials
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.exchanges: list[Exchange] = []
+        self._token: str | None = None
+
+    def path(self, customer: str | None = None) -> str:
+        return f"{self.base}/customers/{quote(customer or self.customer, safe='')}"
+
+    async def call(
+        self,
+        method: str,
+        endpoint_path: str,
+        *,
+        customer: str | None = None,
+        auth: dict[str, str] | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Exchange:
+        """One call below the customer's path; ``auth`` replaces the credentials (for the auth checks)."""
+        url = self.path(customer) + endpoint_path
+        sent = {**(auth if auth is not None else await self.authorization()), **(headers or {})}
+        exchange = await self.raw(method, url, f"{method} {_template(endpoint_path)}", sent, json, data, params)
+        if exchange.status == 401 and auth is None and self.credentials.method == "token":
+            self._token = None  # the token may have expired: one fresh login, then once more
+            sent = {**await self.authorization(), **(headers or {})}
+            exchange = await self.raw(method, url, f"{method} {_template(endpoint_path)}", sent, json, data, params)
+        return exchange
+
+    async def authorization(self) -> dict[str, str]:
+        creds = self.credentials
+        if creds.method == "api-key":
+            return {"X-Api-Key": creds.api_key or ""}
+        if creds.method == "basic":
+            return {"Authorization": basic_authorization(creds.username or "", creds.password or "")}
+        if self._token is None:
+            await self.login(creds.username or "", creds.password or "", keep=True)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def login(self, username: str, password: str, keep: bool = False) -> Exchange:
+        """POST /auth; with ``keep`` the token is kept (in memory only) before the record blanks it."""
+        body = {"username": username, "password": password}
+        exchange = await self.raw("POST", f"{self.base}/auth", "POST /auth", {}, body, None, None, keep=keep)
+        if keep and self._token is None:
+            self._token = ""  # refused: the calls that follow are refused too, and say so
+        return exchange
+
+    async def raw(
+        self,
+        method: str,
+        url: str,
+        endpoint: str,
+        headers: dict[str, str],
+        json: Any,
+        data: bytes | None,
+        params: dict[str, str] | None,
+        keep: bool = False,
+    ) -> Exchange:
+        if json is not None:
+            data, headers = orjson.dumps(json), {"Content-Type": "application/json", **headers}
+        started = time.perf_counter()
+        status, content_type, answer_headers, body, error = None, "", {}, None, None
+        violations: list[str] = []
+        try:
+            async with self.session.request(
+                method, url, data=data, headers=headers, params=params, timeout=self.timeout, allow_redirects=False
+            ) as response:
+                raw = await response.read()
+                status, content_type, answer_headers = response.status, response.content_type, dict(response.headers)
+                body = _decode(raw)
+                violations = contract_violations(endpoint, status, content_type, raw)
+                if keep and status == 200 and not violations:
+                    self._token = orjson.loads(raw)["token"]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        exchange = Exchange(
+            len(self.exchanges) + 1,
+            endpoint,
+            method,
+            url,
+            redact_headers(headers),
+            _decode(data) if data else None,
+            status,
+            content_type,
+            redact_headers(answer_headers),
+            body,
+            (time.perf_counter() - started) * 1000,
+            error,
+            violations,
+        )
+        self.exchanges.append(exchange)
+        return exchange
+
+
+SCHEMAS = {
+    "POST /auth": "auth-token",
+    "GET /products": "product-page",
+    "POST /orders": "order",
+    "GET /orders": "order-page",
+    "GET /orders/{orderId}": "order",
+    "GET /orders/{orderId}/dispatch-notifications": "dispatch-notification-page",
+    "PUT /webhook": "webhook",
+    "GET /webhook": "webhook",
+}
+
+
+def contract_violations(endpoint: str, status: int, content_type: str, raw: bytes) -> list[str]:
+    """Where an answer breaks Supplier API v1, judged on the raw body before anything is blanked."""
+    if status >= 400:
+        schema, expected = "problem", "application/problem+json"
+    elif status == 204 or endpoint not in SCHEMAS:
+        return []
+    else:
+        schema, expected = SCHEMAS[endpoint], "application/json"
+    found = [] if content_type == expected else [f"Content-Type is {content_type or 'missing'}, not {expected}"]
+    try:
+        decoded = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return [*found, "the body is not JSON"]
+    found += [f"{v.pointer or '/'}: {v.message}" for v in contracts().errors(schema, decoded)]
+    if schema == "problem" and isinstance(decoded, dict) and decoded.get("status") != status:
+        found.append(f"/status: {decoded.get('status')} differs from the HTTP status {status}")
+    return found
+
+
+def _decode(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return redact_json(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return f"<{len(raw)} bytes, not JSON>"
+
+
+def _template(path: str) -> str:
+    """``/orders/ORD1/dispatch-notifications`` as ``/orders/{orderId}/dispatch-notifications``."""
+    parts = path.split("?")[0].split("/")
+    if len(parts) > 2 and parts[1] == "orders":
+        parts[2] = "{orderId}"
+    return "/".join(parts)

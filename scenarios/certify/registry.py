@@ -1,0 +1,79 @@
+"""Checks: each with a stable id, a title and a severity, registered by a decorator."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scenarios.certify.recorder import Exchange, Recorder
+
+MANDATORY, ADVISORY = "mandatory", "advisory"
+
+
+class CheckFailed(Exception):
+    """A check's verdict: the server did not do what the contract says; with the exchanges that show it."""
+
+    def __init__(self, message: str, *evidence: Exchange) -> None:
+        super().__init__(message)
+        self.evidence = [e for e in evidence if e is not None]
+
+
+class CheckSkipped(Exception):
+    """The check does not apply to this server or this run (for example, no other customer number given)."""
+
+
+@dataclass
+class Target:
+    url: str
+    customer: str
+    other_customer: str | None
+    wait_s: float
+    poll_s: float
+    seed: int
+    run_id: str
+
+
+@dataclass
+class Context:
+    """What every check gets: the target, the recording client, the run's seed, and what earlier checks found."""
+
+    target: Target
+    http: Recorder
+    rng: random.Random
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    found: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+CheckFunction = Callable[[Context], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    title: str
+    severity: str
+    run: CheckFunction
+
+
+REGISTRY: list[Check] = []
+
+
+def check(id: str, title: str, severity: str = MANDATORY) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check; checks run in the order they are registered."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if any(c.id == id for c in REGISTRY):
+            raise ValueError(f"check id {id} is registered twice")
+        REGISTRY.append(Check(id, title, severity, function))
+        return function
+
+    return register
+
+
+def expect(condition: bool, message: str, *evidence: Exchange) -> None:
+    if not condition:
+        raise CheckFailed(message, *evidence)

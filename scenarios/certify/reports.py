@@ -1,0 +1,130 @@
+"""Consumers of the runner's events: the console, and JSON, JUnit XML and HTML reports."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted
+
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}
+
+
+def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
+    """One line per check as it finishes, and a summary."""
+
+    def handle(event: Event) -> None:
+        if isinstance(event, RunStarted):
+            about = f"contract {event.contract_version}, seed {event.seed}"
+            echo(f"certifying {event.target} as customer {event.customer} ({about})")
+        elif isinstance(event, CheckFinished):
+            echo(
+                f"  {MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
+            )
+            if event.verdict in ("failed", "error"):
+                echo(f"       {event.message.splitlines()[0]}")
+        elif isinstance(event, RunFinished):
+            counts = ", ".join(f"{n} {v}" for v, n in event.counts.items() if n)
+            echo(f"{'CERTIFIED' if event.passed else 'NOT CERTIFIED'}: {counts}")
+
+    return handle
+
+
+class Collector:
+    """Keeps the run's events for the file reports."""
+
+    def __init__(self) -> None:
+        self.started: RunStarted | None = None
+        self.finished: RunFinished | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self.started = event
+        elif isinstance(event, RunFinished):
+            self.finished = event
+
+    def document(self) -> dict[str, Any]:
+        assert self.started is not None and self.finished is not None, "the run has not finished"
+        return {
+            "report": "Supplier API v1 certification",
+            "contractVersion": self.started.contract_version,
+            "harnessVersion": self.started.harness_version,
+            "target": self.started.target,
+            "customerNumber": self.started.customer,
+            "seed": self.started.seed,
+            "startedAt": self.started.started_at,
+            "finishedAt": self.finished.finished_at,
+            "certified": self.finished.passed,
+            "counts": self.finished.counts,
+            "notes": self.finished.notes,
+            "checks": [asdict(r) for r in self.finished.results],
+        }
+
+
+def write_json(document: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(document, indent=2), "utf-8")
+
+
+def write_junit(document: dict[str, Any], path: Path) -> None:
+    suite = ET.Element(
+        "testsuite",
+        name=f"Supplier API v1 certification of {document['target']}",
+        tests=str(len(document["checks"])),
+        failures=str(document["counts"].get("failed", 0)),
+        errors=str(document["counts"].get("error", 0)),
+        skipped=str(document["counts"].get("skipped", 0)),
+        timestamp=document["startedAt"],
+    )
+    for result in document["checks"]:
+        name = f"{result['id']} {result['title']}"
+        seconds = f"{result['duration_ms'] / 1000:.3f}"
+        case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
+        tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(result["verdict"])
+        if tag:
+            message = result["message"].splitlines()[0] if result["message"] else ""
+            ET.SubElement(case, tag, message=message).text = json.dumps(result["evidence"], indent=1)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_html(document: dict[str, Any], path: Path) -> None:
+    """One self-contained page: the summary on top, then each check with its verdict and evidence."""
+    e = html.escape
+    verdict = "CERTIFIED" if document["certified"] else "NOT CERTIFIED"
+    rows = []
+    for r in document["checks"]:
+        evidence = "".join(f"<pre>{e(json.dumps(x, indent=1))}</pre>" for x in r["evidence"])
+        rows.append(
+            f"<details class='{r['verdict']}'><summary><b>{MARKS[r['verdict']]}</b> {e(r['id'])} {e(r['title'])} "
+            f"<i>({e(r['severity'])})</i></summary><p>{e(r['message'])}</p>{evidence}</details>"
+        )
+    notes = "".join(f"<li>{e(n)}</li>" for n in document["notes"])
+    counts = ", ".join(f"{n} {e(v)}" for v, n in document["counts"].items())
+    run = (
+        f"Supplier API v1 (contract {e(document['contractVersion'])}) at <code>{e(document['target'])}</code>, "
+        f"customer {e(document['customerNumber'])}; harness {e(document['harnessVersion'])}, seed {document['seed']}, "
+        f"{e(document['startedAt'])} to {e(document['finishedAt'])}."
+    )
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:70em}.passed b{color:#070}.failed b,.error b{color:#b00}"
+        ".skipped b{color:#777}pre{background:#f4f4f4;padding:.5em;overflow:auto;font-size:85%}"
+        "summary{cursor:pointer;padding:.2em}"
+    )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(verdict)}: {e(document['target'])}</title>"
+        f"<style>{style}</style></head><body><h1>{e(verdict)}</h1><p>{run}</p>"
+        f"<p>{counts}. Credentials and tokens are blanked as ***.</p><ul>{notes}</ul>{''.join(rows)}</body></html>"
+    )
+    path.write_text(page, "utf-8")
+
+
+def write_all(document: dict[str, Any], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "certification.json", directory / "certification.junit.xml", directory / "certification.html"]
+    for writer, target in zip((write_json, write_junit, write_html), paths, strict=True):
+        writer(document, target)
+    return paths
