@@ -9,6 +9,7 @@ import click
 from contracts.cli import contracts_group
 from portal.entrypoints.serve import portal
 from scenarios.certify.cli import certify
+from scenarios.cli import scenarios_group
 from supplier_sim.cli import sim
 
 
@@ -33,6 +34,7 @@ def demo(seed: int) -> None:
 main.add_command(sim)
 main.add_command(portal)
 main.add_command(certify)
+main.add_command(scenarios_group)
 main.add_command(contracts_group)
 
 if __name__ == "__main__":

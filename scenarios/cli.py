@@ -1,0 +1,59 @@
+"""`orderportal scenarios`: list the bundled scenarios, run some or all of them, write reports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from scenarios.reporting import console, write_html, write_json, write_junit
+from scenarios.runner import Scenario, ScenarioFinished, bundled, load, run
+
+
+@click.group("scenarios")
+def scenarios_group() -> None:
+    """Declarative end-to-end scenarios against the simulator (virtual clock) and a fresh portal."""
+
+
+@scenarios_group.command("list")
+def list_scenarios() -> None:
+    """The bundled scenarios and what each shows."""
+    for scenario in bundled():
+        click.echo(f"{scenario.name:<30} {scenario.description}")
+
+
+@scenarios_group.command("run")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False), help="A scenario YAML of your own."
+)
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
+def run_scenarios(
+    names: tuple[str, ...], files: tuple[str, ...], junit: Path | None, json_path: Path | None, html: Path | None
+) -> None:
+    """Run NAMES (all bundled ones when none are given, unless --file is); exit 1 on any failure."""
+    library = {s.name: s for s in bundled()}
+    unknown = [n for n in names if n not in library]
+    if unknown:
+        raise click.UsageError(f"unknown scenario(s) {', '.join(unknown)}; `orderportal scenarios list` shows them")
+    try:
+        chosen = [library[n] for n in names] + [load(f) for f in files]
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    results = asyncio.run(_run_all(chosen or list(library.values())))
+    for writer, target in ((write_junit, junit), (write_json, json_path), (write_html, html)):
+        if target is not None:
+            writer(results, target)
+            click.echo(f"report: {target}")
+    failed = [r.name for r in results if not r.ok]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+async def _run_all(chosen: list[Scenario]) -> list[ScenarioFinished]:
+    handle = console(click.echo)
+    return [await run(scenario, handle) for scenario in chosen]

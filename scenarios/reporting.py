@@ -1,0 +1,77 @@
+"""Scenario results on the console and as JSON, JUnit XML and HTML reports."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from scenarios.runner import Event, ScenarioFinished, StepFinished
+
+
+def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
+    """One line per step; for a failed step the expectation, what was found and the evidence."""
+
+    def handle(event: Event) -> None:
+        if isinstance(event, StepFinished):
+            mark = "ok  " if event.ok else "FAIL"
+            echo(f"  {mark} {event.scenario} step {event.index}: {event.action} ({event.duration_ms:.0f} ms)")
+            if not event.ok:
+                echo(f"       expected: {event.expected}")
+                echo(f"       found:    {event.found.splitlines()[0] if event.found else ''}")
+                for exchange in event.evidence[-2:]:
+                    echo(f"       evidence: {json.dumps(exchange)[:400]}")
+        else:
+            verdict = "passed" if event.ok else f"FAILED - reproduce with: {event.reproduce}"
+            echo(f"{event.name}: {verdict} ({event.duration_ms:.0f} ms)")
+
+    return handle
+
+
+def write_json(results: list[ScenarioFinished], path: Path) -> None:
+    path.write_text(json.dumps([asdict(r) for r in results], indent=2), "utf-8")
+
+
+def write_junit(results: list[ScenarioFinished], path: Path) -> None:
+    failed = sum(not r.ok for r in results)
+    suite = ET.Element("testsuite", name="orderportal scenarios", tests=str(len(results)), failures=str(failed))
+    for result in results:
+        seconds = f"{result.duration_ms / 1000:.3f}"
+        case = ET.SubElement(suite, "testcase", classname="scenarios", name=result.name, time=seconds)
+        bad = next((s for s in result.steps if not s.ok), None)
+        if bad is not None:
+            found = bad.found.splitlines()[0] if bad.found else ""
+            message = f"step {bad.index} ({bad.action}): expected {bad.expected}, found {found}"
+            ET.SubElement(case, "failure", message=message).text = (
+                json.dumps(bad.evidence, indent=1) + f"\n{result.reproduce}"
+            )
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_html(results: list[ScenarioFinished], path: Path) -> None:
+    e = html.escape
+    parts = []
+    for result in results:
+        steps = "".join(_step_html(s) for s in result.steps)
+        verdict = "passed" if result.ok else f"failed: {e(result.reproduce)}"
+        parts.append(f"<h2 class='{'ok' if result.ok else 'bad'}'>{e(result.name)}: {verdict}</h2><ol>{steps}</ol>")
+    style = ".ok{color:#070}.bad{color:#b00}pre{background:#f4f4f4;padding:.5em;color:#000}body{font-family:sans-serif}"
+    passed = sum(r.ok for r in results)
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Scenarios</title><style>{style}</style></head><body>"
+    )
+    path.write_text(
+        page + f"<h1>{passed} of {len(results)} scenarios passed</h1>{''.join(parts)}</body></html>", "utf-8"
+    )
+
+
+def _step_html(step: StepFinished) -> str:
+    e = html.escape
+    if step.ok:
+        return f"<li class='ok'>{step.index}. {e(step.action)}</li>"
+    evidence = e(json.dumps(step.evidence, indent=1))
+    found = f"<br>expected {e(step.expected)}<br>found {e(step.found)}<pre>{evidence}</pre>"
+    return f"<li class='bad'>{step.index}. {e(step.action)}{found}</li>"

@@ -1,0 +1,154 @@
+"""Loads scenarios (YAML, checked against their contract) and runs them, emitting plain events."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from contracts import contracts
+from portal.bootstrap import PortalServer
+from scenarios.steps import ACTIONS, Stage, StepFailed
+from supplier_sim import SimConfig, SimServer
+from supplier_sim.profile import parse_profile
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    profile: dict[str, Any]
+    webhooks: bool
+    steps: list[dict[str, Any]]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    scenario: str
+    index: int
+    action: str
+    ok: bool
+    duration_ms: float
+    expected: str = ""
+    found: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFinished:
+    name: str
+    ok: bool
+    steps: list[StepFinished]
+    duration_ms: float
+    reproduce: str
+
+
+Event = StepFinished | ScenarioFinished
+
+
+def load(path: Path | str, text: str | None = None) -> Scenario:
+    """A scenario from its YAML; ValueError naming each field that breaks the scenario contract."""
+    raw = yaml.safe_load(text if text is not None else Path(path).read_text("utf-8"))
+    errors = contracts().errors("scenario", raw)
+    if errors:
+        listed = "; ".join(f"{e.pointer or '/'}: {e.message}" for e in errors)
+        raise ValueError(f"{path}: not a valid scenario: {listed}")
+    return Scenario(
+        raw["name"],
+        raw.get("description", ""),
+        raw.get("seed", 1),
+        raw.get("profile", {}),
+        raw.get("portal", {}).get("webhooks", True),
+        raw["steps"],
+        str(path),
+    )
+
+
+def bundled() -> list[Scenario]:
+    """The scenarios that ship with the harness, by name."""
+    folder = resources.files("scenarios") / "library"
+    found = [
+        load(f"library/{entry.name}", entry.read_text("utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    ]
+    return sorted(found, key=lambda s: s.name)
+
+
+async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFinished:
+    """Run one scenario on a fresh simulator (virtual clock) and a fresh portal (SQLite in a temporary folder)."""
+    started = time.perf_counter()
+    results: list[StepFinished] = []
+    profile = parse_profile({**{"catalog": {"size": 40, "changes": []}}, **scenario.profile}, base=None)
+    with tempfile.TemporaryDirectory(prefix="orderportal-scenario-") as tmp:
+        config = SimConfig(profile=profile, seed=scenario.seed, clock="virtual", strict=True)
+        async with (
+            SimServer(config) as sim,
+            PortalServer(db_url=str(Path(tmp) / "portal.db"), webhooks=scenario.webhooks) as portal,
+            aiohttp.ClientSession() as session,
+        ):
+            stage = Stage(sim, portal, session)
+            for index, step in enumerate(scenario.steps, start=1):
+                result = await _step(stage, scenario.name, index, step)
+                results.append(result)
+                emit(result)
+                if not result.ok:
+                    break
+            if all(r.ok for r in results):
+                try:
+                    sim.check()
+                except AssertionError as exc:
+                    results.append(
+                        StepFinished(
+                            scenario.name, len(results) + 1, "simulator", False, 0, "no simulator error", str(exc)
+                        )
+                    )
+                    emit(results[-1])
+    ok = all(r.ok for r in results)
+    finished = ScenarioFinished(
+        scenario.name, ok, results, (time.perf_counter() - started) * 1000, f"orderportal scenarios run {scenario.name}"
+    )
+    emit(finished)
+    return finished
+
+
+async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> StepFinished:
+    ((action, args),) = step.items()
+    started = time.perf_counter()
+    try:
+        step_action: Any = ACTIONS[action]
+        await step_action(stage, args)
+    except StepFailed as failed:
+        return StepFinished(
+            name,
+            index,
+            action,
+            False,
+            (time.perf_counter() - started) * 1000,
+            failed.expected,
+            failed.found,
+            failed.evidence,
+        )
+    except Exception as exc:  # a crash in a step is a failed step, with its trace
+        found = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        return StepFinished(
+            name,
+            index,
+            action,
+            False,
+            (time.perf_counter() - started) * 1000,
+            "the step to run",
+            found,
+            stage.exchanges[-3:],
+        )
+    return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000)

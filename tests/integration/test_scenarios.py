@@ -1,0 +1,44 @@
+"""Every bundled scenario is a test case; the runner catches a scenario whose expectation does not hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios.runner import ScenarioFinished, bundled, load, run
+
+SCENARIOS = bundled()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+async def test_the_bundled_scenario_passes(scenario) -> None:
+    result = await run(scenario, lambda event: None)
+    failed = next((s for s in result.steps if not s.ok), None)
+    assert result.ok, (
+        f"step {failed.index} {failed.action}: expected {failed.expected}, found {failed.found}; {result.reproduce}"
+    )
+
+
+def test_the_library_covers_what_qa_needs() -> None:
+    names = {s.name for s in SCENARIOS}
+    assert len(names) >= 12 and {"happy-path", "every-rejection-reason", "token-expiry", "polling-only"} <= names
+
+
+async def test_a_wrong_expectation_fails_its_step_with_evidence_and_the_command_to_reproduce() -> None:
+    text = """
+name: wrong
+steps:
+  - couple: {customer: '10001'}
+  - open: {expect: {fetched: 41}}
+  - cart: {lines: [{product: 0, containers: 1}]}
+"""
+    wrong = load("wrong.yaml", text)
+    seen: list = []
+    result: ScenarioFinished = await run(wrong, seen.append)
+    assert not result.ok and [s.ok for s in result.steps] == [True, False]
+    assert result.steps[1].expected == "fetched 41" and result.steps[1].found == "40"
+    assert result.reproduce == "orderportal scenarios run wrong" and isinstance(seen[-1], ScenarioFinished)
+
+
+def test_a_scenario_that_breaks_its_contract_names_the_field() -> None:
+    with pytest.raises(ValueError, match="/steps/0/teleport"):
+        load("bad.yaml", "name: bad\nsteps:\n  - teleport: {to: mars}\n")
