@@ -54,6 +54,38 @@ def run_scenarios(
     sys.exit(1 if failed else 0)
 
 
+@scenarios_group.command("fuzz")
+@click.option("--examples", default=100, show_default=True, help="How many random runs to try.")
+@click.option("--steps", default=40, show_default=True, help="Steps in each run at most.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the search: the same seed finds the same runs.")
+def fuzz(examples: int, steps: int, seed: int) -> None:
+    """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model."""
+    import unittest
+
+    import hypothesis
+    from hypothesis import HealthCheck, settings
+
+    from scenarios.machine import RetailerAndSupplier
+
+    case = RetailerAndSupplier.TestCase
+    case.settings = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    case.runTest = hypothesis.seed(seed)(case.runTest)  # type: ignore[method-assign]
+    click.echo(f"searching {examples} runs of up to {steps} steps, seed {seed}")
+    outcome = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(case)
+    )
+    if not outcome.wasSuccessful():
+        click.echo(f"reproduce: orderportal scenarios fuzz --examples {examples} --steps {steps} --seed {seed}")
+        sys.exit(1)
+    click.echo("no invariant broke")
+
+
 async def _run_all(chosen: list[Scenario]) -> list[ScenarioFinished]:
     handle = console(click.echo)
     return [await run(scenario, handle) for scenario in chosen]

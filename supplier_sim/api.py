@@ -18,8 +18,17 @@ from supplier_sim.typedefs import CUSTOMER, SIM
 MAX_KEY = 255
 
 
-def _customer(request: web.Request) -> Customer:
-    customer = request.app[SIM].auth.authorize(request.headers, request.match_info["customerNumber"])
+def _customer(request: web.Request, leaks: bool = False) -> Customer:
+    """The calling customer, who must own the path's number (unless ``leaks`` and leakOtherCustomer)."""
+    sim = request.app[SIM]
+    number = request.match_info["customerNumber"]
+    try:
+        customer = sim.auth.authorize(request.headers, number)
+    except Problem as problem:
+        leaked = sim.saboteur.leaked_customer(problem, sim.auth.customers, number) if leaks else None
+        if leaked is None:
+            raise
+        customer = leaked
     request[CUSTOMER] = customer.number
     return customer
 
@@ -31,7 +40,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 
 async def list_products(request: web.Request) -> web.Response:
-    _customer(request)  # every customer sees the same catalog, but only with its own credentials
+    _customer(request, leaks=True)  # every customer sees the same catalog, but only with its own credentials
     query = request.query
     page, size, since, text = 1, DEFAULT_PAGE_SIZE, None, None
     if query:
@@ -43,7 +52,10 @@ async def list_products(request: web.Request) -> web.Response:
             errors.append(Violation("/query/q", "must be at most 200 characters"))
         if errors:
             raise Problem.invalid(errors)
-    return web.Response(body=request.app[SIM].catalog.page(page, size, since, text), content_type=JSON)
+    sim = request.app[SIM]
+    if sim.saboteur.breaks_product_pages:
+        return web.Response(body=sim.saboteur.product_page(sim.catalog, page, size, since, text), content_type=JSON)
+    return web.Response(body=sim.catalog.page(page, size, since, text), content_type=JSON)
 
 
 def _idempotency_key(request: web.Request) -> list[Violation]:
@@ -72,21 +84,33 @@ def _line_rules(body: dict[str, Any]) -> list[Violation]:
     return errors
 
 
-async def create_order(request: web.Request) -> web.Response:
-    customer = _customer(request)
-    key_errors = _idempotency_key(request)
-    body = await read_json(request, "order-request", extra=key_errors)
+async def _order_request(request: web.Request) -> dict[str, Any]:
+    """The order body with its Idempotency-Key, valid; 422 (or another problem) otherwise."""
+    body: dict[str, Any] = await read_json(request, "order-request", extra=_idempotency_key(request))
     errors = _line_rules(body)
     if errors:
         raise Problem.invalid(errors)
-    order, created = await request.app[SIM].orders.create(customer.number, request.headers["Idempotency-Key"], body)
+    return body
+
+
+async def create_order(request: web.Request) -> web.Response:
+    customer = _customer(request)
+    sim = request.app[SIM]
+    try:
+        body = await _order_request(request)
+    except Problem as problem:
+        raise sim.saboteur.bad_input(problem) from None
+    key = request.headers["Idempotency-Key"]
+    if sim.saboteur.switches.duplicate_on_replay and sim.orders.is_replay(customer.number, key, body):
+        key = sim.saboteur.duplicate_key()
+    order, created = await sim.orders.create(customer.number, key, body)
     location = request.app.router["order"].url_for(customerNumber=customer.number, orderId=order["orderId"])
     headers = {"Location": str(location), "Idempotent-Replayed": "false" if created else "true"}
     return json_response(order, status=201, headers=headers)
 
 
 async def list_orders(request: web.Request) -> web.Response:
-    customer = _customer(request)
+    customer = _customer(request, leaks=True)
     errors: list[Violation] = []
     page, size = paging(request.query, errors)
     since = timestamp(request.query, "updatedSince", errors)
@@ -103,10 +127,11 @@ async def list_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     customer = _customer(request)
     order_id = request.match_info["orderId"]
-    order = await request.app[SIM].orders.get(customer.number, order_id)
+    sim = request.app[SIM]
+    order = await sim.orders.get(customer.number, order_id)
     if order is None:
         raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
-    return json_response(order)
+    return json_response(sim.saboteur.order(order, sim.clock.now_ms()))
 
 
 async def list_dispatch_notifications(request: web.Request) -> web.Response:
@@ -116,10 +141,14 @@ async def list_dispatch_notifications(request: web.Request) -> web.Response:
     page, size = paging(request.query, errors)
     if errors:
         raise Problem.invalid(errors)
-    found = await request.app[SIM].orders.dispatch_notifications(customer.number, order_id, page, size)
+    sim = request.app[SIM]
+    found = await sim.orders.dispatch_notifications(customer.number, order_id, page, size)
     if found is None:
         raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
-    return json_response(page_body(*found, page, size))
+    items, total = found
+    if sim.saboteur.switches.over_dispatch:
+        items = sim.saboteur.dispatch_notifications(items, await sim.orders.get(customer.number, order_id))
+    return json_response(page_body(items, total, page, size))
 
 
 async def put_webhook(request: web.Request) -> web.Response:

@@ -102,26 +102,33 @@ class Catalog:
         else:
             self._reindex()
 
+    def matching(self, since_ms: int | None = None, text: str | None = None) -> list[bytes]:
+        """The encoded products a listing shows, in productNumber order; the caller must not change the list."""
+        if since_ms is None and not text:
+            return self._raw
+        needle = text.lower() if text else None
+        return [
+            e.raw
+            for e in (self._entries[n] for n in self._order)
+            if (since_ms is None or e.updated_ms >= since_ms) and (needle is None or needle in e.search)
+        ]
+
     def page(self, page: int, size: int, since_ms: int | None = None, text: str | None = None) -> bytes:
         """One page of the product list as the JSON body, built from the encoded products."""
-        if since_ms is None and not text:
-            raw = self._raw
-        else:
-            needle = text.lower() if text else None
-            raw = [
-                e.raw
-                for e in (self._entries[n] for n in self._order)
-                if (since_ms is None or e.updated_ms >= since_ms) and (needle is None or needle in e.search)
-            ]
-        total = len(raw)
+        raw = self.matching(since_ms, text)
         start = (page - 1) * size
-        head = b'{"currentPage":%d,"pageSize":%d,"totalPages":%d,"totalItems":%d,"items":[' % (
-            page,
-            size,
-            -(-total // size),
-            total,
-        )
-        return head + b",".join(raw[start : start + size]) + b"]}"
+        return page_bytes(raw[start : start + size], len(raw), page, size)
+
+
+def page_bytes(items: list[bytes], total: int, page: int, size: int) -> bytes:
+    """A product page's JSON body around already encoded products."""
+    head = b'{"currentPage":%d,"pageSize":%d,"totalPages":%d,"totalItems":%d,"items":[' % (
+        page,
+        size,
+        -(-total // size),
+        total,
+    )
+    return head + b",".join(items) + b"]}"
 
 
 def changed(

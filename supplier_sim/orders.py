@@ -109,6 +109,11 @@ class OrderBook:
             self._keys = {(number, key): (digest, order_id) for number, key, digest, order_id in rows}
             self._seq = (await conn.scalar(select(func.max(tables.orders.c.seq)))) or 0
 
+    def is_replay(self, customer_number: str, key: str, body: Any) -> bool:
+        """Whether this key has already made an order from this very body."""
+        known = self._keys.get((customer_number, key))
+        return known is not None and known[0] == request_digest(body)
+
     async def create(self, customer_number: str, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The order for this key: created now (True) or the one the key already made (False)."""
         digest = request_digest(body)

@@ -17,6 +17,7 @@ from contracts.wire import parse_timestamp
 
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
+CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def seconds(value: float | int | str) -> float:
@@ -76,6 +77,25 @@ class RejectionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Misbehaviour:
+    """Switches that break Supplier API v1 on purpose, so that certification can be shown to catch each."""
+
+    wrong_totals: bool = False
+    product_missing_between_pages: bool = False
+    illegal_status_move: bool = False
+    over_dispatch: bool = False
+    duplicate_on_replay: bool = False
+    server_error_on_bad_input: bool = False
+    leak_other_customer: bool = False
+    wrong_field_type: bool = False
+
+    @classmethod
+    def parse(cls, raw: dict[str, bool]) -> Misbehaviour:
+        """The profile's ``misbehave`` section (camelCase keys, already validated)."""
+        return cls(**{CAMEL_HUMP.sub("_", key).lower(): bool(value) for key, value in raw.items()})
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     name: str
     clock_start_ms: int
@@ -104,6 +124,7 @@ class Profile:
     webhook_backoff_ms: int = 2000
     webhook_timeout_s: float = 5.0
     journal_size: int = 10000
+    misbehave: Misbehaviour = Misbehaviour()
 
     def customer(self, number: str) -> Customer | None:
         return next((c for c in self.customers if c.number == number), None)
@@ -208,6 +229,7 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         webhook_backoff_ms=int(seconds(hooks["backoff"]) * 1000),
         webhook_timeout_s=seconds(hooks["timeout"]),
         journal_size=merged["journal"]["size"],
+        misbehave=Misbehaviour.parse(merged.get("misbehave", {})),
     )
 
 

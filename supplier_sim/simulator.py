@@ -20,6 +20,7 @@ from supplier_sim.clock import RealClock, VirtualClock, make_clock
 from supplier_sim.db import Database, get_meta, set_meta
 from supplier_sim.journal import Journal
 from supplier_sim.lifecycle import Lifecycle
+from supplier_sim.misbehaviour import Saboteur
 from supplier_sim.orders import OrderBook
 from supplier_sim.profile import Profile
 from supplier_sim.webhooks import Webhooks
@@ -49,6 +50,7 @@ class Simulator:
         self.stock: dict[str, int] = {}
         self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed)
         self.orders = OrderBook(self.db, self.clock, self.profile, self.seed)
+        self.saboteur = Saboteur(self.profile.misbehave)
         self.lifecycle = Lifecycle(
             self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors
         )

@@ -301,8 +301,15 @@ async def dispatch(ctx: Context) -> None:
     final = ctx.found.get("final") or {}
     if final.get("status") != "ACCEPTED":
         raise CheckSkipped(f"the order was not ACCEPTED within the wait (it is {final.get('status')})")
-    answer = await ctx.http.call("GET", f"/orders/{final['orderId']}/dispatch-notifications")
+    waited, path = 0.0, f"/orders/{final['orderId']}/dispatch-notifications"
+    answer = await ctx.http.call("GET", path)
+    while answer.status == 200 and not answer.body.get("items") and waited < ctx.target.wait_s:
+        await ctx.sleep(ctx.target.poll_s)  # accepted means shipped: the notification may follow a little later
+        waited += ctx.target.poll_s
+        answer = await ctx.http.call("GET", path)
     expect(answer.status == 200, f"the dispatch notifications answered {answer.status}", answer)
+    if not answer.body.get("items"):
+        raise CheckSkipped(f"no dispatch notification arrived within {ctx.target.wait_s:.0f} s")
     ordered = {line["lineNumber"]: line for line in final["lines"]}
     shipped: defaultdict[int, int] = defaultdict(int)
     for note in answer.body.get("items", []):

@@ -82,3 +82,27 @@ async def test_a_check_that_fails_carries_its_evidence(start_sim, session, monke
     assert results["PAGING-01"].verdict == "failed" and "totalItems is 1" in results["PAGING-01"].message
     assert results["PAGING-01"].evidence and results["PAGING-01"].evidence[0]["request"]["method"] == "GET"
     server.app[ERRORS].clear()  # the simulator broke its contract on purpose here
+
+
+@pytest.mark.parametrize(
+    ("switch", "check"),
+    [
+        ("wrongTotals", "PAGING-01"),
+        ("productMissingBetweenPages", "PAGING-01"),
+        ("illegalStatusMove", "STATUS-01"),
+        ("overDispatch", "DISPATCH-01"),
+        ("duplicateOnReplay", "ORDER-02"),
+        ("serverErrorOnBadInput", "ORDER-04"),
+        ("leakOtherCustomer", "AUTH-04"),
+        ("wrongFieldType", "CONTRACT-01"),
+    ],
+)
+async def test_each_misbehaviour_of_the_simulator_fails_the_check_made_for_it(
+    start_sim, session, switch: str, check: str
+) -> None:
+    server = await start_sim({**FAST, "catalog": {"size": 60, "changes": []}, "misbehave": {switch: True}})
+    finished, _ = await run(server, session)
+    verdicts = {r.id: r for r in finished.results}
+    assert not finished.passed
+    assert verdicts[check].verdict == "failed", (verdicts[check].verdict, verdicts[check].message)
+    assert verdicts[check].evidence, "a failed check shows the exchange that broke the contract"
