@@ -9,9 +9,11 @@ from pathlib import Path
 
 import click
 
+from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
 from scenarios.certify.registry import Target
 from scenarios.certify.reports import Collector, console, write_all
+from scenarios.certify.runner import RunFinished
 from scenarios.certify.runner import certify as run_certification
 from supplier_sim.profile import seconds
 
@@ -34,6 +36,12 @@ from supplier_sim.profile import seconds
     "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("certification"), show_default=True
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of every choice the suite makes.")
+@click.option(
+    "--webhook-listen", help="HOST:PORT for the suite's webhook receiver; without it the webhook check is skipped."
+)
+@click.option(
+    "--webhook-url", help="The receiver's URL as the server reaches it (default: http://HOST:PORT/certify-webhook)."
+)
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each request.")
 def certify(
     supplier_url: str,
@@ -47,6 +55,8 @@ def certify(
     poll: str,
     report_dir: Path,
     seed: int,
+    webhook_listen: str | None,
+    webhook_url: str | None,
     timeout_s: float,
 ) -> None:
     """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes."""
@@ -62,15 +72,30 @@ def certify(
     target = Target(
         supplier_url, customer_number, other_customer_number, wait_s, poll_s, seed, f"{seed}-{secrets.token_hex(3)}"
     )
+    receiver = None
+    if webhook_listen:
+        host, _, port = webhook_listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise click.UsageError(f"--webhook-listen must be HOST:PORT, not {webhook_listen!r}")
+        receiver = Receiver(host, int(port), webhook_url)
     collector = Collector()
     finished = asyncio.run(
-        run_certification(
-            target,
-            Credentials(method, username, password, api_key),
-            [console(click.echo), collector],
-            timeout_s=timeout_s,
-        )
+        _certify(target, Credentials(method, username, password, api_key), collector, timeout_s, receiver)
     )
     for path in write_all(collector.document(), report_dir):
         click.echo(f"report: {path}")
     sys.exit(0 if finished.passed else 1)
+
+
+async def _certify(
+    target: Target, credentials: Credentials, collector: Collector, timeout_s: float, receiver: Receiver | None
+) -> RunFinished:
+    if receiver is not None:
+        target.webhook_url = await receiver.start()
+    try:
+        return await run_certification(
+            target, credentials, [console(click.echo), collector], timeout_s=timeout_s, receiver=receiver
+        )
+    finally:
+        if receiver is not None:
+            await receiver.stop()

@@ -34,6 +34,7 @@ class Target:
     poll_s: float
     seed: int
     run_id: str
+    webhook_url: str | None = None  # where the server must deliver events; None: no webhook check
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Context:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     found: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    receiver: Any = None  # the Receiver of this run, when the webhook check runs
 
 
 CheckFunction = Callable[[Context], Awaitable[None]]

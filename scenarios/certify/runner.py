@@ -16,6 +16,7 @@ import aiohttp
 from contracts.loader import CONTRACT_VERSION
 from contracts.wire import format_timestamp
 from scenarios.certify import checks  # noqa: F401 - registers the checks
+from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials, Exchange, Recorder
 from scenarios.certify.registry import MANDATORY, REGISTRY, CheckFailed, CheckSkipped, Context, Target
 
@@ -74,6 +75,7 @@ async def certify(
     handlers: list[Handler],
     sleep: Callable[[float], Awaitable[None]] | None = None,
     timeout_s: float = 10.0,
+    receiver: Receiver | None = None,
 ) -> RunFinished:
     """Run every registered check against ``target``; the verdict is passed only if no mandatory check fails."""
 
@@ -86,7 +88,7 @@ async def certify(
     results = []
     async with aiohttp.ClientSession() as session:
         recorder = Recorder(session, target.url, target.customer, credentials, timeout_s)
-        context = Context(target, recorder, random.Random(target.seed))
+        context = Context(target, recorder, random.Random(target.seed), receiver=receiver)
         if sleep is not None:
             context.sleep = sleep
         for registered in REGISTRY:

@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
 from scenarios.certify.registry import REGISTRY, Target
 from scenarios.certify.reports import Collector, write_all
@@ -31,9 +32,14 @@ async def run(server: SimServer, session, number: str = "10001", other: str | No
     async def advance(seconds: float) -> None:
         await server.admin(session, "POST", "clock/advance", json={"by": seconds})
 
-    target = Target(server.url, number, other, wait_s=600, poll_s=30, seed=7, run_id="test")
+    receiver = Receiver()
+    url = await receiver.start()
+    target = Target(server.url, number, other, wait_s=600, poll_s=30, seed=7, run_id="test", webhook_url=url)
     collector = Collector()
-    finished = await certify(target, credentials(server, number), [collector], sleep=advance)
+    try:
+        finished = await certify(target, credentials(server, number), [collector], sleep=advance, receiver=receiver)
+    finally:
+        await receiver.stop()
     return finished, collector
 
 
@@ -106,3 +112,12 @@ async def test_each_misbehaviour_of_the_simulator_fails_the_check_made_for_it(
     assert not finished.passed
     assert verdicts[check].verdict == "failed", (verdicts[check].verdict, verdicts[check].message)
     assert verdicts[check].evidence, "a failed check shows the exchange that broke the contract"
+
+
+async def test_a_server_signing_its_events_wrongly_fails_the_webhook_check(start_sim, session, monkeypatch) -> None:
+    from supplier_sim import webhooks
+
+    monkeypatch.setattr(webhooks, "sign", lambda secret, body: "sha256=" + "0" * 64)
+    finished, _ = await run(await start_sim(FAST), session)
+    result = next(r for r in finished.results if r.id == "WEBHOOK-01")
+    assert result.verdict == "failed" and "wrong X-Signature" in result.message and not finished.passed

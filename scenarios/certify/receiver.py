@@ -1,0 +1,54 @@
+"""The webhook receiver certification runs: it keeps each delivery and refuses each event's first one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+from aiohttp import web
+
+PATH = "/certify-webhook"
+
+
+@dataclass
+class Delivery:
+    body: bytes
+    signature: str | None
+    event_id: str | None
+    answered: int
+
+
+@dataclass
+class Receiver:
+    """Answers 503 to the first delivery of every event, so that the server must deliver it again."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
+    deliveries: list[Delivery] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post(PATH, self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        return self.public_url or f"http://{self.host}:{self.port}{PATH}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            event_id = orjson.loads(body).get("eventId")
+        except (orjson.JSONDecodeError, AttributeError):
+            event_id = None
+        first = all(d.event_id != event_id for d in self.deliveries)
+        status = 503 if first and event_id else 204
+        self.deliveries.append(Delivery(body, request.headers.get("X-Signature"), event_id, status))
+        return web.Response(status=status)
