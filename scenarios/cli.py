@@ -62,27 +62,15 @@ def fuzz(examples: int, steps: int, seed: int) -> None:
     """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model."""
     import unittest
 
-    import hypothesis
-    from hypothesis import HealthCheck, settings
+    from scenarios.machine import model_case
 
-    from scenarios.machine import RetailerAndSupplier
-
-    case = RetailerAndSupplier.TestCase
-    case.settings = settings(
-        max_examples=examples,
-        stateful_step_count=steps,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    case.runTest = hypothesis.seed(seed)(case.runTest)  # type: ignore[method-assign]
+    case = model_case(examples, steps, seed)
     click.echo(f"searching {examples} runs of up to {steps} steps, seed {seed}")
     outcome = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(
         unittest.defaultTestLoader.loadTestsFromTestCase(case)
     )
     if not outcome.wasSuccessful():
-        click.echo(f"reproduce: orderportal scenarios fuzz --examples {examples} --steps {steps} --seed {seed}")
-        sys.exit(1)
+        sys.exit(1)  # the failure above ends with the command that reproduces it
     click.echo("no invariant broke")
 
 
