@@ -115,9 +115,9 @@ async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFini
                     )
                     emit(results[-1])
     ok = all(r.ok for r in results)
-    finished = ScenarioFinished(
-        scenario.name, ok, results, (time.perf_counter() - started) * 1000, f"orderportal scenarios run {scenario.name}"
-    )
+    bundled_one = scenario.source.startswith("library/")
+    reproduce = f"orderportal scenarios run {scenario.name if bundled_one else '--file ' + scenario.source}"
+    finished = ScenarioFinished(scenario.name, ok, results, (time.perf_counter() - started) * 1000, reproduce)
     emit(finished)
     return finished
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from contracts.redaction import redact_json
 from portal.adapters.webhook_signature import sign
 from portal.bootstrap import PortalServer
 from portal.domain.model import CustomerNumber
@@ -45,10 +46,19 @@ class Stage:
     ) -> Any:
         """A portal call; with ``expect`` naming a status it must fail so, otherwise it must succeed."""
         async with self.session.request(method, self.portal.url + path, json=body, **kwargs) as response:
-            answer = await response.json(content_type=None)
-            self.exchanges.append(
-                {"request": {"method": method, "path": path, "body": body}, "status": response.status, "answer": answer}
-            )
+            raw = await response.read()
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = raw[:500].decode("utf-8", "replace")
+        # Recorded with secrets blanked: a failed step's evidence goes into reports.
+        self.exchanges.append(
+            {
+                "request": {"method": method, "path": path, "body": redact_json(body)},
+                "status": response.status,
+                "answer": redact_json(answer),
+            }
+        )
         wanted = (expect or {}).get("status")
         if wanted is not None:
             detail = str(answer.get("detail", "")) if isinstance(answer, dict) else ""

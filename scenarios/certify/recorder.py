@@ -136,6 +136,7 @@ class Recorder:
             ) as response:
                 raw = await response.read()
                 status, content_type, answer_headers = response.status, response.content_type, dict(response.headers)
+                url = str(response.url)  # with the query: the evidence must say what was asked
                 body = _decode(raw)
                 violations = contract_violations(endpoint, status, content_type, raw)
                 if keep and status == 200 and not violations:

@@ -22,7 +22,12 @@ class CheckFailed(Exception):
 
 
 class CheckSkipped(Exception):
-    """The check does not apply to this server or this run (for example, no other customer number given)."""
+    """The check did not run. ``applies=False``: it does not apply (no other customer number, no webhooks);
+    otherwise it could not be observed, and a mandatory check that was not observed is not a pass."""
+
+    def __init__(self, message: str, applies: bool = True) -> None:
+        super().__init__(message)
+        self.applies = applies
 
 
 @dataclass

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}
+MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not observed": "NOBS", "error": "ERR "}
 
 
 def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
@@ -26,7 +26,7 @@ def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
             echo(
                 f"  {MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
             )
-            if event.verdict in ("failed", "error"):
+            if event.verdict in ("failed", "error", "not observed"):
                 echo(f"       {event.message.splitlines()[0]}")
         elif isinstance(event, RunFinished):
             counts = ", ".join(f"{n} {v}" for v, n in event.counts.items() if n)
@@ -84,7 +84,9 @@ def write_junit(document: dict[str, Any], path: Path) -> None:
         name = f"{result['id']} {result['title']}"
         seconds = f"{result['duration_ms'] / 1000:.3f}"
         case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
-        tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(result["verdict"])
+        tag = {"failed": "failure", "error": "error", "skipped": "skipped", "not observed": "failure"}.get(
+            result["verdict"]
+        )
         if tag:
             message = result["message"].splitlines()[0] if result["message"] else ""
             ET.SubElement(case, tag, message=message).text = json.dumps(result["evidence"], indent=1)

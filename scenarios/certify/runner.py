@@ -100,13 +100,12 @@ async def certify(
             except CheckFailed as failed:
                 verdict, message, evidence = "failed", str(failed), failed.evidence or recorder.exchanges[mark:][-3:]
             except CheckSkipped as skipped:
-                verdict, message, evidence = "skipped", str(skipped), []
-            except Exception as exc:  # a check that crashes is reported, and the run goes on
-                verdict, message, evidence = (
-                    "error",
-                    f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
-                    [],
-                )
+                verdict = "skipped" if not skipped.applies or registered.severity != MANDATORY else "not observed"
+                message, evidence = str(skipped), []
+            except Exception as exc:  # a check that crashes is reported with what it saw, and the run goes on
+                verdict = "error"
+                message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+                evidence = recorder.exchanges[mark:][-3:]
             result = CheckFinished(
                 registered.id,
                 registered.title,
@@ -118,8 +117,9 @@ async def certify(
             )
             results.append(result)
             emit(result)
-    counts = {v: sum(r.verdict == v for r in results) for v in ("passed", "failed", "skipped", "error")}
-    passed = not any(r.severity == MANDATORY and r.verdict in ("failed", "error") for r in results)
+    counts = {v: sum(r.verdict == v for r in results) for v in ("passed", "failed", "not observed", "skipped", "error")}
+    # Certified means every mandatory check that applies passed: not observed is not passed.
+    passed = not any(r.severity == MANDATORY and r.verdict in ("failed", "error", "not observed") for r in results)
     finished = RunFinished(
         passed, counts, results, format_timestamp(int(datetime.now(UTC).timestamp() * 1000)), context.notes
     )

@@ -116,28 +116,40 @@ async def test_the_portal_command_serves_its_api_and_stops_cleanly(portal_proces
     assert (tmp_path / "portal.db").exists()
 
 
-def test_certify_against_a_running_simulator_exits_0_and_writes_its_three_reports(sim_process, tmp_path: Path) -> None:
-    url, _, _ = sim_process
-    reports = tmp_path / "reports"
-    result = run(
-        "certify",
-        "--supplier-url",
-        url,
-        "--customer-number",
-        "10003",
-        "--auth",
-        "api-key",
-        "--api-key",
-        "east-demo-key-3f9a27c1d8e4",
-        "--other-customer-number",
-        "10001",
-        "--wait",
-        "0s",
-        "--report-dir",
-        str(reports),
-    )
+def test_certify_against_a_running_simulator_exits_0_and_writes_its_three_reports(tmp_path: Path) -> None:
+    profile = tmp_path / "fast.yaml"
+    profile.write_text("lifecycle: {processingDelay: 0, acceptanceDelay: 0}\ndispatch: {delay: 0}\n")
+    command = [*CLI, "sim", "--port", "0", "--clock", "real", "--profile", str(profile)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as sim:
+        assert sim.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+", sim.stdout.readline())
+        assert url
+        reports = tmp_path / "reports"
+        result = run(
+            "certify",
+            "--supplier-url",
+            url.group(0),
+            "--customer-number",
+            "10003",
+            "--auth",
+            "api-key",
+            "--api-key",
+            "east-demo-key-3f9a27c1d8e4",
+            "--other-customer-number",
+            "10001",
+            "--webhook-listen",
+            "127.0.0.1:0",
+            "--wait",
+            "20s",
+            "--poll",
+            "0.2s",
+            "--report-dir",
+            str(reports),
+        )
+        sim.send_signal(signal.SIGTERM)
+        sim.communicate(timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "CERTIFIED" in result.stdout and "PASS AUTH-04" in result.stdout
+    assert "CERTIFIED" in result.stdout and "PASS AUTH-04" in result.stdout and "PASS WEBHOOK-01" in result.stdout
     names = sorted(p.name for p in reports.iterdir())
     assert names == ["certification.html", "certification.json", "certification.junit.xml"]
     assert "east-demo-key-3f9a27c1d8e4" not in "".join(p.read_text() for p in reports.iterdir())

@@ -60,6 +60,15 @@ async def test_without_another_customer_number_the_isolation_check_is_skipped(st
 
 async def test_the_reports_record_the_run_and_blank_every_credential(start_sim, session, tmp_path: Path) -> None:
     server = await start_sim(FAST)
+    issued: list[str] = []
+    login = server.sim.auth.login
+
+    def keep(username: str, password: str):  # the tokens the run gets, to look for them in the reports
+        token, record = login(username, password)
+        issued.append(token)
+        return token, record
+
+    server.sim.auth.login = keep
     _, collector = await run(server, session, "10002", other="10001")
     paths = write_all(collector.document(), tmp_path)
     document = json.loads(paths[0].read_text())
@@ -72,7 +81,8 @@ async def test_the_reports_record_the_run_and_blank_every_credential(start_sim, 
     login = server.sim.profile.customer("10002")
     everything = "".join(p.read_text() for p in paths)
     assert login.password not in everything and "Bearer ***" in everything
-    assert server.sim.auth.tokens  # the run did get tokens, and none is in the reports:
+    assert issued and "Bearer ***" in everything
+    assert not any(token in everything for token in issued)
 
 
 async def test_a_check_that_fails_carries_its_evidence(start_sim, session, monkeypatch) -> None:
@@ -121,3 +131,20 @@ async def test_a_server_signing_its_events_wrongly_fails_the_webhook_check(start
     finished, _ = await run(await start_sim(FAST), session)
     result = next(r for r in finished.results if r.id == "WEBHOOK-01")
     assert result.verdict == "failed" and "wrong X-Signature" in result.message and not finished.passed
+
+
+async def test_a_flow_that_cannot_be_observed_within_the_wait_is_not_certified(start_sim, session) -> None:
+    server = await start_sim({"lifecycle": {"processingDelay": "2d", "acceptanceDelay": "2d"}})
+    finished, _ = await run(server, session)
+    verdicts = {r.id: r.verdict for r in finished.results}
+    assert verdicts["STATUS-01"] == "passed" and verdicts["DISPATCH-01"] == "not observed"
+    assert not finished.passed
+
+
+async def test_a_secret_in_a_failed_scenario_step_never_reaches_its_evidence(start_sim, session) -> None:
+    from scenarios.runner import load
+    from scenarios.runner import run as run_scenario
+
+    text = "name: leaky\nsteps:\n  - couple: {customer: '10001', password: my-secret-guess, expect: {status: 200}}\n"
+    result = await run_scenario(load("leaky.yaml", text), lambda event: None)
+    assert not result.ok and "my-secret-guess" not in str(result.steps[-1].evidence)

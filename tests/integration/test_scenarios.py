@@ -19,8 +19,21 @@ async def test_the_bundled_scenario_passes(scenario) -> None:
 
 
 def test_the_library_covers_what_qa_needs() -> None:
-    names = {s.name for s in SCENARIOS}
-    assert len(names) >= 12 and {"happy-path", "every-rejection-reason", "token-expiry", "polling-only"} <= names
+    required = {
+        "happy-path",
+        "every-rejection-reason",
+        "partial-dispatch",
+        "short-shipment",
+        "cart-merge",
+        "delta-catalog-sync",
+        "token-expiry",
+        "webhook-duplicates-and-order",
+        "polling-only",
+        "precasted-cannot-send",
+        "uncoupled-cannot-send",
+        "two-org-units",
+    }
+    assert required <= {s.name for s in SCENARIOS}
 
 
 async def test_a_wrong_expectation_fails_its_step_with_evidence_and_the_command_to_reproduce() -> None:
@@ -36,7 +49,7 @@ steps:
     result: ScenarioFinished = await run(wrong, seen.append)
     assert not result.ok and [s.ok for s in result.steps] == [True, False]
     assert result.steps[1].expected == "fetched 41" and result.steps[1].found == "40"
-    assert result.reproduce == "orderportal scenarios run wrong" and isinstance(seen[-1], ScenarioFinished)
+    assert result.reproduce == "orderportal scenarios run --file wrong.yaml" and isinstance(seen[-1], ScenarioFinished)
 
 
 def test_a_scenario_that_breaks_its_contract_names_the_field() -> None:
