@@ -39,7 +39,8 @@ async def read_json(request: web.Request, schema: str, extra: list[Violation] | 
         raise Problem.malformed(f"the body is not valid JSON: {exc}") from None
     errors = [*(extra or []), *contracts().errors(schema, body)]
     if b"\\u0000" in raw:  # JSON can carry NUL only escaped; no field may hold one
-        errors += [Violation(pointer, "must not contain a NUL character") for pointer in _nul_pointers(body, "")]
+        named = {e.pointer for e in errors}
+        errors += [Violation(p, "must not contain a NUL character") for p in _nul_pointers(body, "") if p not in named]
     if errors:
         raise Problem.invalid(errors)
     return _integral(body)
