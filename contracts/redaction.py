@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +20,16 @@ def redact_json(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_json(v) for v in value]
     return value
+
+
+def redacted_body(raw: bytes | None) -> Any:
+    """A JSON body decoded with its secrets blanked; a body that is not JSON by its size only (it may hold one)."""
+    if not raw:
+        return None
+    try:
+        return redact_json(json.loads(raw))
+    except ValueError:
+        return f"<{len(raw)} bytes, not JSON>"
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

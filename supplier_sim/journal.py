@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, NamedTuple
 
-import orjson
-
-from contracts.redaction import redact_headers, redact_json
+from contracts.redaction import redact_headers, redacted_body
 from contracts.wire import format_timestamp
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -41,19 +39,10 @@ class Exchange(NamedTuple):
             "durationMs": round(self.duration_ms, 3),
             "request": {
                 "headers": redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.request_headers),
-                "body": _decode(self.request_body),
+                "body": redacted_body(self.request_body),
             },
-            "response": {"headers": redact_headers(self.response_headers), "body": _decode(self.response_body)},
+            "response": {"headers": redact_headers(self.response_headers), "body": redacted_body(self.response_body)},
         }
-
-
-def _decode(raw: bytes | None) -> Any:
-    if not raw:
-        return None
-    try:
-        return redact_json(orjson.loads(raw))
-    except orjson.JSONDecodeError:
-        return f"<{len(raw)} bytes, not JSON>"  # never the text: it may hold a secret
 
 
 class Journal:

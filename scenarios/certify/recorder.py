@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 
 from contracts import contracts
-from contracts.redaction import redact_headers, redact_json
+from contracts.redaction import redact_headers, redacted_body
 from contracts.wire import basic_authorization
 
 
@@ -137,7 +137,7 @@ class Recorder:
                 raw = await response.read()
                 status, content_type, answer_headers = response.status, response.content_type, dict(response.headers)
                 url = str(response.url)  # with the query: the evidence must say what was asked
-                body = _decode(raw)
+                body = redacted_body(raw)
                 violations = contract_violations(endpoint, status, content_type, raw)
                 if keep and status == 200 and not violations:
                     self._token = orjson.loads(raw)["token"]
@@ -149,7 +149,7 @@ class Recorder:
             method,
             url,
             redact_headers(headers),
-            _decode(data) if data else None,
+            redacted_body(data) if data else None,
             status,
             content_type,
             redact_headers(answer_headers),
@@ -191,15 +191,6 @@ def contract_violations(endpoint: str, status: int, content_type: str, raw: byte
     if schema == "problem" and isinstance(decoded, dict) and decoded.get("status") != status:
         found.append(f"/status: {decoded.get('status')} differs from the HTTP status {status}")
     return found
-
-
-def _decode(raw: bytes | None) -> Any:
-    if not raw:
-        return None
-    try:
-        return redact_json(orjson.loads(raw))
-    except orjson.JSONDecodeError:
-        return f"<{len(raw)} bytes, not JSON>"
 
 
 def _template(path: str) -> str:
