@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -12,6 +13,7 @@ from contracts import ContractViolation, Violation
 from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
+from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.http import integer, json_response, read_json
 from supplier_sim.problems import Problem
 from supplier_sim.profile import parse_profile, seconds
@@ -151,6 +153,19 @@ async def deliveries(request: web.Request) -> web.Response:
     return json_response({"items": items})
 
 
+async def get_faults(request: web.Request) -> web.Response:
+    return json_response(list(request.app[SIM].profile.faults))
+
+
+async def put_faults(request: web.Request) -> web.Response:
+    """Replace the fault rules; each rule's count starts again."""
+    sim = request.app[SIM]
+    rules = await read_json(request, "sim-faults")
+    sim.profile = replace(sim.profile, faults=tuple(rules))
+    sim.faults = Faults([FaultRule.parse(rule) for rule in rules], sim.seed)
+    return json_response(rules)
+
+
 async def customers(request: web.Request) -> web.Response:
     """The customers and their authentication methods, never their credentials."""
     profile = request.app[SIM].profile
@@ -185,3 +200,5 @@ def setup_admin_routes(app: web.Application) -> None:
     router.add_get("/_sim/journal", journal, name="admin.journal")
     router.add_get("/_sim/webhooks/deliveries", deliveries, name="admin.deliveries")
     router.add_get("/_sim/customers", customers, name="admin.customers")
+    router.add_get("/_sim/faults", get_faults, name="admin.faults")
+    router.add_put("/_sim/faults", put_faults, name="admin.faults.put")

@@ -15,10 +15,11 @@ from contracts import contracts
 from supplier_sim.admin import admin_token, setup_admin_routes
 from supplier_sim.api import setup_api_routes
 from supplier_sim.config import MAX_BODY, SimConfig
+from supplier_sim.faults import inflict
 from supplier_sim.journal import Exchange
 from supplier_sim.problems import PROBLEM_JSON, Problem, from_http_exception, internal_error
 from supplier_sim.simulator import Simulator
-from supplier_sim.typedefs import BODY, CONFIG, CUSTOMER, ERRORS, SIM
+from supplier_sim.typedefs import BODY, CONFIG, CUSTOMER, ERRORS, FAULT, SIM
 
 log = logging.getLogger("supplier_sim")
 JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
@@ -46,7 +47,7 @@ RESPONSE_SCHEMAS = {
 def create_app(config: SimConfig | None = None) -> web.Application:
     config = config or SimConfig()
     # Every middleware costs each request a call: the admin token's only runs when one is set.
-    middlewares = [journaling, problems, *([admin_token] if config.admin and config.admin_token else [])]
+    middlewares = [journaling, faulting, problems, *([admin_token] if config.admin and config.admin_token else [])]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONFIG] = config
     app[ERRORS] = []
@@ -90,6 +91,20 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 @web.middleware
+async def faulting(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The profile's fault rules, on the Supplier API only; the journal records which fault hit."""
+    sim = request.app[SIM]
+    if not sim.faults.rules or not request.path.startswith("/api/"):
+        return await handler(request)
+    picked = sim.faults.pick(request)
+    if picked is None:
+        return await handler(request)
+    rule, count = picked
+    request[FAULT] = rule.describe()
+    return await inflict(rule, count, request, handler, sim.seed)
+
+
+@web.middleware
 async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     """Journals every exchange but reading the journal itself, and in strict mode checks each answer."""
     started = time.perf_counter()
@@ -114,11 +129,14 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
             body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
             request.get(CUSTOMER),
             (time.perf_counter() - started) * 1000,
+            request.get(FAULT),
         )
     )
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:
     # those are not the simulator's errors, so strict mode leaves them (and only them) unchecked.
-    if request.app[CONFIG].strict and request.match_info.route.name not in sim.saboteur.unchecked_routes:
+    # An inflicted fault breaks the answer on purpose, too.
+    checked = request.match_info.route.name not in sim.saboteur.unchecked_routes and FAULT not in request
+    if request.app[CONFIG].strict and checked:
         request.app[ERRORS].extend(check_response(request, response))
     return response
 

@@ -26,6 +26,7 @@ class Exchange(NamedTuple):
     response_body: bytes | None
     customer: str | None
     duration_ms: float
+    fault: str | None = None  # the fault the profile inflicted on this request
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +38,7 @@ class Exchange(NamedTuple):
             "customerNumber": self.customer,
             "status": self.status,
             "durationMs": round(self.duration_ms, 3),
+            "fault": self.fault,
             "request": {
                 "headers": redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.request_headers),
                 "body": redacted_body(self.request_body),

@@ -125,6 +125,7 @@ class Profile:
     webhook_timeout_s: float = 5.0
     journal_size: int = 10000
     misbehave: Misbehaviour = Misbehaviour()
+    faults: tuple[dict[str, Any], ...] = ()  # fault rules as written; supplier_sim.faults reads them
 
     def customer(self, number: str) -> Customer | None:
         return next((c for c in self.customers if c.number == number), None)
@@ -230,6 +231,7 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         webhook_timeout_s=seconds(hooks["timeout"]),
         journal_size=merged["journal"]["size"],
         misbehave=Misbehaviour.parse(merged.get("misbehave", {})),
+        faults=tuple(merged.get("faults", [])),
     )
 
 

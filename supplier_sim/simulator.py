@@ -18,6 +18,7 @@ from supplier_sim.auth import Authenticator, Token, token_hash
 from supplier_sim.catalog import Catalog, CatalogError
 from supplier_sim.clock import RealClock, VirtualClock, make_clock
 from supplier_sim.db import Database, get_meta, set_meta
+from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.journal import Journal
 from supplier_sim.lifecycle import Lifecycle
 from supplier_sim.misbehaviour import Saboteur
@@ -51,6 +52,7 @@ class Simulator:
         self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed)
         self.orders = OrderBook(self.db, self.clock, self.profile, self.seed)
         self.saboteur = Saboteur(self.profile.misbehave)
+        self.faults = Faults([FaultRule.parse(rule) for rule in self.profile.faults], self.seed)
         self.lifecycle = Lifecycle(
             self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors
         )

@@ -13,3 +13,4 @@ ERRORS = web.AppKey("errors", list[str])
 
 BODY = web.RequestKey("body", bytes)
 CUSTOMER = web.RequestKey("customer", str)
+FAULT = web.RequestKey("fault", str)

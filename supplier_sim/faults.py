@@ -1,0 +1,112 @@
+"""Faults on demand: rules that hit matching API requests, every Nth or at a seeded rate."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from supplier_sim.problems import Problem
+from supplier_sim.profile import Delay, seconds
+from supplier_sim.seeding import draw, rng_for
+
+NO_DELAY = Delay(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    kind: str  # latency | error | reset | hang | truncate
+    method: str | None = None
+    path: str | None = None
+    customer: str | None = None
+    rate: float = 1.0
+    every: int | None = None
+    status: int = 503
+    retry_after: int | None = None
+    latency: Delay = NO_DELAY
+    hang_s: float = 30.0
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> FaultRule:
+        return cls(
+            raw["kind"],
+            raw.get("method"),
+            raw.get("path"),
+            raw.get("customer"),
+            raw.get("rate", 1.0),
+            raw.get("every"),
+            raw.get("status", 503),
+            raw.get("retryAfter"),
+            Delay.parse(raw.get("latency", 0)),
+            seconds(raw.get("hang", 30)),
+        )
+
+    def matches(self, request: web.Request) -> bool:
+        customer = request.match_info.get("customerNumber")
+        return (
+            (self.method is None or request.method == self.method)
+            and (self.path is None or self.path in request.path)
+            and (self.customer is None or self.customer == customer)
+        )
+
+    def describe(self) -> str:
+        if self.kind == "error":
+            return f"error {self.status}"
+        return self.kind
+
+
+class Faults:
+    """The active rules; each keeps its own count of the requests it matched, so a run replays exactly."""
+
+    def __init__(self, rules: list[FaultRule], seed: int) -> None:
+        self.rules = rules
+        self.seed = seed
+        self._seen = [0] * len(rules)
+
+    def pick(self, request: web.Request) -> tuple[FaultRule, int] | None:
+        """The first rule that matches and hits this request, with its count of matches, if any."""
+        for index, rule in enumerate(self.rules):
+            if not rule.matches(request):
+                continue
+            self._seen[index] += 1
+            count = self._seen[index]
+            if rule.every is not None:
+                hit = count % rule.every == 0
+            else:
+                hit = rng_for(self.seed, "fault", index, count).random() < rule.rate
+            if hit:
+                return rule, count
+        return None
+
+
+async def inflict(rule: FaultRule, count: int, request: web.Request, handler: Any, seed: int) -> web.StreamResponse:
+    """Answer as the rule says: slowly, with an error, not at all, or cut short."""
+    if rule.kind == "latency":
+        await asyncio.sleep(draw(rule.latency, rng_for(seed, "latency", rule.path, count)) / 1000)
+        return await handler(request)
+    if rule.kind == "error":
+        headers = (
+            {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None and rule.status in (429, 503) else {}
+        )
+        titles = {500: "Internal Server Error", 503: "Service Unavailable", 429: "Too Many Requests"}
+        return Problem(
+            rule.status,
+            "injected-fault",
+            titles[rule.status],
+            "a fault injected by the simulator's profile",
+            headers=headers,
+        ).response()
+    if rule.kind == "hang":
+        await asyncio.sleep(rule.hang_s)  # the client must time out first
+    if rule.kind in ("reset", "hang"):
+        if request.transport is not None:
+            request.transport.abort()  # the connection drops with no answer
+        return web.Response(status=499)
+    response = await handler(request)  # truncate: the real answer, cut in half
+    if isinstance(response, web.Response) and isinstance(response.body, bytes):
+        return web.Response(
+            status=response.status, body=response.body[: len(response.body) // 2], content_type=response.content_type
+        )
+    return response

@@ -1,0 +1,70 @@
+"""Faults on demand: each rule hits what it matches, as often as it says, the same way every run."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tests.helpers import SimClient, client_for
+
+
+async def set_faults(client: SimClient, rules: list[dict]) -> None:
+    await client.server.admin(client.session, "PUT", "faults", json=rules)
+
+
+async def test_an_error_rule_hits_every_nth_matching_request_with_retry_after(north: SimClient) -> None:
+    await set_faults(north, [{"kind": "error", "status": 503, "retryAfter": 7, "path": "/products", "every": 2}])
+    answers = [await north.call("GET", "/products", params={"size": "1"}) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 503, 200, 503]
+    assert answers[1].headers["Retry-After"] == "7" and answers[1].body["type"].endswith("injected-fault")
+    assert (await north.call("GET", "/orders")).status == 200  # another path is not matched
+    journal = (
+        await north.server.admin(north.session, "GET", "journal", params={"path": "/api/v1/customers/10001/products"})
+    )["items"]
+    assert [e["fault"] for e in journal] == [None, "error 503", None, "error 503"]
+
+
+async def test_a_rate_draws_from_the_seed_so_a_run_replays_exactly(start_sim, session) -> None:
+    runs = []
+    for _ in range(2):
+        server = await start_sim({"faults": [{"kind": "error", "status": 429, "retryAfter": 1, "rate": 0.5}]}, seed=11)
+        client = client_for(server, session, "10001")
+        runs.append([(await client.call("GET", "/products", params={"size": "1"})).status for _ in range(12)])
+    assert runs[0] == runs[1] and set(runs[0]) == {200, 429}
+
+
+async def test_a_rule_for_one_customer_spares_the_others(north: SimClient, east: SimClient) -> None:
+    await set_faults(north, [{"kind": "error", "status": 500, "customer": "10003"}])
+    assert (await north.call("GET", "/products")).status == 200
+    assert (await east.call("GET", "/products")).status == 500
+
+
+async def test_a_reset_drops_the_connection_without_an_answer(north: SimClient) -> None:
+    await set_faults(north, [{"kind": "reset", "method": "POST"}])
+    with pytest.raises(aiohttp.ClientError):
+        await north.call("POST", "/orders", json={}, headers={"Idempotency-Key": "k"})
+    assert (await north.call("GET", "/orders")).body["totalItems"] == 0
+
+
+async def test_a_truncated_answer_is_cut_short(north: SimClient) -> None:
+    await set_faults(north, [{"kind": "truncate", "path": "/products"}])
+    url = f"{north.base}/products"
+    async with north.session.get(url, headers=north.auth_headers()) as response:
+        body = await response.read()
+    with pytest.raises(ValueError):
+        __import__("json").loads(body)
+
+
+async def test_a_hang_gives_no_answer_until_the_client_times_out(north: SimClient) -> None:
+    await set_faults(north, [{"kind": "hang", "hang": "2s", "path": "/orders"}])
+    with pytest.raises(TimeoutError):
+        async with north.session.get(
+            f"{north.base}/orders", headers=north.auth_headers(), timeout=aiohttp.ClientTimeout(total=0.3)
+        ):
+            pass
+
+
+async def test_fault_rules_are_checked_against_their_contract(north: SimClient) -> None:
+    async with north.session.put(f"{north.server.url}/_sim/faults", json=[{"kind": "meteor"}]) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and body["errors"][0]["pointer"] == "/0/kind"
