@@ -53,6 +53,12 @@ async def coupled_customer(uow: UnitOfWork, supplier: Supplier, org_unit_id: int
     return customer
 
 
+async def order_supplier(uow: UnitOfWork, order: StockOrder) -> tuple[Supplier, CustomerNumber]:
+    """The order's supplier and the coupled customer number its org unit reaches it with."""
+    supplier = await uow.get(Supplier, order.supplier_id)
+    return supplier, await coupled_customer(uow, supplier, order.org_unit_id)
+
+
 async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) -> Import:
     """Import the supplier's list: everything the first time, then only what changed since the last import."""
     async with portal.uow() as uow:
@@ -222,8 +228,7 @@ async def send_stock_order(portal: Portal, order_id: int) -> StockOrder:
         order = await uow.get(StockOrder, order_id, "stock order")
         if order.state is not StockOrderState.BOOKED:
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
-        supplier = await uow.get(Supplier, order.supplier_id)
-        customer = await coupled_customer(uow, supplier, order.org_unit_id)
+        supplier, customer = await order_supplier(uow, order)
         body = await _wire_order(uow, order)
     assert order.idempotency_key is not None, "booking gives the key"
     try:  # no transaction is open while the supplier answers

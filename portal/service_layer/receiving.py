@@ -19,12 +19,11 @@ from portal.domain.model import (
     StockOrder,
     StockOrderState,
     StockReceipt,
-    Supplier,
     Warehouse,
 )
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal
-from portal.service_layer.ordering import coupled_customer
+from portal.service_layer.ordering import order_supplier
 from portal.service_layer.unit_of_work import UnitOfWork
 
 
@@ -83,8 +82,7 @@ async def fetch_dispatch_notifications(portal: Portal, order_id: int) -> list[Di
         order = await uow.get(StockOrder, order_id, "stock order")
         if order.portal_status != ACCEPTED or order.supplier_order_id is None:
             raise IllegalState(f"stock order {order.number} is not accepted; only accepted orders are dispatched")
-        supplier = await uow.get(Supplier, order.supplier_id)
-        customer = await coupled_customer(uow, supplier, order.org_unit_id)
+        supplier, customer = await order_supplier(uow, order)
     try:  # no transaction is open while the supplier answers
         notes = await portal.client_for(supplier, customer).dispatch_notifications(order.supplier_order_id)
     except SupplierError as exc:

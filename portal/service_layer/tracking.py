@@ -25,7 +25,7 @@ from portal.domain.model import (
 )
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
-from portal.service_layer.ordering import coupled_customer
+from portal.service_layer.ordering import order_supplier
 from portal.service_layer.receiving import store_notification
 from portal.service_layer.unit_of_work import UnitOfWork
 
@@ -58,8 +58,7 @@ async def poll_stock_order(portal: Portal, order_id: int) -> tuple[StockOrder, O
         order = await uow.get(StockOrder, order_id, "stock order")
         if order.state is not StockOrderState.SENT or order.supplier_order_id is None:
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a sent order has a status")
-        supplier = await uow.get(Supplier, order.supplier_id)
-        customer = await coupled_customer(uow, supplier, order.org_unit_id)
+        supplier, customer = await order_supplier(uow, order)
     try:  # no transaction is open while the supplier answers
         observed = await portal.client_for(supplier, customer).order(order.supplier_order_id)
     except ContractBroken as exc:
