@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from contracts.redaction import redact_json
-from portal.adapters.webhook_signature import sign
+from contracts.signing import signed_headers
 from portal.bootstrap import PortalServer
 from portal.domain.model import CustomerNumber
 from supplier_sim import SimServer
@@ -277,7 +278,7 @@ async def webhook(stage: Stage, args: dict[str, Any]) -> None:
     raw = json.dumps(
         {"eventId": args["eventId"], "type": "order.status_changed", "occurredAt": data["at"], "data": data}
     ).encode()
-    headers = {"X-Signature": sign(secret, raw), "Content-Type": "application/json"}
+    headers = {**signed_headers(secret, raw, int(time.time())), "Content-Type": "application/json"}
     outcome = await stage.call("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers)
     wanted = args.get("expect", {}).get("result")
     if wanted:

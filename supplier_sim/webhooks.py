@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.signing import signed_headers
 from contracts.wire import format_timestamp
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
@@ -34,10 +34,6 @@ class Registration:
     def public(self) -> dict[str, str]:
         """What the API shows: never the secret."""
         return {"url": self.url, "registeredAt": format_timestamp(self.registered_ms)}
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class Webhooks:
@@ -158,10 +154,11 @@ class Webhooks:
     async def _post(self, registration: Registration, body: bytes, event_id: str) -> tuple[int | None, str | None]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.profile.webhook_timeout_s))
+        # Signed with the real time of sending, not the virtual clock: the receiver's replay window is real.
         headers = {
             "Content-Type": "application/json",
-            "X-Signature": sign(registration.secret, body),
             "X-Event-Id": event_id,
+            **signed_headers(registration.secret, body, int(time.time())),
         }
         try:
             async with self._session.post(registration.url, data=body, headers=headers) as response:

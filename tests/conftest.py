@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,9 +11,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from contracts.signing import signed_headers
 from portal.adapters import orm
 from portal.adapters.database import make_engine
 from portal.bootstrap import PortalServer
+from portal.domain.model import CustomerNumber
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 from tests.fakes import Receiver
@@ -151,6 +155,16 @@ class Shop:
 
     async def advance(self, by: str) -> dict[str, Any]:
         return await self.sim.admin(self.api.session, "POST", "clock/advance", json={"by": by})
+
+    async def signed(
+        self, event: dict[str, Any], customer_id: int | None = None, sent_at: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """An event signed, now or at ``sent_at``, with the secret the portal gave the supplier."""
+        async with self.portal.portal.uow() as uow:
+            secret = (await uow.get(CustomerNumber, customer_id or self.customer["id"])).webhook_secret
+        raw = json.dumps(event).encode()
+        headers = signed_headers(secret or "", raw, int(time.time()) if sent_at is None else sent_at)
+        return raw, {**headers, "Content-Type": "application/json"}
 
 
 async def make_shop(

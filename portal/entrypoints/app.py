@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from contracts.signing import SIGNATURE, TIMESTAMP
 from portal.domain.errors import DomainError, InvalidInput, NotFound
 from portal.domain.model import AuthMethod, OrderInterface
 from portal.entrypoints import views
@@ -265,7 +266,8 @@ def routes(app: web.Application) -> None:
 
     async def webhook(request: web.Request) -> web.Response:
         raw = await request.read()
-        outcome = await tracking.receive_webhook(portal, ident(request, "id"), raw, request.headers.get("X-Signature"))
+        signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
+        outcome = await tracking.receive_webhook(portal, ident(request, "id"), raw, signature, timestamp)
         return ok({"result": outcome.result, "detail": outcome.detail})
 
     cart = "/api/carts/{supplier}/{warehouse}"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from contracts import contracts
+from contracts.signing import refusal
 from portal.adapters.supplier_client import ContractBroken, SupplierError
-from portal.adapters.webhook_signature import verify
 from portal.domain import tracking
 from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
 from portal.domain.model import (
@@ -28,6 +30,8 @@ from portal.service_layer.context import Portal, history_of
 from portal.service_layer.ordering import order_supplier
 from portal.service_layer.receiving import store_notification
 from portal.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger("portal.webhooks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +109,18 @@ async def violations(portal: Portal, supplier_id: int) -> list[ContractViolation
         return await uow.all(ContractViolation, supplier_id=supplier_id)
 
 
-async def receive_webhook(portal: Portal, customer_id: int, raw: bytes, signature: str | None) -> Outcome:
-    """A supplier's event: signature checked, duplicates ignored, each move judged before it is applied."""
+async def receive_webhook(
+    portal: Portal, customer_id: int, raw: bytes, signature: str | None, timestamp: str | None
+) -> Outcome:
+    """A supplier's event: signature and freshness checked, duplicates ignored, each move judged first."""
     async with portal.uow() as uow:
         customer = await uow.get(CustomerNumber, customer_id, "customer number")
-        if not customer.webhook_secret or not verify(customer.webhook_secret, raw, signature):
-            raise Unauthorized("the X-Signature does not match the body")
+        why = refusal(customer.webhook_secret, raw, signature, timestamp, time.time()) if customer.webhook_secret else (
+            "the customer number has no webhook registered"
+        )
+        if why:
+            log.warning("refused a webhook event for customer number %s: %s", customer_id, why)
+            raise Unauthorized(why)
         try:
             event = json.loads(raw)
         except ValueError:
@@ -130,12 +140,18 @@ async def receive_webhook(portal: Portal, customer_id: int, raw: bytes, signatur
             await uow.commit()
             raise InvalidInput(f"the event breaks the contract: {listed}")
         data = event["data"]
+        # Only the orders this customer number placed: another org unit's orders at the same supplier
+        # are out of reach of this secret.
         order = await uow.one(
-            StockOrder, lock=True, supplier_id=customer.supplier_id, supplier_order_id=data["orderId"]
+            StockOrder,
+            lock=True,
+            supplier_id=customer.supplier_id,
+            org_unit_id=customer.org_unit_id,
+            supplier_order_id=data["orderId"],
         )
         if order is None:
             # Perhaps its send has not committed yet: refuse, so that the supplier delivers it again.
-            raise NotFound(f"no stock order is supplier order {data['orderId']} yet")
+            raise NotFound(f"no stock order of customer number {customer.number} is supplier order {data['orderId']} yet")
         uow.add(SeenEvent(customer_id, event["eventId"], portal.now()))
         try:
             await uow.flush()

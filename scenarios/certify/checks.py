@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 
 from contracts import contracts
+from contracts.signing import refusal
 from contracts.statuses import FINAL_STATUSES, illegal_step
 from contracts.wire import basic_authorization, format_timestamp, parse_timestamp
-from portal.adapters.webhook_signature import verify
 from scenarios.certify.recorder import Exchange
 from scenarios.certify.registry import ADVISORY, CheckSkipped, Context, check, expect
 
@@ -397,7 +397,8 @@ async def _follow_events(ctx: Context, receiver: Any, secret: str) -> None:
     deliveries = receiver.deliveries
     expect(bool(deliveries), f"no event arrived within {ctx.target.wait_s:.0f} s", created)
     for delivery in deliveries:
-        expect(verify(secret, delivery.body, delivery.signature), f"event {delivery.event_id} has a wrong X-Signature")
+        why = refusal(secret, delivery.body, delivery.signature, delivery.timestamp, delivery.received_s)
+        expect(why is None, f"event {delivery.event_id} is refused: {why}")
         problems = contracts().errors("webhook-event", orjson.loads(delivery.body))
         expect(not problems, f"event {delivery.event_id} breaks the contract: {problems[:3]}")
     expect(_redelivered(receiver), "an event refused with 503 was not delivered again")

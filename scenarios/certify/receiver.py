@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import orjson
 from aiohttp import web
+
+from contracts.signing import SIGNATURE, TIMESTAMP
 
 PATH = "/certify-webhook"
 
@@ -14,8 +17,10 @@ PATH = "/certify-webhook"
 class Delivery:
     body: bytes
     signature: str | None
+    timestamp: str | None
     event_id: str | None
     answered: int
+    received_s: float  # the real time it arrived, to judge the signature's freshness
 
 
 @dataclass
@@ -50,5 +55,6 @@ class Receiver:
             event_id = None
         first = all(d.event_id != event_id for d in self.deliveries)
         status = 503 if first and event_id else 204
-        self.deliveries.append(Delivery(body, request.headers.get("X-Signature"), event_id, status))
+        signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
+        self.deliveries.append(Delivery(body, signature, timestamp, event_id, status, time.time()))
         return web.Response(status=status)

@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from contracts.signing import signed_headers
 from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
 from scenarios.certify.registry import REGISTRY, Target
@@ -124,13 +125,24 @@ async def test_each_misbehaviour_of_the_simulator_fails_the_check_made_for_it(
     assert verdicts[check].evidence, "a failed check shows the exchange that broke the contract"
 
 
-async def test_a_server_signing_its_events_wrongly_fails_the_webhook_check(start_sim, session, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        (lambda secret, body, t: signed_headers("another-secret-0123456789", body, t), "does not match the body"),
+        (lambda secret, body, t: signed_headers(secret, body, t - 3600), "outside the replay window"),
+        (lambda secret, body, t: {"X-Signature": signed_headers(secret, body, t)["X-Signature"]}, "is missing"),
+    ],
+    ids=["wrong-secret", "stale-timestamp", "no-timestamp"],
+)
+async def test_a_server_signing_its_events_wrongly_fails_the_webhook_check(
+    start_sim, session, monkeypatch, headers, why
+) -> None:
     from supplier_sim import webhooks
 
-    monkeypatch.setattr(webhooks, "sign", lambda secret, body: "sha256=" + "0" * 64)
+    monkeypatch.setattr(webhooks, "signed_headers", headers)
     finished, _ = await run(await start_sim(FAST), session)
     result = next(r for r in finished.results if r.id == "WEBHOOK-01")
-    assert result.verdict == "failed" and "wrong X-Signature" in result.message and not finished.passed
+    assert result.verdict == "failed" and why in result.message and not finished.passed
 
 
 async def test_a_flow_that_cannot_be_observed_within_the_wait_is_not_certified(start_sim, session) -> None:

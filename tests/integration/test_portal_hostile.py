@@ -8,7 +8,6 @@ import logging
 
 import pytest
 
-from portal.adapters.webhook_signature import sign
 from portal.domain.model import CustomerNumber
 from tests.conftest import Shop, make_shop
 from tests.helpers import PortalApi
@@ -106,13 +105,6 @@ async def test_an_integral_float_is_taken_as_an_integer(shop: Shop) -> None:
     assert cart["lines"][0]["containers"] == 2 and isinstance(cart["lines"][0]["containers"], int)
 
 
-async def signed_event(shop: Shop, customer_id: int, event: dict) -> tuple[bytes, dict]:
-    async with shop.portal.portal.uow() as uow:
-        secret = (await uow.get(CustomerNumber, customer_id)).webhook_secret
-    raw = json.dumps(event).encode()
-    return raw, {"X-Signature": sign(secret or "", raw), "Content-Type": "application/json"}
-
-
 def moved(order_id: str, number: str, event_id: str) -> dict:
     data = {
         "orderId": order_id,
@@ -126,16 +118,14 @@ def moved(order_id: str, number: str, event_id: str) -> dict:
 
 async def test_an_event_for_an_order_not_known_yet_is_refused_so_that_it_comes_again(shop: Shop) -> None:
     path = f"/api/webhooks/{shop.customer['id']}"
-    raw, headers = await signed_event(shop, shop.customer["id"], moved("ORD00000001", "SO-000001", "early"))
+    raw, headers = await shop.signed(moved("ORD00000001", "SO-000001", "early"))
     early = await shop.api.call("POST", path, data=raw, headers=headers)
     assert early.status == 404
     await shop.open()
     product = next(p for p in await shop.products() if p["active"])["productNumber"]
     order = await shop.order([(product, 1)])
     sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
-    raw, headers = await signed_event(
-        shop, shop.customer["id"], moved(sent["orderportal"]["supplierOrderId"], sent["number"], "early")
-    )
+    raw, headers = await shop.signed(moved(sent["orderportal"]["supplierOrderId"], sent["number"], "early"))
     assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "applied"
 
 
@@ -149,7 +139,7 @@ async def test_event_ids_are_only_duplicates_within_one_customer_number(start_si
         order = await shop.order([(product, 1)])
         sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
         event = moved(sent["orderportal"]["supplierOrderId"], sent["number"], "evt-same-id")
-        raw, headers = await signed_event(shop, shop.customer["id"], event)
+        raw, headers = await shop.signed(event)
         assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
             "result"
         ] == "applied"
@@ -236,13 +226,13 @@ async def test_a_dispatch_notification_for_an_order_not_accepted_or_naming_anoth
         "occurredAt": "2026-01-05T08:00:00.000Z",
         "data": data,
     }
-    raw, headers = await signed_event(shop, shop.customer["id"], event)
+    raw, headers = await shop.signed(event)
     assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
         "result"
     ] == "violation"
     await shop.advance("1h")
     wrong = {**data, "dispatchNotificationId": "WRONG", "lines": [{**line, "productNumber": "NOT-ORDERED"}]}
-    raw, headers = await signed_event(shop, shop.customer["id"], {**event, "eventId": "dn-2", "data": wrong})
+    raw, headers = await shop.signed({**event, "eventId": "dn-2", "data": wrong})
     assert (await shop.api.ok("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers))[
         "result"
     ] == "violation"

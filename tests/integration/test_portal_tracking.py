@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import orjson
 from sqlalchemy import update
 
 from contracts.wire import format_timestamp
-from portal.adapters.webhook_signature import sign
 from portal.domain.model import CustomerNumber
 from supplier_sim import db as sim_tables
 from tests.conftest import Shop, make_shop
@@ -65,14 +65,6 @@ async def test_polling_every_open_order_asks_only_for_what_changed_since_the_las
     assert "updatedSince" not in polls[0]["query"] and "updatedSince=" in polls[-1]["query"]
 
 
-async def signed(shop: Shop, event: dict) -> tuple[bytes, dict]:
-    """An event signed with the secret the portal gave the supplier."""
-    async with shop.portal.portal.uow() as uow:
-        secret = (await uow.get(CustomerNumber, shop.customer["id"])).webhook_secret
-    raw = json.dumps(event).encode()
-    return raw, {"X-Signature": sign(secret or "", raw), "Content-Type": "application/json"}
-
-
 def event(order: dict, event_id: str, previous: str, status: str, **extra: str) -> dict:
     data = {
         "orderId": order["orderportal"]["supplierOrderId"],
@@ -90,7 +82,7 @@ def event(order: dict, event_id: str, previous: str, status: str, **extra: str) 
 
 async def test_a_webhook_with_a_bad_signature_is_refused_with_401_and_changes_nothing(shop: Shop) -> None:
     order = await sent_order(shop)
-    raw, headers = await signed(shop, event(order, "e-1", "NEW", "PROCESSED"))
+    raw, headers = await shop.signed(event(order, "e-1", "NEW", "PROCESSED"))
     path = f"/api/webhooks/{shop.customer['id']}"
     tampered = await shop.api.call("POST", path, data=raw.replace(b"PROCESSED", b"REJECTED"), headers=headers)
     assert tampered.status == 401
@@ -99,14 +91,42 @@ async def test_a_webhook_with_a_bad_signature_is_refused_with_401_and_changes_no
     assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["orderportal"]["status"] == "NEW"
 
 
+async def test_a_replayed_event_outside_the_window_is_refused_logged_and_changes_nothing(shop: Shop, caplog) -> None:
+    order = await sent_order(shop)
+    path = f"/api/webhooks/{shop.customer['id']}"
+    recorded = event(order, "e-1", "NEW", "PROCESSED")
+    raw, headers = await shop.signed(recorded, sent_at=int(time.time()) - 3600)
+    replayed = await shop.api.call("POST", path, data=raw, headers=headers)
+    assert replayed.status == 401 and "outside the replay window" in replayed.body["detail"]
+    assert "outside the replay window" in caplog.text
+    assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["orderportal"]["status"] == "NEW"
+    fresh, fresh_headers = await shop.signed(recorded)  # the same event sent now, not the recording, is taken
+    assert (await shop.api.ok("POST", path, data=fresh, headers=fresh_headers))["result"] == "applied"
+
+
+async def test_a_customer_numbers_secret_does_not_reach_another_org_units_order_at_the_same_supplier(
+    shop: Shop,
+) -> None:
+    order = await sent_order(shop)
+    unit = await shop.api.ok("POST", "/api/org-units", {"code": "OTHER", "name": "Another store"})
+    login = shop.sim.sim.profile.customer("10003")
+    other = {"supplierId": shop.supplier["id"], "orgUnitId": unit["id"], "number": "10003", "authMethod": "api-key"}
+    other = await shop.api.ok("POST", "/api/customer-numbers", {**other, "apiKey": login.api_key})
+    await shop.api.ok("POST", f"/api/customer-numbers/{other['id']}/couple")
+    raw, headers = await shop.signed(event(order, "e-1", "NEW", "PROCESSED"), customer_id=other["id"])
+    reached = await shop.api.call("POST", f"/api/webhooks/{other['id']}", data=raw, headers=headers)
+    assert reached.status == 404
+    assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["orderportal"]["status"] == "NEW"
+
+
 async def test_a_duplicate_event_is_ignored_and_a_late_one_is_old_news(shop: Shop) -> None:
     order = await sent_order(shop)
     path = f"/api/webhooks/{shop.customer['id']}"
     accepted = event(order, "e-2", "PROCESSED", "ACCEPTED")
-    raw, headers = await signed(shop, accepted)
+    raw, headers = await shop.signed(accepted)
     assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "applied"
     assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "duplicate"
-    late, late_headers = await signed(shop, event(order, "e-1", "NEW", "PROCESSED"))
+    late, late_headers = await shop.signed(event(order, "e-1", "NEW", "PROCESSED"))
     assert (await shop.api.ok("POST", path, data=late, headers=late_headers))["result"] == "ignored"
     assert statuses(await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")) == ["NEW", "ACCEPTED"]
 
@@ -114,7 +134,7 @@ async def test_a_duplicate_event_is_ignored_and_a_late_one_is_old_news(shop: Sho
 async def test_an_illegal_move_pushed_by_the_supplier_is_evidence_and_is_not_applied(shop: Shop) -> None:
     order = await sent_order(shop)
     path = f"/api/webhooks/{shop.customer['id']}"
-    raw, headers = await signed(shop, event(order, "e-9", "NEW", "ACCEPTED"))
+    raw, headers = await shop.signed(event(order, "e-9", "NEW", "ACCEPTED"))
     assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "violation"
     assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["orderportal"]["status"] == "NEW"
     found = (await shop.api.ok("GET", f"/api/suppliers/{shop.supplier['id']}/contract-violations"))["items"]
@@ -218,8 +238,7 @@ async def test_a_dispatch_notification_shipping_more_than_ordered_is_evidence_no
         "dispatchedAt": format_timestamp(0),
         "lines": [{"lineNumber": 1, "productNumber": line["supplierProductNumber"], "quantity": line["quantity"] * 5}],
     }
-    raw, headers = await signed(
-        shop,
+    raw, headers = await shop.signed(
         {"eventId": "e-over", "type": "dispatch_notification.created", "occurredAt": format_timestamp(0), "data": data},
     )
     assert (await shop.api.ok("POST", path, data=raw, headers=headers))["result"] == "violation"

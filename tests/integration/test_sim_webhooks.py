@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from contracts import contracts
 from tests.helpers import client_for, order_body
@@ -44,8 +45,10 @@ async def test_status_changes_and_dispatches_arrive_signed_with_the_secret(
     order = (await client.create_order(order_body([p for p in products if p["active"]][:2]))).body
     await client.advance("1h")
     for body, headers in receiver.received:
-        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        signed = headers["X-Signature-Timestamp"].encode() + b"." + body
+        expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(headers["X-Signature"], expected)
+        assert abs(int(headers["X-Signature-Timestamp"]) - time.time()) < 60  # real time, not the virtual clock
     events = receiver.events()
     for event in events:
         contracts().validate("webhook-event", event)
