@@ -34,7 +34,12 @@ def signed_headers(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
 
 
 def refusal(
-    secret: str, body: bytes, signature: str | None, timestamp: str | None, now_s: float, window_s: int = REPLAY_WINDOW_S
+    secret: str,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now_s: float,
+    window_s: int = REPLAY_WINDOW_S,
 ) -> str | None:
     """Why the event must be refused, or None when it is genuine and fresh; compared in constant time."""
     if signature is None or timestamp is None:

@@ -115,9 +115,8 @@ async def receive_webhook(
     """A supplier's event: signature and freshness checked, duplicates ignored, each move judged first."""
     async with portal.uow() as uow:
         customer = await uow.get(CustomerNumber, customer_id, "customer number")
-        why = refusal(customer.webhook_secret, raw, signature, timestamp, time.time()) if customer.webhook_secret else (
-            "the customer number has no webhook registered"
-        )
+        secret = customer.webhook_secret
+        why = refusal(secret, raw, signature, timestamp, time.time()) if secret else "no webhook is registered"
         if why:
             log.warning("refused a webhook event for customer number %s: %s", customer_id, why)
             raise Unauthorized(why)
@@ -151,7 +150,8 @@ async def receive_webhook(
         )
         if order is None:
             # Perhaps its send has not committed yet: refuse, so that the supplier delivers it again.
-            raise NotFound(f"no stock order of customer number {customer.number} is supplier order {data['orderId']} yet")
+            mine = f"no stock order of customer number {customer.number}"
+            raise NotFound(f"{mine} is supplier order {data['orderId']} yet")
         uow.add(SeenEvent(customer_id, event["eventId"], portal.now()))
         try:
             await uow.flush()

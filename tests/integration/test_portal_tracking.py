@@ -9,7 +9,6 @@ import orjson
 from sqlalchemy import update
 
 from contracts.wire import format_timestamp
-from portal.domain.model import CustomerNumber
 from supplier_sim import db as sim_tables
 from tests.conftest import Shop, make_shop
 
