@@ -84,6 +84,9 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return from_http_exception(exc).response()
+    except ConnectionResetError:  # the client gave up while its body was being read: nobody hears an answer
+        log.info("%s %s: the client went away", request.method, request.path)
+        return web.Response(status=499)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         request.app[ERRORS].append(f"{request.method} {request.path}: {traceback.format_exc()}")
