@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -13,10 +12,9 @@ from contracts import ContractViolation, Violation
 from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
-from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.http import integer, json_response, read_json
 from supplier_sim.problems import Problem
-from supplier_sim.profile import parse_profile, seconds
+from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
 from supplier_sim.typedefs import CONFIG, SIM
 
@@ -159,10 +157,10 @@ async def get_faults(request: web.Request) -> web.Response:
 
 async def put_faults(request: web.Request) -> web.Response:
     """Replace the fault rules; each rule's count starts again."""
-    sim = request.app[SIM]
     rules = await read_json(request, "sim-faults")
-    sim.profile = replace(sim.profile, faults=tuple(rules))
-    sim.faults = Faults([FaultRule.parse(rule) for rule in rules], sim.seed)
+    if errors := fault_rule_errors(rules):
+        raise Problem.invalid(errors)
+    request.app[SIM].set_faults(rules)
     return json_response(rules)
 
 

@@ -103,6 +103,8 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_ms", BigInteger, nullable=False),
     Column("delivered_ms", BigInteger),
+    Column("fault", String(16)),  # the webhook fault that hit this event, for the delivery log
+    Column("withheld", Integer, nullable=False, default=0),  # attempts a withhold fault fails on purpose
     Index("ix_sim_deliveries_due", "state", "next_attempt_ms"),
 )
 

@@ -1,8 +1,9 @@
-"""Faults on demand: rules that hit matching API requests, every Nth or at a seeded rate."""
+"""Faults on demand: rules that hit matching API requests or webhook deliveries, every Nth or at a seeded rate."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,42 +14,58 @@ from supplier_sim.profile import Delay, seconds
 from supplier_sim.seeding import draw, rng_for
 
 NO_DELAY = Delay(0, 0)
+REQUEST_KINDS = frozenset({"latency", "error", "reset", "hang", "truncate"})
+WEBHOOK_KINDS = frozenset({"duplicate", "reorder", "late", "withhold"})
 
 
 @dataclass(frozen=True, slots=True)
 class FaultRule:
-    kind: str  # latency | error | reset | hang | truncate
+    kind: str  # one of REQUEST_KINDS or WEBHOOK_KINDS
     method: str | None = None
     path: str | None = None
     customer: str | None = None
+    event: str | None = None
     rate: float = 1.0
     every: int | None = None
     status: int = 503
     retry_after: int | None = None
     latency: Delay = NO_DELAY
     hang_s: float = 30.0
+    attempts: int = 1
+    hold_s: float = 3600.0
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> FaultRule:
         return cls(
-            raw["kind"],
-            raw.get("method"),
-            raw.get("path"),
-            raw.get("customer"),
-            raw.get("rate", 1.0),
-            raw.get("every"),
-            raw.get("status", 503),
-            raw.get("retryAfter"),
-            Delay.parse(raw.get("latency", 0)),
-            seconds(raw.get("hang", 30)),
+            kind=raw["kind"],
+            method=raw.get("method"),
+            path=raw.get("path"),
+            customer=raw.get("customer"),
+            event=raw.get("event"),
+            rate=raw.get("rate", 1.0),
+            every=raw.get("every"),
+            status=raw.get("status", 503),
+            retry_after=raw.get("retryAfter"),
+            latency=Delay.parse(raw.get("latency", 0)),
+            hang_s=seconds(raw.get("hang", 30)),
+            attempts=raw.get("attempts", 1),
+            hold_s=seconds(raw.get("hold", "1h")),
         )
 
     def matches(self, request: web.Request) -> bool:
         customer = request.match_info.get("customerNumber")
         return (
-            (self.method is None or request.method == self.method)
+            self.kind in REQUEST_KINDS
+            and (self.method is None or request.method == self.method)
             and (self.path is None or self.path in request.path)
             and (self.customer is None or self.customer == customer)
+        )
+
+    def matches_event(self, customer: str, event_type: str) -> bool:
+        return (
+            self.kind in WEBHOOK_KINDS
+            and (self.customer is None or self.customer == customer)
+            and (self.event is None or self.event == event_type)
         )
 
     def describe(self) -> str:
@@ -58,7 +75,7 @@ class FaultRule:
 
 
 class Faults:
-    """The active rules; each keeps its own count of the requests it matched, so a run replays exactly."""
+    """The active rules; each keeps its own count of what it matched, so a run replays exactly."""
 
     def __init__(self, rules: list[FaultRule], seed: int) -> None:
         self.rules = rules
@@ -66,9 +83,16 @@ class Faults:
         self._seen = [0] * len(rules)
 
     def pick(self, request: web.Request) -> tuple[FaultRule, int] | None:
-        """The first rule that matches and hits this request, with its count of matches, if any."""
+        """The first request rule that matches and hits this request, with its count of matches, if any."""
+        return self._first_hit(lambda rule: rule.matches(request))
+
+    def pick_event(self, customer: str, event_type: str) -> tuple[FaultRule, int] | None:
+        """The first webhook rule that matches and hits this event, with its count of matches, if any."""
+        return self._first_hit(lambda rule: rule.matches_event(customer, event_type))
+
+    def _first_hit(self, matches: Callable[[FaultRule], bool]) -> tuple[FaultRule, int] | None:
         for index, rule in enumerate(self.rules):
-            if not rule.matches(request):
+            if not matches(rule):
                 continue
             self._seen[index] += 1
             count = self._seen[index]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
@@ -12,12 +12,13 @@ from typing import Any
 
 import yaml
 
-from contracts import contracts
+from contracts import ContractViolation, Violation, contracts
 from contracts.wire import parse_timestamp
 
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
 CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+LOG_NORMAL_CAP_S = 60.0
 
 
 def seconds(value: float | int | str) -> float:
@@ -32,13 +33,18 @@ def seconds(value: float | int | str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Delay:
-    """A fixed delay (low == high) or a uniform draw between the two, in milliseconds."""
+    """Milliseconds: fixed (low == high), uniform from low to high, or log-normal around a median, capped at high."""
 
     low_ms: int
     high_ms: int
+    median_ms: int | None = None
+    sigma: float = 0.0
 
     @classmethod
     def parse(cls, value: Any) -> Delay:
+        if isinstance(value, dict) and "median" in value:
+            cap = seconds(value.get("max", LOG_NORMAL_CAP_S))
+            return cls._log_normal(seconds(value["median"]), value["sigma"], cap)
         if isinstance(value, dict):
             low, high = seconds(value["min"]), seconds(value["max"])
         else:
@@ -46,6 +52,15 @@ class Delay:
         if high < low:
             raise ValueError(f"delay max {high}s is below its min {low}s")
         return cls(int(low * 1000), int(high * 1000))
+
+    @classmethod
+    def _log_normal(cls, median: float, sigma: float, cap: float) -> Delay:
+        # The tail of a log-normal is long: without a cap, one draw could stall a run for hours.
+        if median < 0.001:
+            raise ValueError("a log-normal delay needs a median of at least 1ms")
+        if cap < median:
+            raise ValueError(f"delay max {cap}s is below its median {median}s")
+        return cls(0, round(cap * 1000), round(median * 1000), float(sigma))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +183,8 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
     if high < low:
         raise ValueError(f"profile: dispatch.notifications max {high} is below its min {low}")
     _check_unique(merged["customers"])
+    if errors := fault_rule_errors(merged.get("faults", [])):
+        raise ContractViolation("sim-profile", [replace(e, pointer="/faults" + e.pointer) for e in errors], "profile")
     catalog_file = cat.get("file")
     return Profile(
         name=merged.get("name", "custom"),
@@ -260,3 +277,14 @@ def _check_unique(customers: list[dict[str, Any]]) -> None:
             if value in seen:
                 raise ValueError(f"profile: customers: {key} {value!r} is used by two customers")
             seen.add(value)
+
+
+def fault_rule_errors(rules: list[dict[str, Any]]) -> list[Violation]:
+    """What the contract cannot say about fault rules: a latency that cannot be drawn."""
+    errors = []
+    for index, rule in enumerate(rules):
+        try:
+            Delay.parse(rule.get("latency", 0))
+        except ValueError as exc:
+            errors.append(Violation(f"/{index}/latency", str(exc)))
+    return errors

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -49,10 +50,10 @@ class Simulator:
         self.auth = Authenticator(self.profile, self.clock)
         self.catalog = Catalog()
         self.stock: dict[str, int] = {}
-        self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed)
+        self.faults = Faults([FaultRule.parse(rule) for rule in self.profile.faults], self.seed)
+        self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed, self.faults)
         self.orders = OrderBook(self.db, self.clock, self.profile, self.seed)
         self.saboteur = Saboteur(self.profile.misbehave)
-        self.faults = Faults([FaultRule.parse(rule) for rule in self.profile.faults], self.seed)
         self.lifecycle = Lifecycle(
             self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors
         )
@@ -71,6 +72,11 @@ class Simulator:
             self._ticker = None
         await self.hooks.close()
         await self.db.dispose()
+
+    def set_faults(self, rules: list[dict[str, Any]]) -> None:
+        """Replace the fault rules, for API requests and webhooks alike; each rule's count starts again."""
+        self.profile = replace(self.profile, faults=tuple(rules))
+        self.faults = self.hooks.faults = Faults([FaultRule.parse(rule) for rule in rules], self.seed)
 
     async def reset(self, profile: Profile | None = None, seed: int | None = None) -> None:
         """Forget every order, token, webhook and catalog change; start again from the profile.

@@ -1,4 +1,4 @@
-"""Webhooks: registrations, signed events, and at-least-once delivery with exponential backoff."""
+"""Webhooks: registrations, signed events, at-least-once delivery with exponential backoff, and its faults."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from contracts.wire import format_timestamp
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
 from supplier_sim.db import Database
+from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.profile import Profile
-from supplier_sim.seeding import rng_for
+from supplier_sim.seeding import draw, rng_for
 
 log = logging.getLogger("supplier_sim.webhooks")
 PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
+HELD = "held"  # held back by a reorder fault until the customer's next event is delivered, or its hold ends
+WAITING = (PENDING, HELD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +40,12 @@ class Registration:
 
 
 class Webhooks:
-    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int) -> None:
+    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int, faults: Faults) -> None:
         self.db = db
         self.clock = clock
         self.profile = profile
         self.seed = seed
+        self.faults = faults
         self.registrations: dict[str, Registration] = {}
         self.run_id = ""
         self._seq = 0
@@ -89,6 +93,7 @@ class Webhooks:
         self._seq += 1
         event_id = f"evt-{self.run_id}-{self._seq:08d}"
         body = orjson.dumps({"eventId": event_id, "type": kind, "occurredAt": format_timestamp(at_ms), "data": data})
+        picked = self.faults.pick_event(customer_number, kind)
         await conn.execute(
             tables.deliveries.insert().values(
                 seq=self._seq,
@@ -97,35 +102,55 @@ class Webhooks:
                 event_type=kind,
                 url=registration.url,
                 body=body.decode(),
-                state=PENDING,
                 attempts=0,
-                next_attempt_ms=at_ms,
                 created_ms=at_ms,
+                **self._first_attempt(picked[0] if picked else None, at_ms),
             )
         )
 
+    def _first_attempt(self, rule: FaultRule | None, at_ms: int) -> dict[str, Any]:
+        """A new delivery's state, first attempt and fault: a late or reordered event waits, a withheld one fails."""
+        values: dict[str, Any] = {"state": PENDING, "next_attempt_ms": at_ms, "withheld": 0}
+        if rule is None:
+            return values
+        values["fault"] = rule.kind
+        if rule.kind == "late":
+            values["next_attempt_ms"] = at_ms + draw(rule.latency, rng_for(self.seed, "late", self._seq))
+        elif rule.kind == "reorder":
+            values |= {"state": HELD, "next_attempt_ms": at_ms + int(rule.hold_s * 1000)}
+        elif rule.kind == "withhold":
+            values["withheld"] = rule.attempts
+        return values
+
     async def next_attempt_ms(self) -> int | None:
-        """When the next pending delivery is due."""
+        """When the next pending or held delivery is due."""
         async with self.db.read() as conn:
             return await conn.scalar(
-                select(func.min(tables.deliveries.c.next_attempt_ms)).where(tables.deliveries.c.state == PENDING)
+                select(func.min(tables.deliveries.c.next_attempt_ms)).where(tables.deliveries.c.state.in_(WAITING))
             )
 
     async def pump(self) -> int:
-        """Attempt every delivery that is due, oldest first; how many were attempted."""
+        """Attempt every delivery that is due, oldest first, until none is; how many attempts were made.
+
+        It goes round again because a delivery can release a held one that is then due at once.
+        """
         async with self._pump_lock:
-            now = self.clock.now_ms()
-            async with self.db.read() as conn:
-                due = (
-                    await conn.execute(
-                        select(tables.deliveries)
-                        .where(tables.deliveries.c.state == PENDING, tables.deliveries.c.next_attempt_ms <= now)
-                        .order_by(tables.deliveries.c.seq)
-                    )
-                ).all()
-            for row in due:
-                await self._attempt(row, now)
-            return len(due)
+            attempted = 0
+            while due := await self._due(self.clock.now_ms()):
+                for row in due:
+                    await self._attempt(row, self.clock.now_ms())
+                attempted += len(due)
+            return attempted
+
+    async def _due(self, now: int) -> list[Any]:
+        async with self.db.read() as conn:
+            return list(
+                await conn.execute(
+                    select(tables.deliveries)
+                    .where(tables.deliveries.c.state.in_(WAITING), tables.deliveries.c.next_attempt_ms <= now)
+                    .order_by(tables.deliveries.c.seq)
+                )
+            )
 
     async def _attempt(self, row: Any, now: int) -> None:
         registration = self.registrations.get(row.customer_number)
@@ -133,7 +158,7 @@ class Webhooks:
         if registration is None or registration.url != row.url:
             values = {"state": DROPPED, "last_error": "the receiver was removed or replaced", "next_attempt_ms": None}
         else:
-            status, error = await self._post(registration, row.body.encode(), row.event_id)
+            status, error = await self._send(registration, row)
             attempts = row.attempts + 1
             values = {"attempts": attempts, "last_status": status, "last_error": error}
             if status is not None and 200 <= status < 300:
@@ -142,14 +167,39 @@ class Webhooks:
                 values |= {"state": FAILED, "next_attempt_ms": None}
                 log.warning("webhook %s to %s failed after %d attempts", row.event_id, row.url, attempts)
             else:
-                values["next_attempt_ms"] = now + self._backoff_ms(row.event_id, attempts)
+                values |= {"state": PENDING, "next_attempt_ms": now + self._backoff_ms(row.seq, attempts)}
         async with self.db.write() as conn:
             await conn.execute(tables.deliveries.update().where(tables.deliveries.c.seq == row.seq).values(**values))
+            if values.get("state") == DELIVERED:
+                await self._release_held(conn, row, now)
 
-    def _backoff_ms(self, event_id: str, attempts: int) -> int:
+    async def _send(self, registration: Registration, row: Any) -> tuple[int | None, str | None]:
+        """POST the event, unless a withhold fault fails this attempt; a duplicate fault POSTs it twice."""
+        if row.attempts < row.withheld:
+            return None, f"injected fault withhold: attempt {row.attempts + 1} of {row.withheld} withheld"
+        status, error = await self._post(registration, row.body.encode(), row.event_id)
+        if row.fault == "duplicate" and status is not None and 200 <= status < 300:
+            await self._post(registration, row.body.encode(), row.event_id)  # the same event id, right after
+        return status, error
+
+    async def _release_held(self, conn: AsyncConnection, row: Any, now: int) -> None:
+        """Events a reorder fault held back for this customer go now, after this later one."""
+        await conn.execute(
+            tables.deliveries.update()
+            .where(
+                tables.deliveries.c.customer_number == row.customer_number,
+                tables.deliveries.c.state == HELD,
+                tables.deliveries.c.seq < row.seq,
+            )
+            .values(state=PENDING, next_attempt_ms=now)
+        )
+
+    def _backoff_ms(self, seq: int, attempts: int) -> int:
         """Exponential backoff with a seeded jitter of up to a tenth."""
+        # Keyed by the delivery's sequence number, not its event id: the id carries the run id,
+        # which is random, and the same seed must replay the same retries.
         base = self.profile.webhook_backoff_ms * 2 ** (attempts - 1)
-        return int(base * (1 + rng_for(self.seed, event_id, attempts).uniform(0, 0.1)))
+        return int(base * (1 + rng_for(self.seed, "backoff", seq, attempts).uniform(0, 0.1)))
 
     async def _post(self, registration: Registration, body: bytes, event_id: str) -> tuple[int | None, str | None]:
         if self._session is None:
@@ -189,6 +239,7 @@ class Webhooks:
                 "createdAt": format_timestamp(r.created_ms),
                 "nextAttemptAt": format_timestamp(r.next_attempt_ms) if r.next_attempt_ms is not None else None,
                 "deliveredAt": format_timestamp(r.delivered_ms) if r.delivered_ms is not None else None,
+                "fault": r.fault,
                 "event": orjson.loads(r.body),
             }
             for r in rows

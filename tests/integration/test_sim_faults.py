@@ -5,6 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from supplier_sim.profile import Delay
+from supplier_sim.seeding import draw, rng_for
 from tests.helpers import SimClient, client_for
 
 
@@ -62,6 +64,29 @@ async def test_a_hang_gives_no_answer_until_the_client_times_out(north: SimClien
             f"{north.base}/orders", headers=north.auth_headers(), timeout=aiohttp.ClientTimeout(total=0.3)
         ):
             pass
+
+
+async def test_a_log_normal_latency_rule_slows_the_matching_requests_by_its_seeded_draw(north: SimClient) -> None:
+    latency = {"median": "5ms", "sigma": 0.5, "max": "20ms"}
+    await set_faults(north, [{"kind": "latency", "latency": latency, "path": "/products"}])
+    assert (await north.call("GET", "/products", params={"size": "1"})).status == 200
+    journal = await north.server.admin(
+        north.session, "GET", "journal", params={"path": "/api/v1/customers/10001/products"}
+    )
+    (entry,) = journal["items"]
+    expected = draw(Delay.parse(latency), rng_for(north.server.sim.seed, "latency", "/products", 1))
+    assert entry["fault"] == "latency" and 1 <= expected <= 20 and entry["durationMs"] >= expected
+
+
+async def test_a_latency_that_cannot_be_drawn_is_refused_naming_the_field(north: SimClient) -> None:
+    for latency, why in (
+        ({"median": "2m", "sigma": 1}, "below its median"),
+        ({"min": "2s", "max": "1s"}, "below its min"),
+    ):
+        rules = [{"kind": "error"}, {"kind": "latency", "latency": latency}]
+        async with north.session.put(f"{north.server.url}/_sim/faults", json=rules) as response:
+            body = await response.json(content_type=None)
+        assert response.status == 422 and body["errors"][0]["pointer"] == "/1/latency" and why in body["detail"]
 
 
 async def test_fault_rules_are_checked_against_their_contract(north: SimClient) -> None:

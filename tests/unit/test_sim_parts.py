@@ -15,6 +15,7 @@ from contracts.redaction import redact_headers, redact_json
 from supplier_sim.catalog import Catalog, CatalogError, changed
 from supplier_sim.catalog_sources import generate
 from supplier_sim.profile import Delay, load_profile, parse_profile, seconds
+from supplier_sim.seeding import draw, rng_for
 
 
 def test_durations_read_as_seconds() -> None:
@@ -22,6 +23,24 @@ def test_durations_read_as_seconds() -> None:
     with pytest.raises(ValueError, match="duration"):
         seconds("soon")
     assert Delay.parse({"min": "1m", "max": "2m"}) == Delay(60_000, 120_000)
+
+
+def test_a_log_normal_delay_is_drawn_from_the_seed_around_its_median() -> None:
+    delay = Delay.parse({"median": "40ms", "sigma": 0.8})
+    assert delay == Delay(0, 60_000, 40, 0.8)  # capped at 60 s when no max is given
+    draws = [draw(delay, rng_for(7, "latency", n)) for n in range(2001)]
+    assert draws == [draw(delay, rng_for(7, "latency", n)) for n in range(2001)]
+    assert 36 <= sorted(draws)[1000] <= 44 and min(draws) < 15 and max(draws) > 150
+
+
+def test_a_log_normal_draw_never_passes_its_max() -> None:
+    delay = Delay.parse({"median": "1s", "sigma": 3, "max": "2s"})
+    draws = [draw(delay, rng_for(1, n)) for n in range(500)]
+    assert max(draws) == 2000 and min(draws) >= 0
+    with pytest.raises(ValueError, match="below its median"):
+        Delay.parse({"median": "2m", "sigma": 1})
+    with pytest.raises(ContractViolation, match="/faults/0/latency"):
+        parse_profile({"faults": [{"kind": "late", "latency": {"median": "0ms", "sigma": 1}}]}, base=None)
 
 
 def test_the_default_profile_has_a_customer_for_each_auth_method() -> None:
@@ -91,3 +110,10 @@ def test_the_readme_profile_example_is_a_valid_profile() -> None:
     example = readme.split("### Behaviour profile", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     profile = parse_profile(yaml.safe_load(example), base=None)
     assert profile.customers[0].number == "20001" and profile.minimum_order_value == Decimal("25.00")
+
+
+def test_the_readme_fault_rules_example_is_a_valid_profile() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    example = readme.split("Four more kinds hit webhook events", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    profile = parse_profile(yaml.safe_load(example), base=None)
+    assert [rule["kind"] for rule in profile.faults] == ["latency", "reorder", "withhold"]
