@@ -106,10 +106,15 @@ class Faults:
 
 
 async def inflict(rule: FaultRule, count: int, request: web.Request, handler: Any, seed: int) -> web.StreamResponse:
-    """Answer as the rule says: slowly, with an error, not at all, or cut short."""
+    """Answer as the rule says: slowly, with an error, not at all, or cut short.
+
+    A slow answer is worked out first and sent late, as a busy server does: a client that gives up
+    meanwhile leaves an order made whose answer it never sees. Reset and hang do no work at all.
+    """
     if rule.kind == "latency":
+        response = await handler(request)
         await asyncio.sleep(draw(rule.latency, rng_for(seed, "latency", rule.path, count)) / 1000)
-        return await handler(request)
+        return response
     if rule.kind == "error":
         headers = (
             {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None and rule.status in (429, 503) else {}

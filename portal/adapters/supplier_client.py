@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,31 @@ log = logging.getLogger("portal.supplier")
 METHODS = ("basic", "token", "api-key")
 MAX_PAGE_SIZE = 1000
 MAX_TOKEN_LIFETIME_S = 30 * 86400
+RETRYABLE = frozenset({429, 500, 502, 503, 504})  # the supplier is busy or failing, not refusing
 monotonic = time.monotonic  # the client's own clock for token renewal; a test moves it
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a call is tried again: exponential backoff with full jitter, honouring Retry-After, within a deadline.
+
+    Every call this client makes is safe to repeat: reads, logging in, the webhook's PUT and DELETE,
+    and creating an order, which carries its Idempotency-Key.
+    """
+
+    attempts: int = 4
+    base_s: float = 0.25
+    cap_s: float = 8.0
+    deadline_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base_s < 0 or self.cap_s < self.base_s or self.deadline_s <= 0:
+            raise ValueError(f"an impossible retry policy: {self}")
+
+    def pause(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based): at least what the supplier asked for."""
+        backoff = rng.uniform(0, min(self.cap_s, self.base_s * 2 ** (attempt - 1)))
+        return max(backoff, retry_after_s or 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +72,7 @@ class SupplierError(Exception):
     def __init__(self, endpoint: str, message: str, status: int | None = None) -> None:
         super().__init__(f"{endpoint}: {message}")
         self.endpoint = endpoint
+        self.detail = message
         self.status = status
 
 
@@ -85,6 +111,7 @@ class _Answer:
     content_type: str
     body: bytes
     date: str | None = None  # the supplier's own clock, from the Date header
+    retry_after: str | None = None
 
 
 class SupplierClient:
@@ -99,6 +126,8 @@ class SupplierClient:
         *,
         timeout_s: float = 10.0,
         page_size: int = MAX_PAGE_SIZE,
+        retry: RetryPolicy | None = None,
+        seed: int = 0,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be from 1 to {MAX_PAGE_SIZE}, not {page_size}")
@@ -107,7 +136,10 @@ class SupplierClient:
         self.customer_number = customer_number
         self.credentials = credentials
         self.page_size = page_size
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.retry = retry or RetryPolicy()
+        self._timeout_s = timeout_s
+        self._rng = random.Random(f"{seed}:{customer_number}")  # the jitter replays with the seed
+        self._sleep = asyncio.sleep  # a test records the pauses instead of waiting them out
         self._root = base_url.rstrip("/") + "/api/v1"
         self._token: str | None = None  # only ever in memory
         self._renew_at: float | None = None  # monotonic time to log in again before the token expires
@@ -227,16 +259,51 @@ class SupplierClient:
         return {"Authorization": basic_authorization(credentials.username or "", credentials.password or "")}
 
     async def _send(self, endpoint: str, method: str, url: URL, **kwargs: Any) -> _Answer:
-        """The raw answer; no answer at all becomes SupplierUnreachable."""
-        where = f"{url.host}:{url.port}"
+        """The answer, tried again after no answer or a 429 or 5xx while the retry policy allows.
+
+        The last failure stands: SupplierUnreachable, or the supplier's last answer for _read to judge.
+        """
+        policy = self.retry
+        deadline = time.monotonic() + policy.deadline_s
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout_s = min(self._timeout_s, deadline - time.monotonic())
+            outcome = await self._try(endpoint, method, url, timeout_s, **kwargs)
+            if isinstance(outcome, _Answer) and outcome.status not in RETRYABLE:
+                return outcome
+            asked = _retry_after(outcome.retry_after) if isinstance(outcome, _Answer) else None
+            pause = policy.pause(attempt, asked, self._rng)
+            if attempt == policy.attempts or time.monotonic() + pause >= deadline:
+                break
+            why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {outcome.status}"
+            log.info("%s; trying again in %.2f s (attempt %d of %d)", why, pause, attempt + 1, policy.attempts)
+            await self._sleep(pause)
+        if isinstance(outcome, SupplierUnreachable):
+            raise SupplierUnreachable(endpoint, f"{outcome.detail}, after {attempt} attempt(s)")
+        return outcome
+
+    async def _try(
+        self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any
+    ) -> _Answer | SupplierUnreachable:
         try:
-            async with self.session.request(
-                method, url, timeout=self._timeout, allow_redirects=False, **kwargs
-            ) as response:
+            return await self._attempt(endpoint, method, url, timeout_s, **kwargs)
+        except SupplierUnreachable as exc:
+            return exc
+
+    async def _attempt(self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any) -> _Answer:
+        """One exchange; no answer at all becomes SupplierUnreachable."""
+        where = f"{url.host}:{url.port}"
+        timeout = aiohttp.ClientTimeout(total=max(timeout_s, 0.001))
+        try:
+            async with self.session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs) as response:
                 body = await response.read()
-                answer = _Answer(response.status, response.content_type, body, response.headers.get("Date"))
+                headers = response.headers
+                answer = _Answer(
+                    response.status, response.content_type, body, headers.get("Date"), headers.get("Retry-After")
+                )
         except TimeoutError as exc:
-            raise SupplierUnreachable(endpoint, f"no answer from {where} within {self._timeout.total}s") from exc
+            raise SupplierUnreachable(endpoint, f"no answer from {where} within {timeout.total:.3g} s") from exc
         except aiohttp.ClientError as exc:
             raise SupplierUnreachable(endpoint, f"no answer from {where} ({type(exc).__name__})") from exc
         log.debug("%s for customer number %s: %d", endpoint, self.customer_number, answer.status)
@@ -302,6 +369,18 @@ def _page_violations(page: dict[str, Any], first: dict[str, Any], number: int, s
         for name, value in expected.items()
         if found[name] != value
     ]
+
+
+def _retry_after(header: str | None) -> float | None:
+    """The seconds a Retry-After header asks for: a number of seconds or an HTTP date; None if unreadable."""
+    if not header:
+        return None
+    if header.strip().isdigit():
+        return float(header.strip())
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _renewal(expires_at: str, date: str | None) -> float | None:

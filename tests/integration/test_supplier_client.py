@@ -18,6 +18,7 @@ from portal.adapters.supplier_client import (
     ContractBroken,
     Credentials,
     CustomerNumberRefused,
+    RetryPolicy,
     SupplierClient,
     SupplierRejected,
     SupplierUnreachable,
@@ -33,6 +34,8 @@ StartFake = Callable[[Handler], Awaitable[str]]
 PROBLEM_JSON = "application/problem+json"
 NO_SESSION: Any = None  # for what never touches the network
 BASIC = Credentials("basic", "north-market", "north-demo-pass-1")
+QUICK = RetryPolicy(base_s=0.001, cap_s=0.01)
+ONCE = RetryPolicy(attempts=1)
 SECRETS = [
     "north-demo-pass-1",
     "south-demo-pass-2",
@@ -164,7 +167,7 @@ async def test_another_customers_number_is_refused(start_sim: StartSim, session:
 
 
 async def test_an_unreachable_supplier_is_named_by_endpoint_host_and_port(session: aiohttp.ClientSession) -> None:
-    client = SupplierClient(session, "http://127.0.0.1:1", "10001", BASIC)
+    client = SupplierClient(session, "http://127.0.0.1:1", "10001", BASIC, retry=QUICK)
     with pytest.raises(SupplierUnreachable) as caught:
         await client.products()
     assert "GET /products" in str(caught.value) and "127.0.0.1:1" in str(caught.value)
@@ -182,9 +185,11 @@ async def test_a_supplier_that_never_answers_is_unreachable_after_the_timeout(
 
     url = await start_fake(hang)
     try:
-        with pytest.raises(SupplierUnreachable, match=r"GET /orders/X: no answer from 127\.0\.0\.1:\d+ within 0\.05s"):
+        never = r"GET /orders/X: no answer from 127\.0\.0\.1:\d+ within 0\.05 s, after 4 attempt"
+        with pytest.raises(SupplierUnreachable, match=never):
             async with asyncio.timeout(5):  # a client without a timeout fails here instead of hanging
-                await SupplierClient(session, url, "10001", BASIC, timeout_s=0.05).order("X")
+                client = SupplierClient(session, url, "10001", BASIC, timeout_s=0.05, retry=QUICK)
+                await client.order("X")
     finally:
         released.set()
 
@@ -368,7 +373,7 @@ async def test_an_answer_that_is_not_what_the_contract_promises_is_contract_brok
     async def reply(request: web.Request) -> web.Response:
         return answer
 
-    client = SupplierClient(session, await start_fake(reply), "10001", BASIC)
+    client = SupplierClient(session, await start_fake(reply), "10001", BASIC, retry=ONCE)  # one answer object
     with pytest.raises(ContractBroken) as caught:
         await client.order("ORD1")
     assert f"GET /orders/ORD1: the answer breaks the contract: {violation}" in str(caught.value)
@@ -380,7 +385,7 @@ async def test_a_server_error_with_a_problem_is_rejected_carrying_the_problem(
     async def failing(request: web.Request) -> web.Response:
         return problem(503, "the supplier is down for maintenance")
 
-    client = SupplierClient(session, await start_fake(failing), "10001", BASIC)
+    client = SupplierClient(session, await start_fake(failing), "10001", BASIC, retry=QUICK)
     with pytest.raises(SupplierRejected, match="GET /orders: 503 Error: the supplier is down") as caught:
         await client.orders()
     assert caught.value.problem["detail"] == "the supplier is down for maintenance"
@@ -445,3 +450,112 @@ def test_an_unknown_auth_method_or_page_size_is_refused_at_once() -> None:
         Credentials("oauth", "north-market", "north-demo-pass-1")
     with pytest.raises(ValueError, match="page_size must be from 1 to 1000, not 1001"):
         SupplierClient(NO_SESSION, "http://127.0.0.1:1", "10001", BASIC, page_size=1001)
+
+
+def recording(client: SupplierClient) -> list[float]:
+    """The pauses the client's retries take, recorded instead of waited out."""
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    client._sleep = sleep  # type: ignore[method-assign]
+    return pauses
+
+
+def flaky(*failures: tuple[int, dict[str, str]]) -> tuple[Handler, list[str]]:
+    """A supplier that answers each of ``failures`` in turn, then an empty product page."""
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        if len(seen) <= len(failures):
+            status, headers = failures[len(seen) - 1]
+            problem = {"type": "about:blank", "title": "Busy", "status": status, "detail": "injected"}
+            return web.json_response(problem, status=status, headers=headers, content_type=PROBLEM_JSON)
+        page = {"items": [], "currentPage": 1, "pageSize": 1000, "totalItems": 0, "totalPages": 0}
+        return web.json_response(page)
+
+    return handle, seen
+
+
+async def test_a_busy_supplier_is_tried_again_with_growing_jittered_pauses(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    handle, seen = flaky((503, {}), (500, {}), (502, {}))
+    client = SupplierClient(session, await start_fake(handle), "10001", BASIC)
+    pauses = recording(client)
+    assert await client.products() == []
+    assert len(seen) == 4 and len(pauses) == 3
+    assert all(0 <= pause <= 0.25 * 2**n for n, pause in enumerate(pauses))
+
+
+async def test_the_jitter_replays_with_the_seed(start_fake: StartFake, session: aiohttp.ClientSession) -> None:
+    runs = []
+    for _ in range(2):
+        handle, _seen = flaky((503, {}), (503, {}))
+        client = SupplierClient(session, await start_fake(handle), "10001", BASIC, seed=7)
+        runs.append(recording(client))
+        await client.products()
+    assert runs[0] == runs[1] and len(runs[0]) == 2
+
+
+async def test_retry_after_is_honoured_when_the_deadline_allows(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    handle, seen = flaky((429, {"Retry-After": "3"}), (503, {"Retry-After": "2"}))
+    client = SupplierClient(session, await start_fake(handle), "10001", BASIC)
+    pauses = recording(client)
+    assert await client.products() == []
+    assert pauses == [3.0, 2.0] and len(seen) == 3
+
+
+async def test_a_retry_after_beyond_the_deadline_ends_the_call_at_once_with_the_429(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    handle, seen = flaky((429, {"Retry-After": "120"}))
+    client = SupplierClient(session, await start_fake(handle), "10001", BASIC, retry=RetryPolicy(deadline_s=30))
+    pauses = recording(client)
+    with pytest.raises(SupplierRejected) as caught:
+        await client.products()
+    assert caught.value.status == 429 and pauses == [] and len(seen) == 1
+
+
+async def test_a_refusal_is_not_tried_again(start_fake: StartFake, session: aiohttp.ClientSession) -> None:
+    handle, seen = flaky((422, {}), (422, {}))
+    client = SupplierClient(session, await start_fake(handle), "10001", BASIC)
+    pauses = recording(client)
+    with pytest.raises(SupplierRejected):
+        await client.products()
+    assert len(seen) == 1 and pauses == []
+
+
+async def test_a_supplier_busy_past_the_last_attempt_gives_its_last_answer(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    handle, seen = flaky(*[(503, {})] * 10)
+    client = SupplierClient(session, await start_fake(handle), "10001", BASIC, retry=RetryPolicy(attempts=3))
+    recording(client)
+    with pytest.raises(SupplierRejected) as caught:
+        await client.products()
+    assert caught.value.status == 503 and len(seen) == 3
+
+
+async def test_an_order_created_whose_answer_was_lost_is_the_same_order_on_the_retry(
+    start_sim: StartSim, session: aiohttp.ClientSession
+) -> None:
+    """The answers come too late: the first attempt made the order, and the retry with its key finds it."""
+    server = await start_sim()
+    products = [p for p in await client_of(server, session).products() if p["active"]][:2]
+    rule = {"kind": "latency", "method": "POST", "path": "/orders", "latency": "300ms", "every": 1}
+    await server.admin(session, "PUT", "faults", json=[rule])
+    client = client_of(server, session, timeout_s=0.1, retry=RetryPolicy(attempts=2, base_s=0.5, cap_s=0.5))
+    client._sleep = asyncio.sleep  # a real pause: the first attempt's order is made meanwhile
+    with pytest.raises(SupplierUnreachable, match="after 2 attempt"):
+        await client.create_order(order_body(products, "SO-RETRY"), "key-retry")
+    await server.admin(session, "PUT", "faults", json=[])
+    assert [o["orderNumber"] for o in await client_of(server, session).orders()] == ["SO-RETRY"]
+    await asyncio.sleep(0.4)  # let the simulator finish the late answers the client gave up on
+    created = await client_of(server, session).create_order(order_body(products, "SO-RETRY"), "key-retry")
+    orders = await client_of(server, session).orders()
+    assert [o["orderId"] for o in orders if o["orderNumber"] == "SO-RETRY"] == [created["orderId"]]
