@@ -88,7 +88,7 @@ async def import_catalog(size: int, tmp: Path) -> None:
     profile = parse_profile({"catalog": {"size": size, "changes": []}}, base=None)
     async with (
         SimServer(SimConfig(profile=profile)) as sim,
-        PortalServer(db_url=str(tmp / "import.db"), webhooks=False) as portal,
+        PortalServer(db_url=str(tmp / "import.db"), webhooks=False, sync_interval_s=None) as portal,
         aiohttp.ClientSession() as session,
     ):
         api = Api(session, portal.url)
@@ -109,7 +109,7 @@ async def order_flow(count: int, tmp: Path) -> None:
     profile = parse_profile({**FAST, "catalog": {"size": 200, "changes": []}}, base=None)
     async with (
         SimServer(SimConfig(profile=profile)) as sim,
-        PortalServer(db_url=str(tmp / "flow.db")) as portal,
+        PortalServer(db_url=str(tmp / "flow.db"), sync_interval_s=None) as portal,
         aiohttp.ClientSession() as session,
     ):
         api = Api(session, portal.url)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -9,11 +13,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_schema, make_engine, make_sessions
-from portal.adapters.supplier_client import Credentials, SupplierClient
+from portal.adapters.supplier_client import Credentials, RetryPolicy, SupplierClient
 from portal.domain.errors import IllegalState
 from portal.domain.model import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
+from portal.service_layer import sending, tracking
 from portal.service_layer.context import Portal, credentials
+
+log = logging.getLogger("portal.worker")
 
 
 @dataclass
@@ -26,18 +33,22 @@ class PortalServer:
     timeout_s: float = 10.0
     webhooks: bool = True
     public_url: str | None = None  # where suppliers reach this portal; the listening URL when None
+    sync_interval_s: float | None = 30.0  # how often the worker delivers the outbox and catches up; None: never
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    seed: int = 0
     url: str = ""
     portal: Portal = field(init=False)
     _engine: AsyncEngine = field(init=False)
     _session: aiohttp.ClientSession = field(init=False)
     _runner: web.AppRunner | None = field(default=None, init=False)
     _clients: dict[tuple[str, str, Credentials], SupplierClient] = field(default_factory=dict, init=False)
+    _worker: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> str:
         self._engine = make_engine(self.db_url)
         await create_schema(self._engine)
         self._session = aiohttp.ClientSession()
-        self.portal = Portal(make_sessions(self._engine), self._client)
+        self.portal = Portal(make_sessions(self._engine), self._client, rng=random.Random(self.seed))
         self._runner = web.AppRunner(create_app(self.portal), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -45,7 +56,22 @@ class PortalServer:
         self.url = f"http://{self.host}:{self.port}"
         if self.webhooks:
             self.portal.webhook_base_url = (self.public_url or self.url).rstrip("/")
+        if self.sync_interval_s is not None:
+            self._worker = asyncio.create_task(self._sync_forever(self.sync_interval_s))
         return self.url
+
+    async def sync(self) -> dict[str, dict[str, int]]:
+        """One round of the worker: deliver the outbox's due orders, then catch up with every supplier."""
+        return {"outbox": await sending.deliver_due(self.portal), "catchUp": await tracking.catch_up(self.portal)}
+
+    async def _sync_forever(self, interval_s: float) -> None:
+        """From the start (a restart resends what a crash left in the outbox), and every ``interval_s``."""
+        while True:
+            try:
+                log.info("worker round: %s", await self.sync())
+            except Exception:  # a round that fails is logged; the next one tries again
+                log.exception("the worker's round failed")
+            await asyncio.sleep(interval_s)
 
     def _client(self, supplier: Supplier, customer: CustomerNumber) -> SupplierClient:
         """One client per supplier URL, customer number and credentials, so that a token is reused."""
@@ -53,10 +79,17 @@ class PortalServer:
             raise IllegalState(f"supplier {supplier.name} has no baseUrl")
         key = (supplier.base_url, customer.number, credentials(customer))
         if key not in self._clients:
-            self._clients[key] = SupplierClient(self._session, key[0], key[1], key[2], timeout_s=self.timeout_s)
+            self._clients[key] = SupplierClient(
+                self._session, *key, timeout_s=self.timeout_s, retry=self.retry, seed=self.seed
+            )
         return self._clients[key]
 
     async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

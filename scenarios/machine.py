@@ -64,7 +64,7 @@ class RetailerAndSupplier(RuleBasedStateMachine):
         async def start() -> None:
             self.sim = SimServer(SimConfig(profile=parse_profile(PROFILE, base=None), seed=3, strict=True))
             await self.sim.start()
-            self.portal = PortalServer(db_url=str(Path(self.tmp.name) / "portal.db"))
+            self.portal = PortalServer(db_url=str(Path(self.tmp.name) / "portal.db"), sync_interval_s=None)
             await self.portal.start()
             self.session = aiohttp.ClientSession()
             unit = await self.call("POST", "/api/org-units", {"code": "S1", "name": "Store"})

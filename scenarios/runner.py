@@ -92,9 +92,10 @@ async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFini
     profile = parse_profile({**{"catalog": {"size": 40, "changes": []}}, **scenario.profile}, base=None)
     with tempfile.TemporaryDirectory(prefix="orderportal-scenario-") as tmp:
         config = SimConfig(profile=profile, seed=scenario.seed, clock="virtual", strict=True)
+        portal_db = str(Path(tmp) / "portal.db")
         async with (
             SimServer(config) as sim,
-            PortalServer(db_url=str(Path(tmp) / "portal.db"), webhooks=scenario.webhooks) as portal,
+            PortalServer(db_url=portal_db, webhooks=scenario.webhooks, sync_interval_s=None) as portal,
             aiohttp.ClientSession() as session,
         ):
             stage = Stage(sim, portal, session)

@@ -14,6 +14,7 @@ from aiohttp import web
 from contracts.signing import signed_headers
 from portal.adapters import orm
 from portal.adapters.database import make_engine
+from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
 from portal.domain.model import CustomerNumber
 from supplier_sim import SimConfig, SimServer
@@ -111,6 +112,8 @@ async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[
     servers: list[PortalServer] = []
 
     async def start(**options: Any) -> PortalServer:
+        options.setdefault("sync_interval_s", None)  # a test runs the worker's round itself: sync()
+        options.setdefault("retry", RetryPolicy(base_s=0.01, cap_s=0.1))
         server = PortalServer(db_url=portal_db, **options)
         await server.start()
         servers.append(server)

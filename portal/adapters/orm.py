@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Enum,
@@ -256,6 +257,18 @@ seen_events = Table(
     UniqueConstraint("customer_number_id", "event_id", name="uq_portal_seen_event"),
 )
 
+send_intents = Table(
+    "portal_send_intents",
+    metadata,
+    _id(),
+    Column("stock_order_id", ForeignKey("portal_stock_orders.id"), nullable=False, unique=True),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("queued_at", String(40), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_error", Text),
+)
+
 MAPPED = {
     model.OrgUnit: org_units,
     model.Warehouse: warehouses,
@@ -270,6 +283,7 @@ MAPPED = {
     model.StockLevel: stock_levels,
     model.ContractViolation: contract_violations,
     model.SeenEvent: seen_events,
+    model.SendIntent: send_intents,
 }
 
 

@@ -333,6 +333,29 @@ class ContractViolation:
 
 
 @dataclass
+class SendIntent:
+    """The outbox: a booked order the portal has promised to send, committed before any network call.
+
+    A crash between the supplier's answer and the portal's commit leaves the intent behind, and the
+    next delivery sends the order again with the same Idempotency-Key: the supplier holds one order.
+    """
+
+    stock_order_id: int
+    idempotency_key: str
+    queued_at: str
+    attempts: int = 0
+    next_attempt_ms: int = 0
+    last_error: str | None = None
+    id: int | None = None
+
+    def failed(self, error: str, now_ms: int, pause_ms: int) -> None:
+        """An attempt that got no usable answer: try again after ``pause_ms``."""
+        self.attempts += 1
+        self.last_error = error
+        self.next_attempt_ms = now_ms + pause_ms
+
+
+@dataclass
 class SeenEvent:
     """A webhook event already handled for a customer number: a redelivery is ignored."""
 

@@ -15,12 +15,13 @@ from portal.domain.errors import DomainError, InvalidInput, NotFound
 from portal.domain.model import AuthMethod, OrderInterface
 from portal.entrypoints import views
 from portal.entrypoints.requests import requests
-from portal.service_layer import ordering, receiving, setup, tracking
+from portal.service_layer import ordering, receiving, sending, setup, tracking
 from portal.service_layer.context import Portal
 
 log = logging.getLogger("portal.api")
 PORTAL = web.AppKey("portal", Portal)
 PROBLEM_BASE = "https://orderportal-harness.dev/problems/"
+MAX_BODY = 1024 * 1024  # the largest request body read; a larger one is refused with 413
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -47,6 +48,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     except DomainError as exc:
         named = [{"pointer": exc.field, "message": str(exc)}] if exc.field else None
         return problem(exc.status, exc.kind, str(exc), named)
+    except web.HTTPRequestEntityTooLarge:
+        return problem(413, "payload-too-large", f"the request body is larger than {MAX_BODY // 1024 // 1024} MiB")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -221,7 +224,8 @@ def routes(app: web.Application) -> None:
         return ok(views.stock_order(order), 201)
 
     async def get_stock_order(request: web.Request) -> web.Response:
-        return ok(views.stock_order(await ordering.get_stock_order(portal, ident(request, "id"))))
+        found = await sending.stock_order(portal, ident(request, "id"))
+        return ok(views.stock_order(found.order, found.intent))
 
     async def edit_stock_order(request: web.Request) -> web.Response:
         b = await body_of(request, "stock-order-change")
@@ -235,7 +239,16 @@ def routes(app: web.Application) -> None:
         return ok(views.stock_order(await ordering.book_stock_order(portal, ident(request, "id"))))
 
     async def send(request: web.Request) -> web.Response:
-        return ok(views.stock_order(await ordering.send_stock_order(portal, ident(request, "id"))))
+        """200 and the sent order, or 202 and the order waiting in the outbox for another attempt."""
+        sent = await sending.send_stock_order(portal, ident(request, "id"))
+        return ok(views.stock_order(sent.order, sent.intent), 202 if sent.intent else 200)
+
+    async def get_outbox(request: web.Request) -> web.Response:
+        return ok({"items": [views.outbox_entry(intent) for intent in await sending.outbox(portal)]})
+
+    async def deliver_outbox(request: web.Request) -> web.Response:
+        """Attempt every waiting order now, without waiting for its next attempt: after an outage is over."""
+        return ok(await sending.deliver_due(portal, everything=True))
 
     async def poll(request: web.Request) -> web.Response:
         order, outcome = await tracking.poll_stock_order(portal, ident(request, "id"))
@@ -293,6 +306,8 @@ def routes(app: web.Application) -> None:
     r.add_patch("/api/stock-orders/{id}", edit_stock_order, name="stock-order.edit")
     r.add_post("/api/stock-orders/{id}/book", book, name="stock-order.book")
     r.add_post("/api/stock-orders/{id}/send", send, name="stock-order.send")
+    r.add_get("/api/outbox", get_outbox, name="outbox")
+    r.add_post("/api/outbox/deliver", deliver_outbox, name="outbox.deliver")
     r.add_post("/api/stock-orders/{id}/poll", poll, name="stock-order.poll")
     r.add_post("/api/stock-orders/{id}/dispatch-notifications", fetch_dispatches, name="stock-order.dispatches")
     r.add_post("/api/stock-orders/{id}/receipt", receipt_from_order, name="stock-order.receipt")
@@ -303,7 +318,7 @@ def routes(app: web.Application) -> None:
 
 
 def create_app(portal: Portal) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[problems])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[problems])
     app[PORTAL] = portal
     routes(app)
     return app

@@ -39,7 +39,7 @@ async def run(echo: Callable[[str], None], seed: int = 1) -> None:
         db = f"sqlite+aiosqlite:///{Path(tmp) / 'portal.db'}"
         async with (
             SimServer(SimConfig(seed=seed, clock="virtual")) as sim,
-            PortalServer(db_url=db) as portal,
+            PortalServer(db_url=db, sync_interval_s=None) as portal,
             aiohttp.ClientSession() as session,
         ):
             await walk(Walk(session, portal.url, sim), sim, portal, echo)

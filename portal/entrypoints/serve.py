@@ -10,6 +10,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.databases import async_url
+from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
 
 
@@ -20,9 +21,38 @@ from portal.bootstrap import PortalServer
 @click.option("--public-url", help="Where suppliers reach this portal for webhooks (default: the listening URL).")
 @click.option("--no-webhooks", is_flag=True, help="Follow statuses by polling only.")
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each supplier call.")
-def portal(host: str, port: int, db_url: str, public_url: str | None, no_webhooks: bool, timeout_s: float) -> None:
-    """Run the retailer portal's HTTP API until Ctrl-C."""
-    server = PortalServer(db_url, host, port, timeout_s, not no_webhooks, public_url)
+@click.option(
+    "--sync-interval",
+    "sync_interval_s",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between the worker's rounds: deliver the outbox, poll statuses, fetch dispatches.",
+)
+@click.option(
+    "--retry-deadline",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a supplier call may take with its retries.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the retries' jitter.")
+def portal(
+    host: str,
+    port: int,
+    db_url: str,
+    public_url: str | None,
+    no_webhooks: bool,
+    timeout_s: float,
+    sync_interval_s: float,
+    retry_deadline: float,
+    seed: int,
+) -> None:
+    """Run the retailer portal's HTTP API, and its worker, until Ctrl-C."""
+    retry = RetryPolicy(deadline_s=retry_deadline)
+    server = PortalServer(
+        db_url, host, port, timeout_s, not no_webhooks, public_url, sync_interval_s, retry=retry, seed=seed
+    )
     try:
         asyncio.run(_serve(server))
     except (OSError, SQLAlchemyError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.wire import format_timestamp
 from portal.domain.matching import Match
 from portal.domain.model import (
     Cart,
@@ -11,6 +12,7 @@ from portal.domain.model import (
     CustomerNumber,
     DispatchNotification,
     OrgUnit,
+    SendIntent,
     StockLevel,
     StockOrder,
     StockReceipt,
@@ -75,7 +77,8 @@ def cart(item: Cart) -> dict[str, Any]:
     }
 
 
-def stock_order(order: StockOrder) -> dict[str, Any]:
+def stock_order(order: StockOrder, intent: SendIntent | None = None) -> dict[str, Any]:
+    """The order; ``outbox`` says how its sending goes while it waits in the outbox, and is null otherwise."""
     return {
         "id": order.id,
         "number": order.number,
@@ -105,6 +108,17 @@ def stock_order(order: StockOrder) -> dict[str, Any]:
                 for c in order.status_history
             ],
         },
+        "outbox": outbox_entry(intent) if intent else None,
+    }
+
+
+def outbox_entry(intent: SendIntent) -> dict[str, Any]:
+    return {
+        "stockOrderId": intent.stock_order_id,
+        "queuedAt": intent.queued_at,
+        "attempts": intent.attempts,
+        "nextAttemptAt": format_timestamp(intent.next_attempt_ms),
+        "lastError": intent.last_error,
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,10 @@ def utc_now() -> str:
     return format_timestamp(int(datetime.now(UTC).timestamp() * 1000))
 
 
+def epoch_ms() -> int:
+    return int(time.time() * 1000)
+
+
 @dataclass
 class Portal:
     """The portal's wiring, made by bootstrap: the only place that knows both sides."""
@@ -28,7 +34,10 @@ class Portal:
     sessions: async_sessionmaker[AsyncSession]
     client_for: ClientFactory
     now: Callable[[], str] = utc_now
+    now_ms: Callable[[], int] = epoch_ms
     webhook_base_url: str | None = None  # where suppliers reach our receiver; None: polling only
+    rng: random.Random = field(default_factory=lambda: random.Random(0))  # the outbox's jitter, seeded
+    delivering: set[int] = field(default_factory=set)  # stock orders with a send in flight in this process
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from portal.adapters import catalog_store, stock_store
-from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
+from portal.adapters.supplier_client import SupplierError
 from portal.domain.errors import IllegalState, NotFound, NotSendable, SupplierProblem
 from portal.domain.matching import Match, match_all
 from portal.domain.model import (
@@ -23,8 +23,7 @@ from portal.domain.model import (
     SupplierItem,
     Warehouse,
 )
-from portal.service_layer import evidence
-from portal.service_layer.context import Portal, history_of
+from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
 
@@ -194,11 +193,6 @@ async def create_stock_orders(portal: Portal, supplier_id: int, warehouse_id: in
         return order
 
 
-async def get_stock_order(portal: Portal, order_id: int) -> StockOrder:
-    async with portal.uow() as uow:
-        return await uow.get(StockOrder, order_id, "stock order")
-
-
 async def edit_stock_order(
     portal: Portal, order_id: int, lines: dict[int, int], note: str | None, requested_delivery_date: str | None
 ) -> StockOrder:
@@ -220,56 +214,3 @@ async def book_stock_order(portal: Portal, order_id: int) -> StockOrder:
         order.idempotency_key = str(uuid.uuid4())
         await uow.commit()
         return order
-
-
-async def send_stock_order(portal: Portal, order_id: int) -> StockOrder:
-    """Send a booked order to its supplier; a resend is safe, and a refusal changes nothing."""
-    async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
-        if order.state is not StockOrderState.BOOKED:
-            raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
-        supplier, customer = await order_supplier(uow, order)
-        body = await _wire_order(uow, order)
-    assert order.idempotency_key is not None, "booking gives the key"
-    try:  # no transaction is open while the supplier answers
-        answer = await portal.client_for(supplier, customer).create_order(body, order.idempotency_key)
-    except SupplierUnreachable as exc:
-        raise SupplierProblem(f"{exc}; the order is still booked, and sending again is safe") from None
-    except ContractBroken as exc:
-        await evidence.keep(portal, order.supplier_id, "contract", str(exc), exc.endpoint, order.id)
-        raise SupplierProblem(f"the supplier's answer breaks the contract: {exc}") from None
-    except SupplierRejected as exc:
-        raise SupplierProblem(f"the supplier refused the order: {exc.problem.get('detail', exc)}") from None
-    except SupplierError as exc:
-        raise SupplierProblem(f"the supplier refused the order: {exc}; check the customer number's coupling") from None
-    async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
-        if order.state is StockOrderState.BOOKED:  # a concurrent send may have recorded the same answer
-            order.sent(answer["orderId"], answer["status"], history_of(answer), answer["updatedAt"])
-            await uow.commit()
-        return order
-
-
-async def _wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
-    unit = await uow.get(OrgUnit, order.org_unit_id, "org unit")
-    warehouse = await uow.get(Warehouse, order.warehouse_id)
-    body: dict[str, object] = {
-        "orderNumber": order.number,
-        "orgUnit": unit.code,
-        "warehouse": {"id": warehouse.code, "name": warehouse.name},
-        "lines": [
-            {
-                "lineNumber": line.line_number,
-                "productNumber": line.supplier_product_number,
-                "containers": line.containers,
-                "containerAmount": line.container_amount,
-                "quantity": line.quantity,
-            }
-            for line in order.lines
-        ],
-    }
-    if order.requested_delivery_date:
-        body["requestedDeliveryDate"] = order.requested_delivery_date
-    if order.note:
-        body["note"] = order.note
-    return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import contracts
 from contracts.signing import refusal
+from contracts.statuses import ACCEPTED
 from portal.adapters.supplier_client import ContractBroken, SupplierError
 from portal.domain import tracking
 from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
@@ -19,6 +21,8 @@ from portal.domain.model import (
     ContractViolation,
     Coupling,
     CustomerNumber,
+    DispatchNotification,
+    OrderInterface,
     SeenEvent,
     StatusChange,
     StockOrder,
@@ -28,7 +32,7 @@ from portal.domain.model import (
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
 from portal.service_layer.ordering import order_supplier
-from portal.service_layer.receiving import store_notification
+from portal.service_layer.receiving import fetch_dispatch_notifications, store_notification
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.webhooks")
@@ -101,6 +105,50 @@ async def poll_open_orders(portal: Portal, supplier_id: int) -> dict[str, int]:
                 fresh.poll_cursor = max(fresh.poll_cursor or "", *(o["updatedAt"] for o in changed))
             await uow.commit()
     return counts
+
+
+async def catch_up(portal: Portal) -> dict[str, int]:
+    """After an outage, with or without lost webhooks: every change polled, every missing dispatch fetched.
+
+    Statuses come from each supplier's order listing since the last poll (updatedSince); dispatch
+    notifications from each accepted order that has not had all it ordered dispatched yet. A supplier
+    that cannot be reached now is skipped and tried on the next round.
+    """
+    counts = {"applied": 0, "unchanged": 0, "violation": 0, "unknown": 0, "dispatches": 0, "failed": 0}
+    async with portal.uow() as uow:
+        suppliers = await uow.all(Supplier, order_interface=OrderInterface.ORDERPORTAL)
+    for supplier in suppliers:
+        try:
+            polled = await poll_open_orders(portal, supplier.id or 0)
+        except (SupplierProblem, IllegalState) as exc:
+            log.warning("catching up with supplier %s failed: %s", supplier.name, exc)
+            counts["failed"] += 1
+            continue
+        for name, count in polled.items():
+            counts[name] += count
+    for order_id in await _undispatched(portal):
+        try:
+            await fetch_dispatch_notifications(portal, order_id)
+        except (SupplierProblem, IllegalState) as exc:
+            log.warning("catching up with the dispatches of stock order %s failed: %s", order_id, exc)
+            counts["failed"] += 1
+            continue
+        counts["dispatches"] += 1
+    return counts
+
+
+async def _undispatched(portal: Portal) -> list[int]:
+    """The accepted orders whose dispatch notifications do not yet cover every line in full."""
+    async with portal.uow() as uow:
+        accepted = await uow.all(StockOrder, state=StockOrderState.SENT, portal_status=ACCEPTED)
+        waiting = []
+        for order in accepted:
+            shipped = Counter[int]()
+            for note in await uow.all(DispatchNotification, stock_order_id=order.id):
+                shipped.update({line.line_number: line.quantity for line in note.lines})
+            if any(shipped[line.line_number] < line.quantity for line in order.lines):
+                waiting.append(order.id or 0)
+        return waiting
 
 
 async def violations(portal: Portal, supplier_id: int) -> list[ContractViolation]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from portal.adapters.supplier_client import SupplierClient, SupplierUnreachable
+from portal.domain.model import StockOrder
 from tests.conftest import Shop, make_shop
+from tests.helpers import PortalApi
 
 
 async def active(shop: Shop, count: int) -> list[dict]:
@@ -156,7 +158,9 @@ async def test_an_order_is_edited_while_unbooked_then_booked_then_sent_and_never
         assert answer.status == 409 and "only an unbooked order can be edited" in answer.body["detail"]
     sent = await shop.api.ok("POST", f"{path}/send")
     assert sent["state"] == "SENT" and sent["note"] == "ramp 2" and len(sent["lines"]) == 1
-    assert (await shop.api.call("POST", f"{path}/send")).status == 409
+    again = await shop.api.ok("POST", f"{path}/send")  # a click whose answer was lost: the same sent order
+    assert again["orderportal"]["supplierOrderId"] == sent["orderportal"]["supplierOrderId"]
+    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
 
 
 async def test_sending_needs_an_orderportal_supplier_and_a_coupled_customer_number(shop: Shop) -> None:
@@ -187,13 +191,38 @@ async def test_a_resend_after_a_lost_answer_creates_no_second_order_at_the_suppl
 
     monkeypatch.setattr(SupplierClient, "create_order", answer_lost)
     lost = await shop.api.call("POST", path)
-    assert lost.status == 502 and "sending again is safe" in lost.body["detail"]
-    assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["state"] == "BOOKED"
+    assert lost.status == 202 and lost.body["state"] == "BOOKED"
+    assert lost.body["outbox"]["attempts"] == 1 and "timed out" in lost.body["outbox"]["lastError"]
+    queued = (await shop.api.ok("GET", "/api/outbox"))["items"]
+    assert [q["stockOrderId"] for q in queued] == [order["id"]]
     monkeypatch.setattr(SupplierClient, "create_order", real)
-    sent = await shop.api.ok("POST", path)
-    assert sent["state"] == "SENT"
+    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 1, "waiting": 0, "refused": 0}
+    sent = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
+    assert sent["state"] == "SENT" and sent["outbox"] is None
+    assert (await shop.api.ok("GET", "/api/outbox"))["items"] == []
     orders, total = await shop.sim.sim.orders.page("10001", [], None, 1, 10)
     assert total == 1 and orders[0]["orderId"] == sent["orderportal"]["supplierOrderId"]
+
+
+async def test_a_crash_between_the_suppliers_answer_and_the_commit_is_resent_by_the_restarted_portal(
+    shop: Shop, start_portal, monkeypatch
+) -> None:
+    await shop.open()
+    order = await shop.order([((await active(shop, 1))[0]["productNumber"], 2)])
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("the process died here")  # after the supplier's answer, before the commit
+
+    monkeypatch.setattr(StockOrder, "sent", crash)
+    died = await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")
+    assert died.status == 500
+    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
+    monkeypatch.undo()
+    restarted = await start_portal()  # the same database
+    assert (await restarted.sync())["outbox"] == {"sent": 1, "waiting": 0, "refused": 0}
+    sent = await PortalApi(restarted.url, shop.api.session).ok("GET", f"/api/stock-orders/{order['id']}")
+    orders, total = await shop.sim.sim.orders.page("10001", [], None, 1, 10)
+    assert sent["state"] == "SENT" and total == 1 and orders[0]["orderId"] == sent["orderportal"]["supplierOrderId"]
 
 
 async def test_cart_bad_input_is_refused_and_changes_nothing(shop: Shop) -> None:

@@ -1,0 +1,170 @@
+"""Sending booked orders through a durable outbox: the intent is committed first, then delivered.
+
+Send Stock Order commits a SendIntent and delivers it at once. If the supplier gives no usable
+answer, the intent stays and the delivery worker tries again later with the same Idempotency-Key;
+if the portal dies between the supplier's answer and its own commit, the intent is still there
+after the restart and the resend finds the same order at the supplier. A refusal (the supplier
+says no) removes the intent: the order stays booked, and the user decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
+from portal.domain.errors import IllegalState, SupplierProblem
+from portal.domain.model import OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
+from portal.service_layer import evidence
+from portal.service_layer.context import Portal, history_of
+from portal.service_layer.ordering import order_supplier
+from portal.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger("portal.outbox")
+TRANSIENT = frozenset({429, 500, 502, 503, 504})
+FIRST_PAUSE_MS = 1_000
+LONGEST_PAUSE_MS = 300_000
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """A stock order as it is now, and its outbox entry while it waits to be sent."""
+
+    order: StockOrder
+    intent: SendIntent | None
+
+
+async def send_stock_order(portal: Portal, order_id: int) -> Sending:
+    """Queue a booked order in the outbox and deliver it now; a second send of a queued order just delivers."""
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        if order.state is StockOrderState.SENT:
+            return Sending(order, None)  # a resend after a lost answer: the order is there already
+        if order.state is not StockOrderState.BOOKED:
+            raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
+        await order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
+        if await uow.one(SendIntent, stock_order_id=order_id) is None:
+            assert order.idempotency_key is not None, "booking gives the key"
+            uow.add(SendIntent(order_id, order.idempotency_key, portal.now(), next_attempt_ms=portal.now_ms()))
+            await uow.commit()
+    return await deliver(portal, order_id)
+
+
+async def deliver(portal: Portal, order_id: int) -> Sending:
+    """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem)."""
+    if order_id in portal.delivering:  # the worker and a user's click at once: one attempt is enough
+        return await stock_order(portal, order_id)
+    portal.delivering.add(order_id)
+    try:
+        return await _deliver(portal, order_id)
+    finally:
+        portal.delivering.discard(order_id)
+
+
+async def _deliver(portal: Portal, order_id: int) -> Sending:
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        intent = await uow.one(SendIntent, stock_order_id=order_id)
+        if intent is None or order.state is not StockOrderState.BOOKED:
+            return Sending(order, intent)
+        supplier, customer = await order_supplier(uow, order)
+        body = await _wire_order(uow, order)
+    try:  # no transaction is open while the supplier answers
+        answer = await portal.client_for(supplier, customer).create_order(body, intent.idempotency_key)
+    except SupplierError as exc:
+        return await _failed(portal, order, exc)
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        if order.state is StockOrderState.BOOKED:
+            order.sent(answer["orderId"], answer["status"], history_of(answer), answer["updatedAt"])
+        await _forget(uow, order_id)
+        await uow.commit()
+        return Sending(order, None)
+
+
+async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Sending:
+    """Keep the intent after a failure the supplier may get over; drop it after a refusal, and say why.
+
+    An answer that breaks the contract is kept as evidence and counts as no answer: the order may
+    exist at the supplier, and only a resend with the same key can tell.
+    """
+    order_id = tried.id or 0
+    if isinstance(exc, ContractBroken):
+        await evidence.keep(portal, tried.supplier_id, "contract", str(exc), exc.endpoint, order_id)
+    transient = isinstance(exc, SupplierUnreachable | ContractBroken) or exc.status in TRANSIENT
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        if intent is None:
+            return Sending(order, None)
+        if transient:
+            pause = min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2**intent.attempts)
+            intent.failed(str(exc), portal.now_ms(), int(pause * portal.rng.uniform(0.5, 1.0)))
+            await uow.commit()
+            log.warning("stock order %s stays in the outbox after attempt %d: %s", order.number, intent.attempts, exc)
+            return Sending(order, intent)
+        await _forget(uow, order_id)
+        await uow.commit()
+    detail = exc.problem.get("detail", exc) if isinstance(exc, SupplierRejected) else f"{exc}; check the coupling"
+    raise SupplierProblem(f"the supplier refused stock order {order.number}: {detail}; it is still booked")
+
+
+async def _forget(uow: UnitOfWork, order_id: int) -> None:
+    intent = await uow.one(SendIntent, stock_order_id=order_id)
+    if intent is not None:
+        await uow.session.delete(intent)
+
+
+async def stock_order(portal: Portal, order_id: int) -> Sending:
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order")
+        return Sending(order, await uow.one(SendIntent, stock_order_id=order_id))
+
+
+async def outbox(portal: Portal) -> list[SendIntent]:
+    """Every order waiting to be sent, oldest first."""
+    async with portal.uow() as uow:
+        return await uow.all(SendIntent)
+
+
+async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int]:
+    """Attempt every intent that is due (or, with ``everything``, every intent); how each one went."""
+    now = portal.now_ms()
+    counts = {"sent": 0, "waiting": 0, "refused": 0}
+    for intent in await outbox(portal):
+        if not everything and intent.next_attempt_ms > now:
+            counts["waiting"] += 1
+            continue
+        try:
+            sent = await deliver(portal, intent.stock_order_id)
+        except SupplierProblem as exc:
+            log.warning("%s", exc)
+            counts["refused"] += 1
+            continue
+        counts["waiting" if sent.intent else "sent"] += 1
+    return counts
+
+
+async def _wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
+    unit = await uow.get(OrgUnit, order.org_unit_id, "org unit")
+    warehouse = await uow.get(Warehouse, order.warehouse_id)
+    body: dict[str, object] = {
+        "orderNumber": order.number,
+        "orgUnit": unit.code,
+        "warehouse": {"id": warehouse.code, "name": warehouse.name},
+        "lines": [
+            {
+                "lineNumber": line.line_number,
+                "productNumber": line.supplier_product_number,
+                "containers": line.containers,
+                "containerAmount": line.container_amount,
+                "quantity": line.quantity,
+            }
+            for line in order.lines
+        ],
+    }
+    if order.requested_delivery_date:
+        body["requestedDeliveryDate"] = order.requested_delivery_date
+    if order.note:
+        body["note"] = order.note
+    return body
