@@ -8,7 +8,9 @@ from typing import Any
 
 REDACTED = "***"
 SECRET_FIELDS = frozenset({"password", "token", "secret", "apikey", "api_key", "accesstoken", "access_token"})
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-admin-token", "cookie", "set-cookie", "proxy-authorization"}
+)
 
 
 def redact_json(value: Any) -> Any:

@@ -69,8 +69,8 @@ class Customer:
     auth: str
     name: str = ""
     username: str | None = None
-    password: str | None = None
-    api_key: str | None = None
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
     blocked: bool = False
 
 

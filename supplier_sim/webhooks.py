@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -31,8 +31,8 @@ WAITING = (PENDING, HELD)
 @dataclass(frozen=True, slots=True)
 class Registration:
     url: str
-    secret: str
-    registered_ms: int
+    secret: str = field(repr=False)
+    registered_ms: int = 0
 
     def public(self) -> dict[str, str]:
         """What the API shows: never the secret."""
