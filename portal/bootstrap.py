@@ -17,8 +17,8 @@ from portal.adapters.supplier_client import Credentials, RetryPolicy, SupplierCl
 from portal.domain.errors import IllegalState
 from portal.domain.model import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
-from portal.service_layer import sending, tracking
 from portal.service_layer.context import Portal, credentials
+from portal.service_layer.sync import sync
 
 log = logging.getLogger("portal.worker")
 
@@ -62,7 +62,7 @@ class PortalServer:
 
     async def sync(self) -> dict[str, dict[str, int]]:
         """One round of the worker: deliver the outbox's due orders, then catch up with every supplier."""
-        return {"outbox": await sending.deliver_due(self.portal), "catchUp": await tracking.catch_up(self.portal)}
+        return await sync(self.portal)
 
     async def _sync_forever(self, interval_s: float) -> None:
         """From the start (a restart resends what a crash left in the outbox), and every ``interval_s``."""

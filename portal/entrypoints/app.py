@@ -17,6 +17,7 @@ from portal.entrypoints import views
 from portal.entrypoints.requests import requests
 from portal.service_layer import ordering, receiving, sending, setup, tracking
 from portal.service_layer.context import Portal
+from portal.service_layer.sync import sync
 
 log = logging.getLogger("portal.api")
 PORTAL = web.AppKey("portal", Portal)
@@ -246,6 +247,10 @@ def routes(app: web.Application) -> None:
     async def get_outbox(request: web.Request) -> web.Response:
         return ok({"items": [views.outbox_entry(intent) for intent in await sending.outbox(portal)]})
 
+    async def sync_now(request: web.Request) -> web.Response:
+        """The worker's round, now: every waiting order attempted, statuses polled, dispatches fetched."""
+        return ok(await sync(portal, everything=True))
+
     async def deliver_outbox(request: web.Request) -> web.Response:
         """Attempt every waiting order now, without waiting for its next attempt: after an outage is over."""
         return ok(await sending.deliver_due(portal, everything=True))
@@ -308,6 +313,7 @@ def routes(app: web.Application) -> None:
     r.add_post("/api/stock-orders/{id}/send", send, name="stock-order.send")
     r.add_get("/api/outbox", get_outbox, name="outbox")
     r.add_post("/api/outbox/deliver", deliver_outbox, name="outbox.deliver")
+    r.add_post("/api/sync", sync_now, name="sync")
     r.add_post("/api/stock-orders/{id}/poll", poll, name="stock-order.poll")
     r.add_post("/api/stock-orders/{id}/dispatch-notifications", fetch_dispatches, name="stock-order.dispatches")
     r.add_post("/api/stock-orders/{id}/receipt", receipt_from_order, name="stock-order.receipt")
