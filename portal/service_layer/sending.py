@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
-from portal.domain.errors import IllegalState, SupplierProblem
+from portal.domain.errors import DomainError, IllegalState, SupplierProblem
 from portal.domain.model import OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
@@ -130,7 +130,7 @@ async def outbox(portal: Portal) -> list[SendIntent]:
 async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int]:
     """Attempt every intent that is due (or, with ``everything``, every intent); how each one went."""
     now = portal.now_ms()
-    counts = {"sent": 0, "waiting": 0, "refused": 0}
+    counts = {"sent": 0, "waiting": 0, "refused": 0, "blocked": 0}
     for intent in await outbox(portal):
         if not everything and intent.next_attempt_ms > now:
             counts["waiting"] += 1
@@ -140,6 +140,10 @@ async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int
         except SupplierProblem as exc:
             log.warning("%s", exc)
             counts["refused"] += 1
+            continue
+        except DomainError as exc:  # e.g. the customer number was uncoupled: it waits for the user
+            log.warning("stock order %s cannot be sent now: %s", intent.stock_order_id, exc)
+            counts["blocked"] += 1
             continue
         counts["waiting" if sent.intent else "sent"] += 1
     return counts

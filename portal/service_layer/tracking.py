@@ -16,7 +16,7 @@ from contracts.signing import refusal
 from contracts.statuses import ACCEPTED
 from portal.adapters.supplier_client import ContractBroken, SupplierError
 from portal.domain import tracking
-from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
+from portal.domain.errors import DomainError, IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
 from portal.domain.model import (
     ContractViolation,
     Coupling,
@@ -120,7 +120,7 @@ async def catch_up(portal: Portal) -> dict[str, int]:
     for supplier in suppliers:
         try:
             polled = await poll_open_orders(portal, supplier.id or 0)
-        except (SupplierProblem, IllegalState) as exc:
+        except DomainError as exc:  # unreachable now, or no base URL: the next round tries again
             log.warning("catching up with supplier %s failed: %s", supplier.name, exc)
             counts["failed"] += 1
             continue
@@ -129,7 +129,7 @@ async def catch_up(portal: Portal) -> dict[str, int]:
     for order_id in await _undispatched(portal):
         try:
             await fetch_dispatch_notifications(portal, order_id)
-        except (SupplierProblem, IllegalState) as exc:
+        except DomainError as exc:
             log.warning("catching up with the dispatches of stock order %s failed: %s", order_id, exc)
             counts["failed"] += 1
             continue

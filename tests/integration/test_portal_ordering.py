@@ -196,7 +196,7 @@ async def test_a_resend_after_a_lost_answer_creates_no_second_order_at_the_suppl
     queued = (await shop.api.ok("GET", "/api/outbox"))["items"]
     assert [q["stockOrderId"] for q in queued] == [order["id"]]
     monkeypatch.setattr(SupplierClient, "create_order", real)
-    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 1, "waiting": 0, "refused": 0}
+    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 1, "waiting": 0, "refused": 0, "blocked": 0}
     sent = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
     assert sent["state"] == "SENT" and sent["outbox"] is None
     assert (await shop.api.ok("GET", "/api/outbox"))["items"] == []
@@ -219,7 +219,7 @@ async def test_a_crash_between_the_suppliers_answer_and_the_commit_is_resent_by_
     assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
     monkeypatch.undo()
     restarted = await start_portal()  # the same database
-    assert (await restarted.sync())["outbox"] == {"sent": 1, "waiting": 0, "refused": 0}
+    assert (await restarted.sync())["outbox"] == {"sent": 1, "waiting": 0, "refused": 0, "blocked": 0}
     sent = await PortalApi(restarted.url, shop.api.session).ok("GET", f"/api/stock-orders/{order['id']}")
     orders, total = await shop.sim.sim.orders.page("10001", [], None, 1, 10)
     assert sent["state"] == "SENT" and total == 1 and orders[0]["orderId"] == sent["orderportal"]["supplierOrderId"]
@@ -271,3 +271,27 @@ async def test_two_org_units_order_with_their_own_customer_numbers(start_sim, st
         await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
     assert (await sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
     assert (await sim.sim.orders.page("10003", [], None, 1, 10))[1] == 1
+
+
+async def test_an_order_waiting_in_the_outbox_for_an_uncoupled_number_blocks_nothing_else(
+    shop: Shop, monkeypatch
+) -> None:
+    await shop.open()
+    products = await active(shop, 2)
+    first = await shop.order([(products[0]["productNumber"], 1)])
+    second = await shop.order([(products[1]["productNumber"], 1)])
+
+    async def unreachable(self: SupplierClient, body: dict, key: str) -> dict:
+        raise SupplierUnreachable("POST /orders", "no answer")
+
+    monkeypatch.setattr(SupplierClient, "create_order", unreachable)
+    for order in (first, second):
+        assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 202
+    monkeypatch.undo()
+    login = {"authMethod": "basic", "username": "north-market", "password": "north-demo-pass-1"}
+    await shop.api.ok("PATCH", f"/api/customer-numbers/{shop.customer['id']}", login)  # uncoupled until coupled again
+    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 0, "waiting": 0, "refused": 0, "blocked": 2}
+    assert len((await shop.api.ok("GET", "/api/outbox"))["items"]) == 2  # kept for when it is coupled again
+    await shop.api.ok("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")
+    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 2, "waiting": 0, "refused": 0, "blocked": 0}
+    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 2
