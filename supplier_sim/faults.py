@@ -1,4 +1,7 @@
-"""Faults on demand: rules that hit matching API requests or webhook deliveries, every Nth or at a seeded rate."""
+"""Faults on demand: rules that hit matching API requests or webhook deliveries, every Nth or at a seeded rate.
+
+A rule with ``times`` is spent after that many hits: a fault that strikes once and is gone.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class FaultRule:
     event: str | None = None
     rate: float = 1.0
     every: int | None = None
+    times: int | None = None  # at most this many hits, then the rule matches nothing
     status: int = 503
     retry_after: int | None = None
     latency: Delay = NO_DELAY
@@ -44,6 +48,7 @@ class FaultRule:
             event=raw.get("event"),
             rate=raw.get("rate", 1.0),
             every=raw.get("every"),
+            times=raw.get("times"),
             status=raw.get("status", 503),
             retry_after=raw.get("retryAfter"),
             latency=Delay.parse(raw.get("latency", 0)),
@@ -75,12 +80,13 @@ class FaultRule:
 
 
 class Faults:
-    """The active rules; each keeps its own count of what it matched, so a run replays exactly."""
+    """The active rules; each keeps its own count of what it matched and hit, so a run replays exactly."""
 
     def __init__(self, rules: list[FaultRule], seed: int) -> None:
         self.rules = rules
         self.seed = seed
         self._seen = [0] * len(rules)
+        self.hits = [0] * len(rules)  # per rule, how many requests or events it hit
 
     def pick(self, request: web.Request) -> tuple[FaultRule, int] | None:
         """The first request rule that matches and hits this request, with its count of matches, if any."""
@@ -92,7 +98,8 @@ class Faults:
 
     def _first_hit(self, matches: Callable[[FaultRule], bool]) -> tuple[FaultRule, int] | None:
         for index, rule in enumerate(self.rules):
-            if not matches(rule):
+            spent = rule.times is not None and self.hits[index] >= rule.times
+            if spent or not matches(rule):
                 continue
             self._seen[index] += 1
             count = self._seen[index]
@@ -101,6 +108,7 @@ class Faults:
             else:
                 hit = rng_for(self.seed, "fault", index, count).random() < rule.rate
             if hit:
+                self.hits[index] += 1
                 return rule, count
         return None
 

@@ -10,6 +10,7 @@ from contracts.cli import contracts_group
 from portal.entrypoints.serve import portal
 from scenarios.certify.cli import certify
 from scenarios.cli import scenarios_group
+from scenarios.faultmatrix.cli import faults_group
 from supplier_sim.cli import sim
 
 
@@ -36,6 +37,7 @@ main.add_command(portal)
 main.add_command(certify)
 main.add_command(scenarios_group)
 main.add_command(contracts_group)
+main.add_command(faults_group)
 
 if __name__ == "__main__":
     main()

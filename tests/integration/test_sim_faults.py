@@ -26,6 +26,22 @@ async def test_an_error_rule_hits_every_nth_matching_request_with_retry_after(no
     assert [e["fault"] for e in journal] == [None, "error 503", None, "error 503"]
 
 
+async def test_a_rule_with_times_is_spent_after_that_many_hits_and_leaves_the_rest_to_the_next_rule(
+    north: SimClient,
+) -> None:
+    rules = [
+        {"kind": "error", "status": 500, "path": "/products", "times": 2},
+        {"kind": "error", "status": 503, "path": "/products", "every": 2, "times": 1},
+    ]
+    await set_faults(north, rules)
+    answers = [(await north.call("GET", "/products", params={"size": "1"})).status for _ in range(6)]
+    # The 503 rule counts only what reaches it: the third and fourth requests, once the first rule is spent.
+    assert answers == [500, 500, 200, 503, 200, 200]
+    assert north.server.sim.faults.hits == [2, 1]
+    await set_faults(north, rules)  # new rules: each count starts again
+    assert (await north.call("GET", "/products")).status == 500
+
+
 async def test_a_rate_draws_from_the_seed_so_a_run_replays_exactly(start_sim, session) -> None:
     runs = []
     for _ in range(2):
@@ -93,3 +109,6 @@ async def test_fault_rules_are_checked_against_their_contract(north: SimClient) 
     async with north.session.put(f"{north.server.url}/_sim/faults", json=[{"kind": "meteor"}]) as response:
         body = await response.json(content_type=None)
         assert response.status == 422 and body["errors"][0]["pointer"] == "/0/kind"
+    async with north.session.put(f"{north.server.url}/_sim/faults", json=[{"kind": "reset", "times": 0}]) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and body["errors"][0]["pointer"] == "/0/times"

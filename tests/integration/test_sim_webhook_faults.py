@@ -89,6 +89,19 @@ async def test_a_reordered_event_arrives_after_the_customers_next_event(start_si
     ]
 
 
+async def test_a_reorder_rule_spent_after_one_hit_holds_back_only_the_first_event(
+    start_sim, session, receiver_factory
+) -> None:
+    rules = [{"kind": "reorder", "event": STATUS, "times": 1}]
+    client, receiver = await hooked(start_sim, session, receiver_factory, rules)
+    order_id = await new_order(client)
+    await move(client, order_id, "PROCESSED")
+    assert not receiver.received
+    await move(client, order_id, "ACCEPTED")
+    assert arrived(receiver) == [(STATUS, "ACCEPTED"), (STATUS, "PROCESSED")]
+    assert [d["fault"] for d in await deliveries(client)] == ["reorder", None]
+
+
 async def test_a_reordered_event_with_no_next_event_still_arrives_when_its_hold_ends(
     start_sim, session, receiver_factory
 ) -> None:
