@@ -26,6 +26,7 @@ METHODS = ("basic", "token", "api-key")
 MAX_PAGE_SIZE = 1000
 MAX_TOKEN_LIFETIME_S = 30 * 86400
 RETRYABLE = frozenset({429, 500, 502, 503, 504})  # the supplier is busy or failing, not refusing
+JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 monotonic = time.monotonic  # the client's own clock for token renewal; a test moves it
 
 
@@ -112,6 +113,17 @@ class _Answer:
     body: bytes
     date: str | None = None  # the supplier's own clock, from the Date header
     retry_after: str | None = None
+    decoded: Any = None  # the body, when it is JSON that parses; decoded once
+    unreadable: bool = False  # JSON said, not JSON sent: cut short on the way, most likely
+
+    @classmethod
+    def of(cls, status: int, content_type: str, body: bytes, date: str | None, retry_after: str | None) -> _Answer:
+        if content_type not in JSON_TYPES:
+            return cls(status, content_type, body, date, retry_after)
+        try:
+            return cls(status, content_type, body, date, retry_after, orjson.loads(body))
+        except orjson.JSONDecodeError:
+            return cls(status, content_type, body, date, retry_after, unreadable=True)
 
 
 class SupplierClient:
@@ -259,7 +271,7 @@ class SupplierClient:
         return {"Authorization": basic_authorization(credentials.username or "", credentials.password or "")}
 
     async def _send(self, endpoint: str, method: str, url: URL, **kwargs: Any) -> _Answer:
-        """The answer, tried again after no answer or a 429 or 5xx while the retry policy allows.
+        """The answer, tried again after no answer, a 429 or 5xx, or JSON cut short, while the retry policy allows.
 
         The last failure stands: SupplierUnreachable, or the supplier's last answer for _read to judge.
         """
@@ -270,13 +282,13 @@ class SupplierClient:
             attempt += 1
             timeout_s = min(self._timeout_s, deadline - time.monotonic())
             outcome = await self._try(endpoint, method, url, timeout_s, **kwargs)
-            if isinstance(outcome, _Answer) and outcome.status not in RETRYABLE:
+            if isinstance(outcome, _Answer) and outcome.status not in RETRYABLE and not outcome.unreadable:
                 return outcome
             asked = _retry_after(outcome.retry_after) if isinstance(outcome, _Answer) else None
             pause = policy.pause(attempt, asked, self._rng)
             if attempt == policy.attempts or time.monotonic() + pause >= deadline:
                 break
-            why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {outcome.status}"
+            why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {_trouble(outcome)}"
             log.info("%s; trying again in %.2f s (attempt %d of %d)", why, pause, attempt + 1, policy.attempts)
             await self._sleep(pause)
         if isinstance(outcome, SupplierUnreachable):
@@ -299,7 +311,7 @@ class SupplierClient:
             async with self.session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs) as response:
                 body = await response.read()
                 headers = response.headers
-                answer = _Answer(
+                answer = _Answer.of(
                     response.status, response.content_type, body, headers.get("Date"), headers.get("Retry-After")
                 )
         except TimeoutError as exc:
@@ -348,10 +360,9 @@ def _checked(endpoint: str, answer: _Answer, content_type: str, schema: str) -> 
     if answer.content_type != content_type:
         violation = Violation("/headers/Content-Type", f"is {answer.content_type!r}, expected {content_type}")
         raise ContractBroken(endpoint, [violation], answer.status)
-    try:
-        body = orjson.loads(answer.body)
-    except orjson.JSONDecodeError:
-        raise ContractBroken(endpoint, [Violation("", "the body is not JSON")], answer.status) from None
+    if answer.unreadable:
+        raise ContractBroken(endpoint, [Violation("", "the body is not JSON")], answer.status)
+    body = answer.decoded
     violations = contracts().errors(schema, body)
     if violations:
         raise ContractBroken(endpoint, violations, answer.status)
@@ -369,6 +380,10 @@ def _page_violations(page: dict[str, Any], first: dict[str, Any], number: int, s
         for name, value in expected.items()
         if found[name] != value
     ]
+
+
+def _trouble(answer: _Answer) -> str:
+    return f"{answer.status}, a body that is not JSON" if answer.unreadable else str(answer.status)
 
 
 def _retry_after(header: str | None) -> float | None:

@@ -20,12 +20,14 @@ _OUTAGE = (
     "poll failed; caught up once lifted",
     "poll failed; caught up once lifted",
 )
-# A truncated answer is a broken one, not a busy supplier: it is not retried, except the order
-# listing, which is read again because orders move between its pages.
-_TRUNCATED = (
+# An answer cut short is read again like no answer at all; when every attempt is cut short the
+# send keeps the broken answer as evidence, since the order may exist at the supplier.
+_TRUNCATED_OUTAGE = (
     "502 coupling-failed; still uncoupled; ok when tried again",
     "502 supplier-problem; nothing imported; ok when tried again",
     "202 queued in outbox; sent once on delivery; 1 contract violation kept",
+    "poll failed; caught up once lifted",
+    "poll failed; caught up once lifted",
 )
 _WEBHOOK = (NOT_APPLICABLE,) * 3
 
@@ -41,8 +43,8 @@ _TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "reset (outage)": _OUTAGE,
     "hang 1 s (once)": _TRANSIENT,
     "hang 1 s (outage)": _OUTAGE,
-    "truncate (once)": (*_TRUNCATED, "caught up by polling after retry", "caught up by polling after retry"),
-    "truncate (outage)": (*_TRUNCATED, "poll failed; caught up once lifted", "poll failed; caught up once lifted"),
+    "truncate (once)": _TRANSIENT,
+    "truncate (outage)": _TRUNCATED_OUTAGE,
     "webhook duplicate": (*_WEBHOOK, "by webhook; duplicate ignored", "by webhook; duplicate ignored"),
     "webhook reorder (first held)": (
         *_WEBHOOK,

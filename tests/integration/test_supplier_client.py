@@ -559,3 +559,23 @@ async def test_an_order_created_whose_answer_was_lost_is_the_same_order_on_the_r
     created = await client_of(server, session).create_order(order_body(products, "SO-RETRY"), "key-retry")
     orders = await client_of(server, session).orders()
     assert [o["orderId"] for o in orders if o["orderNumber"] == "SO-RETRY"] == [created["orderId"]]
+
+
+async def test_an_answer_cut_short_is_read_again_and_one_always_broken_is_contract_broken(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    page = b'{"items": [], "currentPage": 1, "pageSize": 1000, "totalItems": 0, "totalPages": 0}'
+    served: list[int] = []
+
+    async def cut_once(request: web.Request) -> web.Response:
+        served.append(1)
+        body = page[: len(page) // 2] if len(served) == 1 or request.query.get("broken") else page
+        return web.Response(body=body, content_type="application/json")
+
+    client = SupplierClient(session, await start_fake(cut_once), "10001", BASIC)
+    recording(client)
+    assert await client.products() == [] and len(served) == 2
+    served.clear()
+    with pytest.raises(ContractBroken, match="the body is not JSON"):
+        await client._pages("/products", "product-page", "productNumber", {"broken": "1"})
+    assert len(served) == client.retry.attempts
