@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from portal.adapters import catalog_store, stock_store
-from portal.adapters.supplier_client import SupplierError
+from portal.adapters.supplier_client import ContractBroken, SupplierError
 from portal.domain.errors import IllegalState, NotFound, NotSendable, SupplierProblem
 from portal.domain.matching import Match, match_all
 from portal.domain.model import (
@@ -23,6 +23,7 @@ from portal.domain.model import (
     SupplierItem,
     Warehouse,
 )
+from portal.service_layer import evidence
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
@@ -68,6 +69,8 @@ async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) 
     try:  # no transaction is open while the supplier answers
         products = await portal.client_for(supplier, customer).products(updated_since=cursor)
     except SupplierError as exc:
+        if isinstance(exc, ContractBroken):
+            await evidence.keep(portal, supplier_id, "contract", str(exc), exc.endpoint, None)
         raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
     async with portal.uow() as uow:
         supplier = await uow.get(Supplier, supplier_id, lock=True)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from yarl import URL
 
 from portal.adapters.supplier_client import (
+    ContractBroken,
     CustomerNumberRefused,
     SupplierClient,
     SupplierError,
@@ -17,6 +18,7 @@ from portal.adapters.supplier_client import (
 )
 from portal.domain.errors import CouplingFailed, IllegalState, InvalidInput
 from portal.domain.model import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
+from portal.service_layer import evidence
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
@@ -149,6 +151,8 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
     try:  # no transaction is open while the supplier answers
         await client.check_access()
     except SupplierError as exc:
+        if isinstance(exc, ContractBroken):
+            await evidence.keep(portal, supplier.id or 0, "contract", str(exc), exc.endpoint, None)
         cause, field, status = _cause(exc, customer)
         # The supplier said no to these credentials: uncoupled. A network failure proves nothing:
         # the state stays, with the failure noted.

@@ -20,11 +20,11 @@ _OUTAGE = (
     "poll failed; caught up once lifted",
     "poll failed; caught up once lifted",
 )
-# An answer cut short is read again like no answer at all; when every attempt is cut short the
-# send keeps the broken answer as evidence, since the order may exist at the supplier.
+# An answer cut short is read again like no answer at all; one broken on every attempt is kept as
+# evidence where the user acted. The worker's polls keep none: an outage would pile them up.
 _TRUNCATED_OUTAGE = (
-    "502 coupling-failed; still uncoupled; ok when tried again",
-    "502 supplier-problem; nothing imported; ok when tried again",
+    "502 coupling-failed; still uncoupled; ok when tried again; 1 contract violation kept",
+    "502 supplier-problem; nothing imported; ok when tried again; 1 contract violation kept",
     "202 queued in outbox; sent once on delivery; 1 contract violation kept",
     "poll failed; caught up once lifted",
     "poll failed; caught up once lifted",
