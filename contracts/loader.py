@@ -16,6 +16,7 @@ from contracts.redaction import SECRET_FIELDS
 
 CONTRACT_VERSION = "1.0.0"
 SCHEMA_SUFFIX = ".schema.json"
+PORTAL_OPENAPI = "portal-openapi.yaml"  # the retailer portal's own API, beside Supplier API v1
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +120,16 @@ def load_package_contracts() -> Contracts:
 def contracts() -> Contracts:
     """The package's contracts, loaded and compiled on first use."""
     return load_package_contracts()
+
+
+@functools.cache
+def portal_openapi_text() -> str:
+    """The portal's OpenAPI document as it is served: read once."""
+    return (resources.files("contracts") / PORTAL_OPENAPI).read_text("utf-8")
+
+
+@functools.cache
+def portal_openapi() -> dict[str, Any]:
+    """The portal's OpenAPI document, parsed once; its request bodies are the portal's own schemas."""
+    document: dict[str, Any] = yaml.safe_load(portal_openapi_text())
+    return document

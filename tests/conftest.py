@@ -5,6 +5,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -31,14 +32,38 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
+def sim_server(profile: dict[str, Any] | None = None, **config: Any) -> SimServer:
+    """A strict simulator (every answer checked) with a small catalog, not started yet."""
+    merged = {**SMALL, **(profile or {})}
+    return SimServer(SimConfig(profile=parse_profile(merged, base=None), strict=True, **config))
+
+
+def portal_server(db_url: str, **options: Any) -> PortalServer:
+    """A portal for tests, not started yet: no worker (a test runs its round: sync()) and quick retries."""
+    options.setdefault("sync_interval_s", None)
+    options.setdefault("retry", RetryPolicy(base_s=0.01, cap_s=0.1))
+    return PortalServer(db_url=db_url, **options)
+
+
+async def empty_portal_database(directory: Path) -> str:
+    """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied, or a new SQLite file in ``directory``."""
+    url = os.environ.get("ORDERPORTAL_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite+aiosqlite:///{directory / 'portal.db'}"
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(orm.metadata.drop_all)
+    await engine.dispose()
+    return url
+
+
 @pytest.fixture
 async def start_sim() -> AsyncIterator[Callable[..., Awaitable[SimServer]]]:
     """Start simulators on free loopback ports (strict: every answer checked); stop and check them after."""
     servers: list[SimServer] = []
 
     async def start(profile: dict[str, Any] | None = None, **config: Any) -> SimServer:
-        merged = {**SMALL, **(profile or {})}
-        server = SimServer(SimConfig(profile=parse_profile(merged, base=None), strict=True, **config))
+        server = sim_server(profile, **config)
         await server.start()
         servers.append(server)
         return server
@@ -94,17 +119,9 @@ async def receiver_factory() -> AsyncIterator:
 
 
 @pytest.fixture
-async def portal_db(tmp_path) -> AsyncIterator[str]:
+async def portal_db(tmp_path: Path) -> str:
     """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied for this test, or an SQLite file."""
-    url = os.environ.get("ORDERPORTAL_TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
-        return
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(orm.metadata.drop_all)
-    await engine.dispose()
-    yield url
+    return await empty_portal_database(tmp_path)
 
 
 @pytest.fixture
@@ -112,9 +129,7 @@ async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[
     servers: list[PortalServer] = []
 
     async def start(**options: Any) -> PortalServer:
-        options.setdefault("sync_interval_s", None)  # a test runs the worker's round itself: sync()
-        options.setdefault("retry", RetryPolicy(base_s=0.01, cap_s=0.1))
-        server = PortalServer(db_url=portal_db, **options)
+        server = portal_server(portal_db, **options)
         await server.start()
         servers.append(server)
         return server

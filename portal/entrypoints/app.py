@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from contracts.loader import portal_openapi_text
 from contracts.signing import SIGNATURE, TIMESTAMP
 from portal.domain.errors import DomainError, InvalidInput, NotFound
 from portal.domain.model import AuthMethod, OrderInterface
@@ -51,6 +52,11 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return problem(exc.status, exc.kind, str(exc), named)
     except web.HTTPRequestEntityTooLarge:
         return problem(413, "payload-too-large", f"the request body is larger than {MAX_BODY // 1024 // 1024} MiB")
+    except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        refused = problem(405, "method-not-allowed", f"{request.method} is not allowed here; allowed: {allowed}")
+        refused.headers["Allow"] = exc.headers["Allow"]  # RFC 9110 requires it on a 405
+        return refused
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -288,7 +294,13 @@ def routes(app: web.Application) -> None:
         outcome = await tracking.receive_webhook(portal, ident(request, "id"), raw, signature, timestamp)
         return ok({"result": outcome.result, "detail": outcome.detail})
 
+    document = portal_openapi_text().encode()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.Response(body=document, content_type="application/yaml", charset="utf-8")
+
     cart = "/api/carts/{supplier}/{warehouse}"
+    r.add_get("/api/openapi.yaml", openapi, name="openapi")
     r.add_post("/api/org-units", create_org_unit, name="org-units")
     r.add_post("/api/warehouses", create_warehouse, name="warehouses")
     r.add_post("/api/suppliers", create_supplier, name="suppliers")

@@ -22,9 +22,7 @@ def test_retry_after_is_a_floor_for_the_pause() -> None:
     assert RetryPolicy().pause(1, 7.0, random.Random(0)) == 7.0
 
 
-@pytest.mark.parametrize(
-    "fields", [{"attempts": 0}, {"base_s": -1}, {"base_s": 2, "cap_s": 1}, {"deadline_s": 0}]
-)
+@pytest.mark.parametrize("fields", [{"attempts": 0}, {"base_s": -1}, {"base_s": 2, "cap_s": 1}, {"deadline_s": 0}])
 def test_an_impossible_policy_is_refused(fields: dict) -> None:
     with pytest.raises(ValueError, match="impossible retry policy"):
         RetryPolicy(**fields)
