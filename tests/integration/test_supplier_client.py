@@ -579,3 +579,18 @@ async def test_an_answer_cut_short_is_read_again_and_one_always_broken_is_contra
     with pytest.raises(ContractBroken, match="the body is not JSON"):
         await client._pages("/products", "product-page", "productNumber", {"broken": "1"})
     assert len(served) == client.retry.attempts
+
+
+async def test_a_nul_in_supplier_text_breaks_the_contract_before_it_reaches_a_database(
+    start_sim: StartSim, start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    """PostgreSQL cannot store a NUL: the contract forbids it, so the portal refuses it as a broken answer."""
+    product = (await client_of(await start_sim(), session).products())[0]
+    page = {"items": [{**product, "name": "Cola\u0000Zero"}], "currentPage": 1, "pageSize": 1000}
+
+    async def nul(request: web.Request) -> web.Response:
+        return web.json_response({**page, "totalItems": 1, "totalPages": 1})
+
+    client = SupplierClient(session, await start_fake(nul), "10001", BASIC)
+    with pytest.raises(ContractBroken, match=r"/items/0/name"):
+        await client.products()
