@@ -27,6 +27,7 @@ MAX_PAGE_SIZE = 1000
 MAX_TOKEN_LIFETIME_S = 30 * 86400
 RETRYABLE = frozenset({429, 500, 502, 503, 504})  # the supplier is busy or failing, not refusing
 JSON_TYPES = frozenset({"application/json", "application/problem+json"})
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a full page of 1,000 products is well under 1 MiB
 monotonic = time.monotonic  # the client's own clock for token renewal; a test moves it
 
 
@@ -235,32 +236,51 @@ class SupplierClient:
         return await self._call("GET", path, schema, params={**query, "page": str(number), "size": str(self.page_size)})
 
     async def _call(self, method: str, path: str, schema: str | None, status: int = 200, **kwargs: Any) -> Any:
-        """One call on the customer's resources, logging in again once when a token is refused."""
+        """One call on the customer's resources, logging in again once when a token is refused.
+
+        The retry policy's deadline holds for the whole call: waiting for a login, the login, and
+        the attempts, however many.
+        """
         endpoint = f"{method} {path}"
         url = URL(f"{self._root}/customers/{quote(self.customer_number, safe='')}{path}", encoded=True)
         extra = kwargs.pop("headers", {})
+        deadline = time.monotonic() + self.retry.deadline_s
         try:
-            token = await self._bearer() if self.credentials.method == "token" else None
-            answer = await self._send(endpoint, method, url, headers={**self._auth(token), **extra}, **kwargs)
+            token = await self._bearer(deadline) if self.credentials.method == "token" else None
+            headers = {**self._auth(token), **extra}
+            answer = await self._send(endpoint, method, url, deadline, headers=headers, **kwargs)
             if answer.status == 401 and token is not None:
-                token = await self._bearer(stale=token)
-                answer = await self._send(endpoint, method, url, headers={**self._auth(token), **extra}, **kwargs)
+                token = await self._bearer(deadline, stale=token)
+                headers = {**self._auth(token), **extra}
+                answer = await self._send(endpoint, method, url, deadline, headers=headers, **kwargs)
             return self._read(endpoint, answer, schema, status)
         except SupplierError as exc:
             self._redact(exc, kwargs.get("json", {}).get("secret"))  # a webhook registration sends one
             raise
 
-    async def _bearer(self, stale: str | None = None) -> str:
+    async def _bearer(self, deadline: float, stale: str | None = None) -> str:
         """The current token; a new one when there is none yet or ``stale`` was refused."""
-        async with self._login_lock:
-            expiring = self._renew_at is not None and monotonic() >= self._renew_at
-            if self._token is None or self._token == stale or expiring:
-                self._token = None  # a refused login leaves no token behind
-                body = {"username": self.credentials.username, "password": self.credentials.password}
-                answer = await self._send("POST /auth", "POST", URL(f"{self._root}/auth", encoded=True), json=body)
-                issued = self._read("POST /auth", answer, "auth-token", 200)
-                self._token, self._renew_at = issued["token"], _renewal(issued["expiresAt"], answer.date)
-            return self._token
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                await self._login_lock.acquire()
+        except TimeoutError:
+            raise SupplierUnreachable("POST /auth", "another login took the whole deadline") from None
+        try:
+            return await self._login(deadline, stale)
+        finally:
+            self._login_lock.release()
+
+    async def _login(self, deadline: float, stale: str | None) -> str:
+        """Under the login lock: the token, logging in first when it is missing, refused or expiring."""
+        expiring = self._renew_at is not None and monotonic() >= self._renew_at
+        if self._token is None or self._token == stale or expiring:
+            self._token = None  # a refused login leaves no token behind
+            body = {"username": self.credentials.username, "password": self.credentials.password}
+            login = URL(f"{self._root}/auth", encoded=True)
+            answer = await self._send("POST /auth", "POST", login, deadline, json=body)
+            issued = self._read("POST /auth", answer, "auth-token", 200)
+            self._token, self._renew_at = issued["token"], _renewal(issued["expiresAt"], answer.date)
+        return self._token
 
     def _auth(self, token: str | None) -> dict[str, str]:
         credentials = self.credentials
@@ -270,13 +290,12 @@ class SupplierClient:
             return {"X-Api-Key": credentials.api_key or ""}
         return {"Authorization": basic_authorization(credentials.username or "", credentials.password or "")}
 
-    async def _send(self, endpoint: str, method: str, url: URL, **kwargs: Any) -> _Answer:
+    async def _send(self, endpoint: str, method: str, url: URL, deadline: float, **kwargs: Any) -> _Answer:
         """The answer, tried again after no answer, a 429 or 5xx, or JSON cut short, while the retry policy allows.
 
         The last failure stands: SupplierUnreachable, or the supplier's last answer for _read to judge.
         """
         policy = self.retry
-        deadline = time.monotonic() + policy.deadline_s
         attempt = 0
         while True:
             attempt += 1
@@ -309,7 +328,7 @@ class SupplierClient:
         timeout = aiohttp.ClientTimeout(total=max(timeout_s, 0.001))
         try:
             async with self.session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs) as response:
-                body = await response.read()
+                body = await _bounded(endpoint, response)
                 headers = response.headers
                 answer = _Answer.of(
                     response.status, response.content_type, body, headers.get("Date"), headers.get("Retry-After")
@@ -382,18 +401,31 @@ def _page_violations(page: dict[str, Any], first: dict[str, Any], number: int, s
     ]
 
 
+async def _bounded(endpoint: str, response: aiohttp.ClientResponse) -> bytes:
+    """The answer's body, refused once it grows past MAX_ANSWER_BYTES: a supplier cannot exhaust our memory."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            violation = Violation("", f"the answer is larger than {MAX_ANSWER_BYTES:,} bytes")
+            raise ContractBroken(endpoint, [violation], response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _trouble(answer: _Answer) -> str:
     return f"{answer.status}, a body that is not JSON" if answer.unreadable else str(answer.status)
 
 
 def _retry_after(header: str | None) -> float | None:
     """The seconds a Retry-After header asks for: a number of seconds or an HTTP date; None if unreadable."""
-    if not header:
+    value = (header or "").strip()
+    if not value:
         return None
-    if header.strip().isdigit():
-        return float(header.strip())
+    if value.isascii() and value.isdigit():  # str.isdigit takes "²" too, which float() refuses
+        return float(value)
     try:
-        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
 

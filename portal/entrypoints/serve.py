@@ -20,7 +20,14 @@ from portal.bootstrap import PortalServer
 @click.option("--db", "db_url", default="orderportal.db", show_default=True, help="SQLite file or SQLAlchemy URL.")
 @click.option("--public-url", help="Where suppliers reach this portal for webhooks (default: the listening URL).")
 @click.option("--no-webhooks", is_flag=True, help="Follow statuses by polling only.")
-@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each supplier call.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds for each attempt of a supplier call.",
+)
 @click.option(
     "--sync-interval",
     "sync_interval_s",

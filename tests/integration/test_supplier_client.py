@@ -594,3 +594,37 @@ async def test_a_nul_in_supplier_text_breaks_the_contract_before_it_reaches_a_da
     client = SupplierClient(session, await start_fake(nul), "10001", BASIC)
     with pytest.raises(ContractBroken, match=r"/items/0/name"):
         await client.products()
+
+
+async def test_calls_waiting_for_a_hanging_login_all_end_within_their_deadline(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    """The deadline holds for the whole call, waiting for another call's login included."""
+    released = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await released.wait()
+        return web.Response(status=204)
+
+    url = await start_fake(hang)
+    policy = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01, deadline_s=0.5)
+    client = SupplierClient(session, url, "10002", Credentials("token", "south-market", "x"), retry=policy)
+    try:
+        async with asyncio.timeout(2):  # one after another, six would take three seconds
+            failures = await asyncio.gather(*(client.order(f"X{n}") for n in range(6)), return_exceptions=True)
+    finally:
+        released.set()
+    assert all(isinstance(f, SupplierUnreachable) for f in failures), failures
+
+
+async def test_an_answer_too_large_to_hold_is_refused_as_a_broken_contract(
+    start_fake: StartFake, session: aiohttp.ClientSession, monkeypatch
+) -> None:
+    monkeypatch.setattr(supplier_client, "MAX_ANSWER_BYTES", 1000)
+
+    async def huge(request: web.Request) -> web.Response:
+        return web.json_response({"items": ["x" * 2000]})
+
+    client = SupplierClient(session, await start_fake(huge), "10001", BASIC)
+    with pytest.raises(ContractBroken, match="larger than 1,000 bytes"):
+        await client.order("X")

@@ -30,7 +30,17 @@ def test_an_impossible_policy_is_refused(fields: dict) -> None:
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [("3", 3.0), (" 12 ", 12.0), (None, None), ("", None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        ("3", 3.0),
+        (" 12 ", 12.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("²", None),  # a digit to str.isdigit, not to float()
+        ("١٢", None),
+        ("-5", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
 )
 def test_retry_after_is_read_as_seconds_or_as_a_date(header: str | None, seconds: float | None) -> None:
     assert _retry_after(header) == seconds
