@@ -22,6 +22,7 @@ from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.outbox")
 TRANSIENT = frozenset({429, 500, 502, 503, 504})
+REFUSALS = frozenset({400, 422})  # the order itself is refused: no attempt with this body was ever taken
 FIRST_PAUSE_MS = 1_000
 LONGEST_PAUSE_MS = 300_000
 
@@ -32,6 +33,7 @@ class Sending:
 
     order: StockOrder
     intent: SendIntent | None
+    unreachable: bool = False  # the last attempt got no answer at all
 
 
 async def send_stock_order(portal: Portal, order_id: int) -> Sending:
@@ -83,30 +85,39 @@ async def _deliver(portal: Portal, order_id: int) -> Sending:
 
 
 async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Sending:
-    """Keep the intent after a failure the supplier may get over; drop it after a refusal, and say why.
+    """What a failed attempt leaves behind; SupplierProblem when the supplier said no.
 
-    An answer that breaks the contract is kept as evidence and counts as no answer: the order may
-    exist at the supplier, and only a resend with the same key can tell.
+    The intent is dropped only when the supplier refuses the order itself (400 or 422): the same
+    body can never have been taken. After no answer, a 429 or 5xx it waits with backoff; after a
+    refusal of the credentials (401, 403), of the key (409) or any other, the order may already be
+    at the supplier from an attempt whose answer was lost, so it stays too, tried again after the
+    longest pause (or adopted by the catch-up poll when the supplier lists it). An answer that
+    breaks the contract counts as no answer and is kept as evidence, once per intent.
     """
     order_id = tried.id or 0
-    if isinstance(exc, ContractBroken):
-        await evidence.keep(portal, tried.supplier_id, "contract", str(exc), exc.endpoint, order_id)
-    transient = isinstance(exc, SupplierUnreachable | ContractBroken) or exc.status in TRANSIENT
     async with portal.uow() as uow:
         order = await uow.get(StockOrder, order_id, "stock order", lock=True)
         intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
         if intent is None:
             return Sending(order, None)
+        if isinstance(exc, ContractBroken) and intent.last_error != str(exc):
+            evidence.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order_id)
+        transient = isinstance(exc, SupplierUnreachable | ContractBroken) or exc.status in TRANSIENT
         if transient:
             pause = min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2**intent.attempts)
             intent.failed(str(exc), portal.now_ms(), int(pause * portal.rng.uniform(0.5, 1.0)))
             await uow.commit()
             log.warning("stock order %s stays in the outbox after attempt %d: %s", order.number, intent.attempts, exc)
-            return Sending(order, intent)
-        await _forget(uow, order_id)
+            return Sending(order, intent, unreachable=isinstance(exc, SupplierUnreachable))
+        refused = isinstance(exc, SupplierRejected) and exc.status in REFUSALS
+        if refused:
+            await uow.session.delete(intent)
+        else:
+            intent.failed(str(exc), portal.now_ms(), LONGEST_PAUSE_MS)
         await uow.commit()
     detail = exc.problem.get("detail", exc) if isinstance(exc, SupplierRejected) else f"{exc}; check the coupling"
-    raise SupplierProblem(f"the supplier refused stock order {order.number}: {detail}; it is still booked")
+    after = "it is still booked" if refused else "it stays in the outbox and is tried again with the same key"
+    raise SupplierProblem(f"the supplier refused stock order {order.number}: {detail}; {after}")
 
 
 async def _forget(uow: UnitOfWork, order_id: int) -> None:
@@ -128,23 +139,40 @@ async def outbox(portal: Portal) -> list[SendIntent]:
 
 
 async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int]:
-    """Attempt every intent that is due (or, with ``everything``, every intent); how each one went."""
+    """Attempt every intent that is due (or, with ``everything``, every intent); how each one went.
+
+    A supplier that gave no answer is left alone for the rest of the round: during an outage each
+    attempt would cost a whole deadline. One order that fails in an unforeseen way stops no other.
+    """
     now = portal.now_ms()
     counts = {"sent": 0, "waiting": 0, "refused": 0, "blocked": 0}
-    for intent in await outbox(portal):
-        if not everything and intent.next_attempt_ms > now:
+    intents = await outbox(portal)
+    async with portal.uow() as uow:
+        orders = await uow.among(StockOrder, "id", [intent.stock_order_id for intent in intents])
+    supplier_of = {order.id: order.supplier_id for order in orders}
+    down: set[int] = set()
+    for intent in intents:
+        supplier_id = supplier_of.get(intent.stock_order_id)
+        if supplier_id in down or (not everything and intent.next_attempt_ms > now):
             counts["waiting"] += 1
             continue
         try:
             sent = await deliver(portal, intent.stock_order_id)
         except SupplierProblem as exc:
             log.warning("%s", exc)
-            counts["refused"] += 1
+            kept = (await stock_order(portal, intent.stock_order_id)).intent is not None
+            counts["blocked" if kept else "refused"] += 1
             continue
         except DomainError as exc:  # e.g. the customer number was uncoupled: it waits for the user
             log.warning("stock order %s cannot be sent now: %s", intent.stock_order_id, exc)
             counts["blocked"] += 1
             continue
+        except Exception:
+            log.exception("delivering stock order %s failed; the next round tries again", intent.stock_order_id)
+            counts["blocked"] += 1
+            continue
+        if sent.unreachable and supplier_id is not None:
+            down.add(supplier_id)
         counts["waiting" if sent.intent else "sent"] += 1
     return counts
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import contracts
 from contracts.signing import refusal
-from contracts.statuses import ACCEPTED
+from contracts.statuses import ACCEPTED, NEW, PROCESSED
 from portal.adapters.supplier_client import ContractBroken, SupplierError
 from portal.domain import tracking
 from portal.domain.errors import DomainError, IllegalState, InvalidInput, NotFound, SupplierProblem, Unauthorized
@@ -24,6 +24,7 @@ from portal.domain.model import (
     DispatchNotification,
     OrderInterface,
     SeenEvent,
+    SendIntent,
     StatusChange,
     StockOrder,
     StockOrderState,
@@ -83,28 +84,54 @@ async def poll_stock_order(portal: Portal, order_id: int) -> tuple[StockOrder, O
 
 
 async def poll_open_orders(portal: Portal, supplier_id: int) -> dict[str, int]:
-    """Every order of the supplier that changed since the last poll, per coupled customer number."""
-    counts = {"applied": 0, "unchanged": 0, "violation": 0, "unknown": 0}
+    """Every order of the supplier that changed since the last poll, per coupled customer number.
+
+    A customer number that cannot be polled now does not hold up the others; SupplierProblem says
+    which failed once the rest are done.
+    """
+    counts = {"applied": 0, "unchanged": 0, "violation": 0, "unknown": 0, "adopted": 0}
     async with portal.uow() as uow:
         supplier = await uow.get(Supplier, supplier_id)
         customers = await uow.all(CustomerNumber, supplier_id=supplier_id, state=Coupling.COUPLED)
+    failures = []
     for customer in customers:
         try:
             changed = await portal.client_for(supplier, customer).orders(updated_since=customer.poll_cursor)
         except SupplierError as exc:
-            raise SupplierProblem(f"cannot poll supplier {supplier.name}: {exc}") from None
+            failures.append(f"customer number {customer.number}: {exc}")
+            continue
         async with portal.uow() as uow:
-            for observed in changed:
-                order = await uow.one(
-                    StockOrder, lock=True, supplier_id=supplier_id, supplier_order_id=observed["orderId"]
-                )
-                outcome = _observe(uow, portal, order, observed) if order else Outcome("unknown")
+            for observed in sorted(changed, key=lambda o: o["orderId"]):  # one lock order for every poller
+                outcome = await _poll_one(uow, portal, customer, observed)
                 counts[outcome.result] += 1
             if changed:
                 fresh = await uow.get(CustomerNumber, customer.id or 0, "customer number", lock=True)
                 fresh.poll_cursor = max(fresh.poll_cursor or "", *(o["updatedAt"] for o in changed))
             await uow.commit()
+    if failures:
+        raise SupplierProblem(f"cannot poll supplier {supplier.name}: {'; '.join(failures)}")
     return counts
+
+
+async def _poll_one(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, observed: dict[str, Any]) -> Outcome:
+    """Apply one listed order to the customer number's own stock order, or adopt one whose send was lost.
+
+    An order the supplier holds under the number of a booked order still in the outbox was made by
+    an attempt whose answer never arrived: it is that order, sent.
+    """
+    mine = {"supplier_id": customer.supplier_id, "org_unit_id": customer.org_unit_id}
+    order = await uow.one(StockOrder, lock=True, **mine, supplier_order_id=observed["orderId"])
+    if order is not None:
+        return _observe(uow, portal, order, observed)
+    booked = StockOrderState.BOOKED
+    order = await uow.one(StockOrder, lock=True, **mine, number=observed["orderNumber"], state=booked)
+    intent = await uow.one(SendIntent, lock=True, stock_order_id=order.id) if order else None
+    if order is None or intent is None:
+        return Outcome("unknown")
+    order.sent(observed["orderId"], observed["status"], history_of(observed), observed["updatedAt"])
+    await uow.session.delete(intent)
+    log.info("stock order %s adopted: the supplier holds it as %s", order.number, observed["orderId"])
+    return Outcome("adopted")
 
 
 async def catch_up(portal: Portal) -> dict[str, int]:
@@ -114,7 +141,7 @@ async def catch_up(portal: Portal) -> dict[str, int]:
     notifications from each accepted order that has not had all it ordered dispatched yet. A supplier
     that cannot be reached now is skipped and tried on the next round.
     """
-    counts = {"applied": 0, "unchanged": 0, "violation": 0, "unknown": 0, "dispatches": 0, "failed": 0}
+    counts = {"applied": 0, "unchanged": 0, "violation": 0, "unknown": 0, "adopted": 0, "dispatches": 0, "failed": 0}
     async with portal.uow() as uow:
         suppliers = await uow.all(Supplier, order_interface=OrderInterface.ORDERPORTAL)
     for supplier in suppliers:
@@ -200,6 +227,13 @@ async def receive_webhook(
             # Perhaps its send has not committed yet: refuse, so that the supplier delivers it again.
             mine = f"no stock order of customer number {customer.number}"
             raise NotFound(f"{mine} is supplier order {data['orderId']} yet")
+        if event["type"] == "dispatch_notification.created" and order.portal_status in (None, NEW, PROCESSED):
+            # Events may come out of order: the acceptance may be on its way. Refused unseen, so that
+            # the supplier delivers it again; the catch-up fetches it once the order is accepted.
+            raise IllegalState(
+                f"stock order {order.number} is {order.portal_status or NEW} here, not yet ACCEPTED: "
+                "deliver the dispatch notification again after the acceptance"
+            )
         uow.add(SeenEvent(customer_id, event["eventId"], portal.now()))
         try:
             await uow.flush()
