@@ -174,24 +174,27 @@ async def test_an_unreachable_supplier_is_named_by_endpoint_host_and_port(sessio
     assert_no_secret_in(str(caught.value), repr(caught.value), repr(client))
 
 
-async def test_a_supplier_that_never_answers_is_unreachable_after_the_timeout(
-    start_fake: StartFake, session: aiohttp.ClientSession
-) -> None:
+@pytest.fixture
+async def silent_supplier(start_fake: StartFake) -> AsyncIterator[str]:
+    """A supplier that takes every request and never answers, until the test ends."""
     released = asyncio.Event()
 
     async def hang(request: web.Request) -> web.Response:
         await released.wait()
         return web.Response(status=204)
 
-    url = await start_fake(hang)
-    try:
-        never = r"GET /orders/X: no answer from 127\.0\.0\.1:\d+ within 0\.05 s, after 4 attempt"
-        with pytest.raises(SupplierUnreachable, match=never):
-            async with asyncio.timeout(5):  # a client without a timeout fails here instead of hanging
-                client = SupplierClient(session, url, "10001", BASIC, timeout_s=0.05, retry=QUICK)
-                await client.order("X")
-    finally:
-        released.set()
+    yield await start_fake(hang)
+    released.set()
+
+
+async def test_a_supplier_that_never_answers_is_unreachable_after_the_timeout(
+    silent_supplier: str, session: aiohttp.ClientSession
+) -> None:
+    never = r"GET /orders/X: no answer from 127\.0\.0\.1:\d+ within 0\.05 s, after 4 attempt"
+    with pytest.raises(SupplierUnreachable, match=never):
+        async with asyncio.timeout(5):  # a client without a timeout fails here instead of hanging
+            client = SupplierClient(session, silent_supplier, "10001", BASIC, timeout_s=0.05, retry=QUICK)
+            await client.order("X")
 
 
 async def test_products_come_from_every_page_in_order_and_once(
@@ -597,23 +600,13 @@ async def test_a_nul_in_supplier_text_breaks_the_contract_before_it_reaches_a_da
 
 
 async def test_calls_waiting_for_a_hanging_login_all_end_within_their_deadline(
-    start_fake: StartFake, session: aiohttp.ClientSession
+    silent_supplier: str, session: aiohttp.ClientSession
 ) -> None:
     """The deadline holds for the whole call, waiting for another call's login included."""
-    released = asyncio.Event()
-
-    async def hang(request: web.Request) -> web.Response:
-        await released.wait()
-        return web.Response(status=204)
-
-    url = await start_fake(hang)
     policy = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01, deadline_s=0.5)
-    client = SupplierClient(session, url, "10002", Credentials("token", "south-market", "x"), retry=policy)
-    try:
-        async with asyncio.timeout(2):  # one after another, six would take three seconds
-            failures = await asyncio.gather(*(client.order(f"X{n}") for n in range(6)), return_exceptions=True)
-    finally:
-        released.set()
+    client = SupplierClient(session, silent_supplier, "10002", Credentials("token", "south-market", "x"), retry=policy)
+    async with asyncio.timeout(2):  # one after another, six would take three seconds
+        failures = await asyncio.gather(*(client.order(f"X{n}") for n in range(6)), return_exceptions=True)
     assert all(isinstance(f, SupplierUnreachable) for f in failures), failures
 
 
