@@ -46,12 +46,20 @@ class PortalServer:
 
     async def start(self) -> str:
         self._engine = make_engine(self.db_url)
-        await create_schema(self._engine)
+        try:
+            await create_schema(self._engine)
+        except BaseException:
+            await self._engine.dispose()
+            raise
         self._session = aiohttp.ClientSession()
         self.portal = Portal(make_sessions(self._engine), self._client, rng=random.Random(self.seed))
         self._runner = web.AppRunner(create_app(self.portal), access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except BaseException:  # the port is taken, say: nothing is left open behind the error
+            await self.stop()
+            raise
         self.port = self._runner.addresses[0][1]
         self.url = f"http://{self.host}:{self.port}"
         if self.webhooks:
