@@ -10,7 +10,9 @@ import re
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,11 @@ OPENAPI = Path(contracts.__file__).parent / "openapi.yaml"
 API_KEY = {"X-Api-Key": "east-demo-key-3f9a27c1d8e4"}  # customer 10003 of the default profile
 
 
+CASES: Counter[str] = Counter()  # per operation
+
+
 @pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
+def sim_url(request: pytest.FixtureRequest) -> Iterator[str]:
     command = [sys.executable, "-m", "portal.entrypoints.cli", "sim", "--port", "0", "--clock", "virtual"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         assert process.stdout is not None
@@ -34,6 +39,10 @@ def sim_url() -> Iterator[str]:
         yield found.group(0)
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
+    line = f"\nschemathesis: {CASES.total()} cases against the simulator over {len(CASES)} operations"
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():  # printed even when captured
+        print(line)
 
 
 schema = schemathesis.openapi.from_path(OPENAPI)  # a file read: the simulator starts only when the test runs
@@ -45,6 +54,7 @@ schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
 @schema.parametrize()
 @settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_simulator_meets_its_openapi_contract(case: schemathesis.Case, sim_url: str) -> None:
+    CASES[case.operation.label] += 1
     if "customerNumber" in (case.path_parameters or {}):
         case.path_parameters["customerNumber"] = "10003"  # the customer whose key every call carries
     # The key is set on every call, so schemathesis's own check of refused credentials does not apply here.
