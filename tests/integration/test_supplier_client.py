@@ -603,10 +603,10 @@ async def test_calls_waiting_for_a_hanging_login_all_end_within_their_deadline(
     silent_supplier: str, session: aiohttp.ClientSession
 ) -> None:
     """The deadline holds for the whole call, waiting for another call's login included."""
-    policy = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01, deadline_s=0.5)
+    policy = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01, deadline_s=0.4)
     client = SupplierClient(session, silent_supplier, "10002", Credentials("token", "south-market", "x"), retry=policy)
-    async with asyncio.timeout(2):  # one after another, six would take three seconds
-        failures = await asyncio.gather(*(client.order(f"X{n}") for n in range(6)), return_exceptions=True)
+    async with asyncio.timeout(3):  # one after another, ten would take four seconds
+        failures = await asyncio.gather(*(client.order(f"X{n}") for n in range(10)), return_exceptions=True)
     assert all(isinstance(f, SupplierUnreachable) for f in failures), failures
 
 
