@@ -70,7 +70,7 @@ async def _deliver(portal: Portal, order_id: int) -> Sending:
         if intent is None or order.state is not StockOrderState.BOOKED:
             return Sending(order, intent)
         supplier, customer = await order_supplier(uow, order)
-        body = await _wire_order(uow, order)
+        body = await wire_order(uow, order)
     try:  # no transaction is open while the supplier answers
         answer = await portal.client_for(supplier, customer).create_order(body, intent.idempotency_key)
     except SupplierError as exc:
@@ -177,7 +177,8 @@ async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int
     return counts
 
 
-async def _wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
+async def wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
+    """The order as Supplier API v1 takes it: the same body on every attempt."""
     unit = await uow.get(OrgUnit, order.org_unit_id, "org unit")
     warehouse = await uow.get(Warehouse, order.warehouse_id)
     body: dict[str, object] = {

@@ -34,6 +34,7 @@ from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
 from portal.service_layer.ordering import order_supplier
 from portal.service_layer.receiving import fetch_dispatch_notifications, store_notification
+from portal.service_layer.sending import wire_order
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.webhooks")
@@ -116,8 +117,10 @@ async def poll_open_orders(portal: Portal, supplier_id: int) -> dict[str, int]:
 async def _poll_one(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, observed: dict[str, Any]) -> Outcome:
     """Apply one listed order to the customer number's own stock order, or adopt one whose send was lost.
 
-    An order the supplier holds under the number of a booked order still in the outbox was made by
-    an attempt whose answer never arrived: it is that order, sent.
+    An order the supplier holds under the number of a booked order still in the outbox, with the
+    same org unit, warehouse, lines, date and note, was made by an attempt whose answer never
+    arrived: it is that order, sent. The number alone proves nothing: another channel, or another
+    portal's database, may have used it.
     """
     mine = {"supplier_id": customer.supplier_id, "org_unit_id": customer.org_unit_id}
     order = await uow.one(StockOrder, lock=True, **mine, supplier_order_id=observed["orderId"])
@@ -126,12 +129,21 @@ async def _poll_one(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, o
     booked = StockOrderState.BOOKED
     order = await uow.one(StockOrder, lock=True, **mine, number=observed["orderNumber"], state=booked)
     intent = await uow.one(SendIntent, lock=True, stock_order_id=order.id) if order else None
-    if order is None or intent is None:
+    if order is None or intent is None or not _same_order(await wire_order(uow, order), observed):
         return Outcome("unknown")
     order.sent(observed["orderId"], observed["status"], history_of(observed), observed["updatedAt"])
     await uow.session.delete(intent)
     log.info("stock order %s adopted: the supplier holds it as %s", order.number, observed["orderId"])
     return Outcome("adopted")
+
+
+def _same_order(sent: dict[str, Any], listed: dict[str, Any]) -> bool:
+    """Whether the supplier's order carries every field the portal sends, with the same values."""
+    theirs, ours = listed.get("lines", []), sent["lines"]
+    if len(theirs) != len(ours):
+        return False
+    lines = [{name: line.get(name) for name in wanted} for line, wanted in zip(theirs, ours, strict=True)]
+    return lines == ours and all(listed.get(name) == value for name, value in sent.items() if name != "lines")
 
 
 async def catch_up(portal: Portal) -> dict[str, int]:

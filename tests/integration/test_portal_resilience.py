@@ -7,6 +7,7 @@ from typing import Any
 from portal.adapters.supplier_client import SupplierClient, SupplierRejected, SupplierUnreachable, WrongCredentials
 from portal.service_layer import sending
 from tests.conftest import Shop, make_shop
+from tests.helpers import client_for, order_body
 
 LIFECYCLE = {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m"}}
 
@@ -167,3 +168,31 @@ async def test_a_dispatch_pushed_before_its_acceptance_is_taken_once_the_accepta
     assert (await shop.portal.sync())["catchUp"]["dispatches"] == 1
     assert (await shop.api.ok("GET", f"/api/suppliers/{shop.supplier['id']}/contract-violations"))["items"] == []
     assert (await shop.portal.sync())["catchUp"]["dispatches"] == 0  # fully dispatched now: not fetched again
+
+
+async def test_an_order_that_only_shares_the_number_is_not_adopted(
+    start_sim, start_portal, session, monkeypatch
+) -> None:
+    """Another channel (or another portal's database) used the number: the portal's own order still goes out."""
+    sim = await start_sim(LIFECYCLE)
+    shop = await make_shop(sim, await start_portal(webhooks=False), session)
+    await shop.open()
+    products = [p for p in await shop.products() if p["active"]]
+    north = client_for(sim, session, "10001")
+    foreign = await north.create_order(order_body(products[5:7], number="SO-000001", containers=9), key="elsewhere")
+    assert foreign.status == 201
+    order = await shop.order([(products[0]["productNumber"], 1)])
+    assert order["number"] == "SO-000001"
+
+    async def unreachable(self: SupplierClient, body: dict, key: str) -> dict:
+        raise SupplierUnreachable("POST /orders", "no answer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SupplierClient, "create_order", unreachable)
+        assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 202
+        caught = (await shop.portal.sync())["catchUp"]
+    assert caught["adopted"] == 0 and caught["unknown"] == 1
+    assert (await shop.api.ok("POST", "/api/outbox/deliver"))["sent"] == 1
+    now = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
+    _, total = await sim.sim.orders.page("10001", [], None, 1, 10)
+    assert total == 2 and now["orderportal"]["supplierOrderId"] != foreign.body["orderId"]
