@@ -72,6 +72,7 @@ class SupplierError(Exception):
     """A supplier call that failed; the message names the endpoint and never a secret."""
 
     def __init__(self, endpoint: str, message: str, status: int | None = None) -> None:
+        message = message.replace("\x00", "\\u0000")  # a supplier's NUL would fail to store on PostgreSQL
         super().__init__(f"{endpoint}: {message}")
         self.endpoint = endpoint
         self.detail = message
@@ -119,7 +120,7 @@ class _Answer:
 
     @classmethod
     def of(cls, status: int, content_type: str, body: bytes, date: str | None, retry_after: str | None) -> _Answer:
-        if content_type not in JSON_TYPES:
+        if content_type not in JSON_TYPES or (status == 204 and not body):
             return cls(status, content_type, body, date, retry_after)
         try:
             return cls(status, content_type, body, date, retry_after, orjson.loads(body))

@@ -12,9 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal.adapters.supplier_client import ContractBroken, SupplierError, SupplierRejected, SupplierUnreachable
+from portal.adapters.supplier_client import (
+    ContractBroken,
+    CustomerNumberRefused,
+    SupplierError,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
 from portal.domain.errors import DomainError, IllegalState, SupplierProblem
-from portal.domain.model import OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
+from portal.domain.model import CustomerNumber, OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
 from portal.service_layer.ordering import order_supplier
@@ -114,10 +121,27 @@ async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Send
             await uow.session.delete(intent)
         else:
             intent.failed(str(exc), portal.now_ms(), LONGEST_PAUSE_MS)
+        if isinstance(exc, WrongCredentials | CustomerNumberRefused):
+            # No more calls with credentials the supplier refuses (a lockout): the order waits, blocked,
+            # until the user couples the customer number again.
+            customer = await uow.one(
+                CustomerNumber, lock=True, supplier_id=order.supplier_id, org_unit_id=order.org_unit_id
+            )
+            if customer is not None:
+                customer.uncouple(f"the supplier refused it while stock order {order.number} was sent: {exc}")
         await uow.commit()
     detail = exc.problem.get("detail", exc) if isinstance(exc, SupplierRejected) else f"{exc}; check the coupling"
     after = "it is still booked" if refused else "it stays in the outbox and is tried again with the same key"
     raise SupplierProblem(f"the supplier refused stock order {order.number}: {detail}; {after}")
+
+
+async def _note_failure(portal: Portal, order_id: int, error: str) -> None:
+    """An attempt that failed inside the portal: shown on the intent, and not tried again every round."""
+    async with portal.uow() as uow:
+        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        if intent is not None:
+            intent.failed(error[:2000], portal.now_ms(), LONGEST_PAUSE_MS)
+            await uow.commit()
 
 
 async def _forget(uow: UnitOfWork, order_id: int) -> None:
@@ -167,8 +191,9 @@ async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int
             log.warning("stock order %s cannot be sent now: %s", intent.stock_order_id, exc)
             counts["blocked"] += 1
             continue
-        except Exception:
-            log.exception("delivering stock order %s failed; the next round tries again", intent.stock_order_id)
+        except Exception as exc:
+            log.exception("delivering stock order %s failed; tried again after a pause", intent.stock_order_id)
+            await _note_failure(portal, intent.stock_order_id, f"the portal failed: {exc!r}")
             counts["blocked"] += 1
             continue
         if sent.unreachable and supplier_id is not None:

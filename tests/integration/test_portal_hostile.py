@@ -298,3 +298,10 @@ async def test_credentials_the_auth_method_needs_are_each_named_when_missing(sho
     token = await shop.api.call("PATCH", path, {"authMethod": "token"})
     assert token.status == 422 and token.pointers == ["/password", "/username"]
     assert (await shop.api.ok("GET", path))["state"] == "COUPLED"
+
+
+async def test_a_base_url_with_a_nul_is_refused_naming_it(start_portal, session) -> None:
+    api = PortalApi((await start_portal()).url, session)
+    body = {"name": "Nul", "orderInterface": "ORDERPORTAL", "baseUrl": "http://127.0.0.1:9/a\u0000b"}
+    answer = await api.call("POST", "/api/suppliers", body)
+    assert answer.status == 422 and [e["pointer"] for e in answer.body["errors"]] == ["/baseUrl"]

@@ -42,7 +42,12 @@ async def test_an_order_made_by_a_lost_attempt_then_refused_stays_in_the_outbox_
     assert refused.body == {"sent": 0, "waiting": 0, "refused": 0, "blocked": 1}
     queued = (await shop.api.ok("GET", "/api/outbox"))["items"]
     assert len(queued) == 1 and "refuses these basic credentials" in queued[0]["lastError"]
+    customer = await shop.api.ok("GET", f"/api/customer-numbers/{shop.customer['id']}")
+    assert customer["state"] == "UNCOUPLED"  # no more calls with refused credentials: no lockout
+    assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 0, "waiting": 0, "refused": 0, "blocked": 1}
+    assert len(calls) == 2
     monkeypatch.undo()
+    await shop.api.ok("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")  # the user fixed it
     await shop.advance("20m")
     caught = (await shop.portal.sync())["catchUp"]
     assert caught["adopted"] == 1 and caught["unknown"] == 0
@@ -116,6 +121,9 @@ async def test_an_order_that_fails_unforeseen_stops_no_other_in_the_round(shop: 
 
     monkeypatch.setattr(sending, "_deliver", broken_for_the_first)
     assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 1, "waiting": 0, "refused": 0, "blocked": 1}
+    (left,) = (await shop.api.ok("GET", "/api/outbox"))["items"]
+    assert left["stockOrderId"] == first["id"] and "an unforeseen failure" in left["lastError"]
+    assert (await shop.portal.sync())["outbox"]["waiting"] == 1  # after a pause, not every round
 
 
 async def test_an_unreachable_supplier_costs_one_attempt_a_round_not_one_per_order(shop: Shop, monkeypatch) -> None:

@@ -621,3 +621,29 @@ async def test_an_answer_too_large_to_hold_is_refused_as_a_broken_contract(
     client = SupplierClient(session, await start_fake(huge), "10001", BASIC)
     with pytest.raises(ContractBroken, match="larger than 1,000 bytes"):
         await client.order("X")
+
+
+async def test_a_nul_in_a_suppliers_problem_never_reaches_the_error_text(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    async def nul(request: web.Request) -> web.Response:
+        body = {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "key\u0000reused"}
+        return web.json_response(body, status=409, content_type=PROBLEM_JSON)
+
+    client = SupplierClient(session, await start_fake(nul), "10001", BASIC)
+    with pytest.raises(SupplierRejected) as caught:
+        await client.order("X")
+    assert "\x00" not in str(caught.value) and "key\\u0000reused" in str(caught.value)
+
+
+async def test_an_empty_204_said_to_be_json_is_taken_at_once(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    seen = []
+
+    async def gone(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        return web.Response(status=204, content_type="application/json")
+
+    await SupplierClient(session, await start_fake(gone), "10001", BASIC).remove_webhook()
+    assert seen == ["DELETE"]
