@@ -257,6 +257,9 @@ def routes(app: web.Application) -> None:
         """The worker's round, now: every waiting order attempted, statuses polled, dispatches fetched."""
         return ok(await sync(portal, everything=True))
 
+    async def withdraw_from_outbox(request: web.Request) -> web.Response:
+        return ok(views.stock_order(await sending.withdraw(portal, ident(request, "id"))))
+
     async def deliver_outbox(request: web.Request) -> web.Response:
         """Attempt every waiting order now, without waiting for its next attempt: after an outage is over."""
         return ok(await sending.deliver_due(portal, everything=True))
@@ -325,6 +328,7 @@ def routes(app: web.Application) -> None:
     r.add_post("/api/stock-orders/{id}/send", send, name="stock-order.send")
     r.add_get("/api/outbox", get_outbox, name="outbox")
     r.add_post("/api/outbox/deliver", deliver_outbox, name="outbox.deliver")
+    r.add_delete(r"/api/outbox/{id:\d+}", withdraw_from_outbox, name="outbox.withdraw")  # not /deliver
     r.add_post("/api/sync", sync_now, name="sync")
     r.add_post("/api/stock-orders/{id}/poll", poll, name="stock-order.poll")
     r.add_post("/api/stock-orders/{id}/dispatch-notifications", fetch_dispatches, name="stock-order.dispatches")

@@ -20,7 +20,7 @@ from portal.adapters.supplier_client import (
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.errors import DomainError, IllegalState, SupplierProblem
+from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
 from portal.domain.model import CustomerNumber, OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
 from portal.service_layer import evidence
 from portal.service_layer.context import Portal, history_of
@@ -154,6 +154,19 @@ async def stock_order(portal: Portal, order_id: int) -> Sending:
     async with portal.uow() as uow:
         order = await uow.get(StockOrder, order_id, "stock order")
         return Sending(order, await uow.one(SendIntent, stock_order_id=order_id))
+
+
+async def withdraw(portal: Portal, order_id: int) -> StockOrder:
+    """Take an order out of the outbox, say one the supplier keeps refusing: it stays booked, unsent."""
+    async with portal.uow() as uow:
+        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        if intent is None:
+            raise NotFound(f"stock order {order.number} is not in the outbox")
+        await uow.session.delete(intent)
+        await uow.commit()
+        log.info("stock order %s taken out of the outbox after %d attempt(s)", order.number, intent.attempts)
+        return order
 
 
 async def outbox(portal: Portal) -> list[SendIntent]:

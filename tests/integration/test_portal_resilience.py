@@ -204,3 +204,20 @@ async def test_an_order_that_only_shares_the_number_is_not_adopted(
     now = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
     _, total = await sim.sim.orders.page("10001", [], None, 1, 10)
     assert total == 2 and now["orderportal"]["supplierOrderId"] != foreign.body["orderId"]
+
+
+async def test_an_order_the_supplier_keeps_refusing_can_be_taken_out_of_the_outbox(shop: Shop, monkeypatch) -> None:
+    (order,) = await booked(shop)
+
+    async def conflict(self: SupplierClient, body: dict, key: str) -> dict:
+        problem = {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "the key was used"}
+        raise SupplierRejected("POST /orders", problem, 409)
+
+    monkeypatch.setattr(SupplierClient, "create_order", conflict)
+    assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 502
+    assert len((await shop.api.ok("GET", "/api/outbox"))["items"]) == 1  # a 409 may hide an order made: kept
+    withdrawn = await shop.api.ok("DELETE", f"/api/outbox/{order['id']}")
+    assert withdrawn["state"] == "BOOKED" and withdrawn["outbox"] is None
+    assert (await shop.api.ok("GET", "/api/outbox"))["items"] == []
+    again = await shop.api.call("DELETE", f"/api/outbox/{order['id']}")
+    assert again.status == 404 and "not in the outbox" in again.body["detail"]
