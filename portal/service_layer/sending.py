@@ -3,8 +3,9 @@
 Send Stock Order commits a SendIntent and delivers it at once. If the supplier gives no usable
 answer, the intent stays and the delivery worker tries again later with the same Idempotency-Key;
 if the portal dies between the supplier's answer and its own commit, the intent is still there
-after the restart and the resend finds the same order at the supplier. A refusal (the supplier
-says no) removes the intent: the order stays booked, and the user decides.
+after the restart and the resend finds the same order at the supplier. Only a refusal of the order
+itself removes the intent (see _failed); the order stays booked, and the user decides. The key is
+the order's own, fixed at booking, so a later send, even after a withdrawal, is still safe.
 """
 
 from __future__ import annotations
@@ -157,7 +158,11 @@ async def stock_order(portal: Portal, order_id: int) -> Sending:
 
 
 async def withdraw(portal: Portal, order_id: int) -> StockOrder:
-    """Take an order out of the outbox, say one the supplier keeps refusing: it stays booked, unsent."""
+    """Take an order out of the outbox, say one the supplier keeps refusing: it stays booked, unsent.
+
+    Sending it again later is safe: it goes with the order's own key, so a supplier that holds it
+    from an attempt whose answer was lost answers with that order.
+    """
     async with portal.uow() as uow:
         order = await uow.get(StockOrder, order_id, "stock order", lock=True)
         intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
