@@ -180,14 +180,15 @@ async def _undispatched(portal: Portal) -> list[int]:
     """The accepted orders whose dispatch notifications do not yet cover every line in full."""
     async with portal.uow() as uow:
         accepted = await uow.all(StockOrder, state=StockOrderState.SENT, portal_status=ACCEPTED)
-        waiting = []
-        for order in accepted:
-            shipped = Counter[int]()
-            for note in await uow.all(DispatchNotification, stock_order_id=order.id):
-                shipped.update({line.line_number: line.quantity for line in note.lines})
-            if any(shipped[line.line_number] < line.quantity for line in order.lines):
-                waiting.append(order.id or 0)
-        return waiting
+        notes = await uow.among(DispatchNotification, "stock_order_id", [order.id for order in accepted])
+    shipped: dict[int, Counter[int]] = {}
+    for note in notes:
+        shipped.setdefault(note.stock_order_id, Counter()).update({x.line_number: x.quantity for x in note.lines})
+    return [
+        order.id or 0
+        for order in accepted
+        if any(shipped.get(order.id or 0, Counter())[line.line_number] < line.quantity for line in order.lines)
+    ]
 
 
 async def violations(portal: Portal, supplier_id: int) -> list[ContractViolation]:
