@@ -294,16 +294,20 @@ class SupplierClient:
     async def _send(self, endpoint: str, method: str, url: URL, deadline: float, **kwargs: Any) -> _Answer:
         """The answer, tried again after no answer, a 429 or 5xx, or JSON cut short, while the retry policy allows.
 
-        The last failure stands: SupplierUnreachable, or the supplier's last answer for _read to judge.
+        The supplier's last answer is for _read to judge, even when a later attempt got none: it says
+        more (a problem, a broken body kept as evidence). SupplierUnreachable when no attempt got one.
         """
         policy = self.retry
         attempt = 0
+        answered: _Answer | None = None
         while True:
             attempt += 1
             timeout_s = min(self._timeout_s, deadline - time.monotonic())
             outcome = await self._try(endpoint, method, url, timeout_s, **kwargs)
-            if isinstance(outcome, _Answer) and outcome.status not in RETRYABLE and not outcome.unreadable:
-                return outcome
+            if isinstance(outcome, _Answer):
+                answered = outcome
+                if outcome.status not in RETRYABLE and not outcome.unreadable:
+                    return outcome
             asked = _retry_after(outcome.retry_after) if isinstance(outcome, _Answer) else None
             pause = policy.pause(attempt, asked, self._rng)
             if attempt == policy.attempts or time.monotonic() + pause >= deadline:
@@ -311,9 +315,10 @@ class SupplierClient:
             why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {_trouble(outcome)}"
             log.info("%s; trying again in %.2f s (attempt %d of %d)", why, pause, attempt + 1, policy.attempts)
             await self._sleep(pause)
-        if isinstance(outcome, SupplierUnreachable):
-            raise SupplierUnreachable(endpoint, f"{outcome.detail}, after {attempt} attempt(s)")
-        return outcome
+        if answered is not None:
+            return answered
+        assert isinstance(outcome, SupplierUnreachable)
+        raise SupplierUnreachable(endpoint, f"{outcome.detail}, after {attempt} attempt(s)")
 
     async def _try(
         self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any

@@ -647,3 +647,22 @@ async def test_an_empty_204_said_to_be_json_is_taken_at_once(
 
     await SupplierClient(session, await start_fake(gone), "10001", BASIC).remove_webhook()
     assert seen == ["DELETE"]
+
+
+async def test_a_broken_answer_outranks_a_later_attempt_that_got_none(
+    start_fake: StartFake, session: aiohttp.ClientSession
+) -> None:
+    """Under load the last attempt may time out; what the supplier did answer is still judged."""
+    served: list[int] = []
+
+    async def broken_then_silent(request: web.Request) -> web.Response:
+        served.append(1)
+        if len(served) > 1:
+            await asyncio.sleep(1)
+        return web.Response(body=b'{"items": [', content_type="application/json")
+
+    client = SupplierClient(session, await start_fake(broken_then_silent), "10001", BASIC, timeout_s=0.05)
+    recording(client)
+    with pytest.raises(ContractBroken, match="the body is not JSON"):
+        await client.order("X")
+    assert len(served) == client.retry.attempts
