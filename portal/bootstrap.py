@@ -19,6 +19,7 @@ from portal.domain.model import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
 from portal.service_layer.context import Portal, credentials
 from portal.service_layer.sync import sync
+from portal.state import PortalState
 
 log = logging.getLogger("portal.worker")
 
@@ -67,6 +68,10 @@ class PortalServer:
         if self.sync_interval_s is not None:
             self._worker = asyncio.create_task(self._sync_forever(self.sync_interval_s))
         return self.url
+
+    def state(self) -> PortalState:
+        """The portal's state that its HTTP API does not show, read-only, for tests and the harness."""
+        return PortalState(self.portal)
 
     async def sync(self) -> dict[str, dict[str, int]]:
         """One round of the worker: deliver the outbox's due orders, then catch up with every supplier."""
