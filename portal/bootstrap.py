@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_schema, make_engine, make_sessions
 from portal.adapters.supplier_client import Credentials, RetryPolicy, SupplierClient
+from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
 from portal.domain.model import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
-from portal.service_layer.context import Portal, credentials
-from portal.service_layer.sync import sync
+from portal.entrypoints.worker import sync
+from portal.service_layer.context import Portal
 from portal.state import PortalState
 
 log = logging.getLogger("portal.worker")
@@ -53,7 +54,10 @@ class PortalServer:
             await self._engine.dispose()
             raise
         self._session = aiohttp.ClientSession()
-        self.portal = Portal(make_sessions(self._engine), self._client, rng=random.Random(self.seed))
+        sessions = make_sessions(self._engine)
+        self.portal = Portal(
+            lambda: SqlUnitOfWork(sessions), self._client, rng=random.Random(self.seed), retry=self.retry
+        )
         self._runner = web.AppRunner(create_app(self.portal), access_log=None)
         await self._runner.setup()
         try:
@@ -115,3 +119,8 @@ class PortalServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+def credentials(customer: CustomerNumber) -> Credentials:
+    """How a customer number signs in at its supplier."""
+    return Credentials(customer.auth_method.value, customer.username, customer.password, customer.api_key)

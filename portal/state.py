@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.domain.model import CustomerNumber, DispatchNotification, StockReceipt
 from portal.entrypoints import views
 from portal.service_layer.context import Portal
 
@@ -18,17 +17,17 @@ class PortalState:
     async def webhook_secret(self, customer_number_id: int) -> str | None:
         """The secret the portal gave the supplier to sign its events with; None without webhooks."""
         async with self._portal.uow() as uow:
-            customer = await uow.one(CustomerNumber, id=customer_number_id)
+            customer = await uow.customers.one(id=customer_number_id)
         return None if customer is None else customer.webhook_secret
 
     async def receipts(self, stock_order_id: int) -> list[dict[str, Any]]:
         """Each receipt as the API shows one: its id, state and lines (lineNumber, productId, quantity), and more."""
         async with self._portal.uow() as uow:
-            found = await uow.all(StockReceipt, stock_order_id=stock_order_id)
+            found = await uow.receipts.all(stock_order_id=stock_order_id)
         return [views.receipt(receipt) for receipt in found]
 
     async def dispatch_notification_ids(self, stock_order_id: int) -> tuple[str, ...]:
         """The supplier's ids of the dispatch notifications the portal holds for the order, sorted."""
         async with self._portal.uow() as uow:
-            held = await uow.all(DispatchNotification, stock_order_id=stock_order_id)
+            held = await uow.notifications.all(stock_order_id=stock_order_id)
         return tuple(sorted(note.notification_id for note in held))

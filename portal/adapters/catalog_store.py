@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.adapters import translation
 from portal.adapters.orm import catalog_entries
+from portal.domain.messages import CatalogProduct
 
 CHUNK = 2000
 UPDATED = ("name", "barcodes", "container_amount", "purchase_price", "currency", "tax_rate", "active", "updated_at")
+FIELDS = ("product_number", *UPDATED)
+
+
+def entry_row(supplier_id: int, product: CatalogProduct) -> dict[str, Any]:
+    """A supplier's product as a catalog entry row."""
+    return {"supplier_id": supplier_id, **{name: getattr(product, name) for name in FIELDS}}
 
 
 def row(supplier_id: int, product: dict[str, Any]) -> dict[str, Any]:
-    """A product of Supplier API v1 as a catalog entry row."""
-    return {
-        "supplier_id": supplier_id,
-        "product_number": product["productNumber"],
-        "name": product["name"],
-        "barcodes": tuple(product["barcodes"]),
-        "container_amount": product["containerAmount"],
-        "purchase_price": Decimal(product["purchasePrice"]["amount"]),
-        "currency": product["purchasePrice"]["currency"],
-        "tax_rate": product["taxRate"],
-        "active": product["active"],
-        "updated_at": product["updatedAt"],
-    }
+    """A product of Supplier API v1, as it comes over the wire, as a catalog entry row."""
+    return entry_row(supplier_id, translation.catalog_product(product))
 
 
-async def upsert(session: AsyncSession, supplier_id: int, products: list[dict[str, Any]]) -> None:
+async def upsert(session: AsyncSession, supplier_id: int, products: Sequence[CatalogProduct]) -> None:
     """Insert new entries and overwrite known ones, by (supplier, product number)."""
     insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(catalog_entries)
     # One statement compiled once, executed for many rows: SQLAlchemy batches them itself.
@@ -39,4 +36,4 @@ async def upsert(session: AsyncSession, supplier_id: int, products: list[dict[st
         index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
     )
     for start in range(0, len(products), CHUNK):
-        await session.execute(statement, [row(supplier_id, p) for p in products[start : start + CHUNK]])
+        await session.execute(statement, [entry_row(supplier_id, p) for p in products[start : start + CHUNK]])

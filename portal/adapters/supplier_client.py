@@ -8,50 +8,53 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import orjson
 from yarl import URL
 
-from contracts import Violation, contracts
+from contracts import Violation
 from contracts.redaction import REDACTED
-from contracts.wire import basic_authorization, parse_timestamp
+from contracts.wire import basic_authorization
+from portal.adapters import translation
+from portal.adapters.retry import RetryPolicy
+from portal.adapters.supplier_answers import (
+    Answer,
+    checked,
+    lifetime_s,
+    page_violations,
+    repeats,
+    retry_after,
+    trouble,
+)
+from portal.adapters.supplier_errors import (
+    ContractBroken,
+    CustomerNumberRefused,
+    SupplierError,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
+from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
 
+__all__ = [
+    "ContractBroken",
+    "Credentials",
+    "CustomerNumberRefused",
+    "RetryPolicy",
+    "SupplierClient",
+    "SupplierError",
+    "SupplierRejected",
+    "SupplierUnreachable",
+    "WrongCredentials",
+]
 log = logging.getLogger("portal.supplier")
 
 METHODS = ("basic", "token", "api-key")
 MAX_PAGE_SIZE = 1000
-MAX_TOKEN_LIFETIME_S = 30 * 86400
-RETRYABLE = frozenset({429, 500, 502, 503, 504})  # the supplier is busy or failing, not refusing
-JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a full page of 1,000 products is well under 1 MiB
 monotonic = time.monotonic  # the client's own clock for token renewal; a test moves it
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How a call is tried again: exponential backoff with full jitter, honouring Retry-After, within a deadline.
-
-    Every call this client makes is safe to repeat: reads, logging in, the webhook's PUT and DELETE,
-    and creating an order, which carries its Idempotency-Key.
-    """
-
-    attempts: int = 4
-    base_s: float = 0.25
-    cap_s: float = 8.0
-    deadline_s: float = 30.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or self.base_s < 0 or self.cap_s < self.base_s or self.deadline_s <= 0:
-            raise ValueError(f"an impossible retry policy: {self}")
-
-    def pause(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based): at least what the supplier asked for."""
-        backoff = rng.uniform(0, min(self.cap_s, self.base_s * 2 ** (attempt - 1)))
-        return max(backoff, retry_after_s or 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,66 +69,6 @@ class Credentials:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown auth method {self.method!r}; use one of {', '.join(METHODS)}")
-
-
-class SupplierError(Exception):
-    """A supplier call that failed; the message names the endpoint and never a secret."""
-
-    def __init__(self, endpoint: str, message: str, status: int | None = None) -> None:
-        message = message.replace("\x00", "\\u0000")  # a supplier's NUL would fail to store on PostgreSQL
-        super().__init__(f"{endpoint}: {message}")
-        self.endpoint = endpoint
-        self.detail = message
-        self.status = status
-
-
-class SupplierUnreachable(SupplierError):
-    """No answer: connection refused, an unknown host, or the timeout ran out."""
-
-
-class WrongCredentials(SupplierError):
-    """The supplier does not accept the credentials (401)."""
-
-
-class CustomerNumberRefused(SupplierError):
-    """The customer number is unknown, or these credentials do not reach it (403)."""
-
-
-class ContractBroken(SupplierError):
-    """An answer that breaks Supplier API v1; lists every failing field."""
-
-    def __init__(self, endpoint: str, violations: list[Violation], status: int | None = None) -> None:
-        listed = "; ".join(f"{v.pointer or '/'}: {v.message}" for v in violations)
-        super().__init__(endpoint, f"the answer breaks the contract: {listed}", status)
-        self.violations = violations
-
-
-class SupplierRejected(SupplierError):
-    """Any other 4xx or 5xx; carries the problem details the supplier sent."""
-
-    def __init__(self, endpoint: str, problem: dict[str, Any], status: int) -> None:
-        super().__init__(endpoint, f"{status} {problem['title']}: {problem['detail']}", status)
-        self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    content_type: str
-    body: bytes
-    date: str | None = None  # the supplier's own clock, from the Date header
-    retry_after: str | None = None
-    decoded: Any = None  # the body, when it is JSON that parses; decoded once
-    unreadable: bool = False  # JSON said, not JSON sent: cut short on the way, most likely
-
-    @classmethod
-    def of(cls, status: int, content_type: str, body: bytes, date: str | None, retry_after: str | None) -> _Answer:
-        if content_type not in JSON_TYPES or (status == 204 and not body):
-            return cls(status, content_type, body, date, retry_after)
-        try:
-            return cls(status, content_type, body, date, retry_after, orjson.loads(body))
-        except orjson.JSONDecodeError:
-            return cls(status, content_type, body, date, retry_after, unreadable=True)
 
 
 class SupplierClient:
@@ -171,29 +114,35 @@ class SupplierClient:
             self._token = None  # coupling proves the password itself, not a token from before
         await self._call("GET", "/products", "product-page", params={"page": "1", "size": "1"})
 
-    async def products(self, updated_since: str | None = None) -> list[dict[str, Any]]:
+    async def products(self, updated_since: str | None = None) -> list[CatalogProduct]:
         """Every product (changed since ``updated_since``, when given), over every page."""
         query = {"updatedSince": updated_since} if updated_since else {}
-        return await self._pages("/products", "product-page", "productNumber", query)
+        pages = await self._pages("/products", "product-page", "productNumber", query)
+        return [translation.catalog_product(item) for item in pages]
 
-    async def create_order(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    async def create_order(self, request: OrderRequest, idempotency_key: str) -> SupplierOrder:
         """Place an order; resending with the same key answers with the same order."""
         headers = {"Idempotency-Key": idempotency_key}
-        return await self._call("POST", "/orders", "order", status=201, json=body, headers=headers)
+        body = translation.order_body(request)
+        return translation.supplier_order(
+            await self._call("POST", "/orders", "order", status=201, json=body, headers=headers)
+        )
 
-    async def order(self, order_id: str) -> dict[str, Any]:
+    async def order(self, order_id: str) -> SupplierOrder:
         """One order with its status history."""
-        return await self._call("GET", f"/orders/{quote(order_id, safe='')}", "order")
+        return translation.supplier_order(await self._call("GET", f"/orders/{quote(order_id, safe='')}", "order"))
 
-    async def orders(self, statuses: Sequence[str] = (), updated_since: str | None = None) -> list[dict[str, Any]]:
+    async def orders(self, statuses: Sequence[str] = (), updated_since: str | None = None) -> list[SupplierOrder]:
         """Every order in one of ``statuses`` (any, when empty) changed since ``updated_since``."""
         query = {"status": ",".join(statuses), "updatedSince": updated_since or ""}
-        return await self._pages("/orders", "order-page", "orderId", {k: v for k, v in query.items() if v})
+        pages = await self._pages("/orders", "order-page", "orderId", {k: v for k, v in query.items() if v})
+        return [translation.supplier_order(item) for item in pages]
 
-    async def dispatch_notifications(self, order_id: str) -> list[dict[str, Any]]:
+    async def dispatch_notifications(self, order_id: str) -> list[DispatchNote]:
         """Every dispatch notification of one order."""
         path = f"/orders/{quote(order_id, safe='')}/dispatch-notifications"
-        return await self._pages(path, "dispatch-notification-page", "dispatchNotificationId", {})
+        pages = await self._pages(path, "dispatch-notification-page", "dispatchNotificationId", {})
+        return [translation.dispatch_note(item) for item in pages]
 
     async def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
         """Have the supplier send its events to ``url``, signed with ``secret``."""
@@ -227,7 +176,7 @@ class SupplierClient:
         seen: set[str] = set()
         for number in range(1, max(first["totalPages"], 1) + 1):  # page 1 is checked even when empty
             page = first if number == 1 else await self._page(path, schema, query, number)
-            violations = _page_violations(page, first, number, self.page_size) + _repeats(page, key, seen)
+            violations = page_violations(page, first, number, self.page_size) + repeats(page, key, seen)
             if violations:
                 raise ContractBroken(f"GET {path}", violations)
             items += page["items"]
@@ -280,7 +229,8 @@ class SupplierClient:
             login = URL(f"{self._root}/auth", encoded=True)
             answer = await self._send("POST /auth", "POST", login, deadline, json=body)
             issued = self._read("POST /auth", answer, "auth-token", 200)
-            self._token, self._renew_at = issued["token"], _renewal(issued["expiresAt"], answer.date)
+            lifetime = lifetime_s(issued["expiresAt"], answer.date)
+            self._token, self._renew_at = issued["token"], None if lifetime is None else monotonic() + lifetime * 0.9
         return self._token
 
     def _auth(self, token: str | None) -> dict[str, str]:
@@ -291,7 +241,7 @@ class SupplierClient:
             return {"X-Api-Key": credentials.api_key or ""}
         return {"Authorization": basic_authorization(credentials.username or "", credentials.password or "")}
 
-    async def _send(self, endpoint: str, method: str, url: URL, deadline: float, **kwargs: Any) -> _Answer:
+    async def _send(self, endpoint: str, method: str, url: URL, deadline: float, **kwargs: Any) -> Answer:
         """The answer, tried again after no answer, a 429 or 5xx, or JSON cut short, while the retry policy allows.
 
         The supplier's last answer is for _read to judge, even when a later attempt got none: it says
@@ -299,20 +249,20 @@ class SupplierClient:
         """
         policy = self.retry
         attempt = 0
-        answered: _Answer | None = None
+        answered: Answer | None = None
         while True:
             attempt += 1
             timeout_s = min(self._timeout_s, deadline - time.monotonic())
             outcome = await self._try(endpoint, method, url, timeout_s, **kwargs)
-            if isinstance(outcome, _Answer):
+            if isinstance(outcome, Answer):
                 answered = outcome
-                if outcome.status not in RETRYABLE and not outcome.unreadable:
+                if not policy.transient_status(outcome.status) and not outcome.unreadable:
                     return outcome
-            asked = _retry_after(outcome.retry_after) if isinstance(outcome, _Answer) else None
+            asked = retry_after(outcome.retry_after) if isinstance(outcome, Answer) else None
             pause = policy.pause(attempt, asked, self._rng)
             if attempt == policy.attempts or time.monotonic() + pause >= deadline:
                 break
-            why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {_trouble(outcome)}"
+            why = outcome if isinstance(outcome, SupplierUnreachable) else f"{endpoint}: {trouble(outcome)}"
             log.info("%s; trying again in %.2f s (attempt %d of %d)", why, pause, attempt + 1, policy.attempts)
             await self._sleep(pause)
         if answered is not None:
@@ -322,13 +272,13 @@ class SupplierClient:
 
     async def _try(
         self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any
-    ) -> _Answer | SupplierUnreachable:
+    ) -> Answer | SupplierUnreachable:
         try:
             return await self._attempt(endpoint, method, url, timeout_s, **kwargs)
         except SupplierUnreachable as exc:
             return exc
 
-    async def _attempt(self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any) -> _Answer:
+    async def _attempt(self, endpoint: str, method: str, url: URL, timeout_s: float, **kwargs: Any) -> Answer:
         """One exchange; no answer at all becomes SupplierUnreachable."""
         where = f"{url.host}:{url.port}"
         timeout = aiohttp.ClientTimeout(total=max(timeout_s, 0.001))
@@ -336,7 +286,7 @@ class SupplierClient:
             async with self.session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs) as response:
                 body = await _bounded(endpoint, response)
                 headers = response.headers
-                answer = _Answer.of(
+                answer = Answer.of(
                     response.status, response.content_type, body, headers.get("Date"), headers.get("Retry-After")
                 )
         except TimeoutError as exc:
@@ -346,7 +296,7 @@ class SupplierClient:
         log.debug("%s for customer number %s: %d", endpoint, self.customer_number, answer.status)
         return answer
 
-    def _read(self, endpoint: str, answer: _Answer, schema: str | None, status: int) -> Any:
+    def _read(self, endpoint: str, answer: Answer, schema: str | None, status: int) -> Any:
         """The decoded body of a successful answer that meets ``schema``; the typed error otherwise."""
         if answer.status >= 400:
             raise self._failure(endpoint, answer)
@@ -354,10 +304,10 @@ class SupplierClient:
             raise ContractBroken(endpoint, [Violation("", f"status {answer.status}, expected {status}")], answer.status)
         if schema is None:
             return None
-        return _checked(endpoint, answer, "application/json", schema)
+        return checked(endpoint, answer, "application/json", schema)
 
-    def _failure(self, endpoint: str, answer: _Answer) -> SupplierError:
-        problem = _checked(endpoint, answer, "application/problem+json", "problem")
+    def _failure(self, endpoint: str, answer: Answer) -> SupplierError:
+        problem = checked(endpoint, answer, "application/problem+json", "problem")
         if problem["status"] != answer.status:
             violation = Violation("/status", f"is {problem['status']}, but the HTTP status is {answer.status}")
             return ContractBroken(endpoint, [violation], answer.status)
@@ -380,33 +330,6 @@ class SupplierClient:
         exc.args = (message,)
 
 
-def _checked(endpoint: str, answer: _Answer, content_type: str, schema: str) -> Any:
-    """The body, when it has ``content_type``, is JSON and meets ``schema``; ContractBroken otherwise."""
-    if answer.content_type != content_type:
-        violation = Violation("/headers/Content-Type", f"is {answer.content_type!r}, expected {content_type}")
-        raise ContractBroken(endpoint, [violation], answer.status)
-    if answer.unreadable:
-        raise ContractBroken(endpoint, [Violation("", "the body is not JSON")], answer.status)
-    body = answer.decoded
-    violations = contracts().errors(schema, body)
-    if violations:
-        raise ContractBroken(endpoint, violations, answer.status)
-    return body
-
-
-def _page_violations(page: dict[str, Any], first: dict[str, Any], number: int, size: int) -> list[Violation]:
-    """Where a page disagrees with the page asked for or with the first page's totals."""
-    total = first["totalItems"]
-    expected = {"currentPage": number, "pageSize": size, "totalItems": total, "totalPages": -(-total // size)}
-    expected["items"] = min(size, total - (number - 1) * size)
-    found = {**page, "items": len(page["items"])}
-    return [
-        Violation(f"/{name}", f"is {found[name]} on page {number}, expected {value}")
-        for name, value in expected.items()
-        if found[name] != value
-    ]
-
-
 async def _bounded(endpoint: str, response: aiohttp.ClientResponse) -> bytes:
     """The answer's body, refused once it grows past MAX_ANSWER_BYTES: a supplier cannot exhaust our memory."""
     chunks, size = [], 0
@@ -419,41 +342,3 @@ async def _bounded(endpoint: str, response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-def _trouble(answer: _Answer) -> str:
-    return f"{answer.status}, a body that is not JSON" if answer.unreadable else str(answer.status)
-
-
-def _retry_after(header: str | None) -> float | None:
-    """The seconds a Retry-After header asks for: a number of seconds or an HTTP date; None if unreadable."""
-    value = (header or "").strip()
-    if not value:
-        return None
-    if value.isascii() and value.isdigit():  # str.isdigit takes "²" too, which float() refuses
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _renewal(expires_at: str, date: str | None) -> float | None:
-    """When to log in again: at nine tenths of the lifetime the supplier's own clock gives the token.
-
-    Without a Date header, or with one that disagrees with expiresAt (a simulator on a virtual clock),
-    the lifetime is unknown and a 401 alone tells that the token expired.
-    """
-    try:
-        lifetime_s = (parse_timestamp(expires_at) - parsedate_to_datetime(date or "").timestamp() * 1000) / 1000
-    except (TypeError, ValueError):
-        return None
-    return monotonic() + lifetime_s * 0.9 if 0 < lifetime_s <= MAX_TOKEN_LIFETIME_S else None
-
-
-def _repeats(page: dict[str, Any], key: str, seen: set[str]) -> list[Violation]:
-    """Items whose ``key`` came before, on this page or an earlier one; the rest join ``seen``."""
-    violations = []
-    for index, item in enumerate(page["items"]):
-        if item[key] in seen:
-            violations.append(Violation(f"/items/{index}/{key}", f"{item[key]} came before"))
-        seen.add(item[key])
-    return violations

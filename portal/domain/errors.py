@@ -47,3 +47,9 @@ class SupplierProblem(DomainError):
 class Unauthorized(DomainError):
     status = 401
     kind = "unauthorized"
+
+
+class Duplicate(DomainError):
+    """What an action adds exists already, or a concurrent change got there first."""
+
+    kind = "conflict"

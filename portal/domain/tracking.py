@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.statuses import ACCEPTED, NEW, PROCESSED, REJECTED, illegal_step, is_legal_move
 from portal.domain.model import StatusChange, StockOrder
-
-RANK = {NEW: 0, PROCESSED: 1, ACCEPTED: 2, REJECTED: 2}
+from portal.domain.statuses import ACCEPTED, NEW, RANK, REJECTED, illegal_step, is_legal_move
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,17 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.loader import portal_openapi_text
 from contracts.signing import SIGNATURE, TIMESTAMP
-from portal.domain.errors import DomainError, InvalidInput, NotFound
+from portal.adapters import webhooks
+from portal.domain.errors import DomainError, InvalidInput, NotFound, Unauthorized
 from portal.domain.model import AuthMethod, OrderInterface
 from portal.entrypoints import views
 from portal.entrypoints.requests import requests
+from portal.entrypoints.worker import sync
 from portal.service_layer import ordering, receiving, sending, setup, tracking
 from portal.service_layer.context import Portal
-from portal.service_layer.sync import sync
 
 log = logging.getLogger("portal.api")
+hooks_log = logging.getLogger("portal.webhooks")
 PORTAL = web.AppKey("portal", Portal)
 PROBLEM_BASE = "https://orderportal-harness.dev/problems/"
 MAX_BODY = 1024 * 1024  # the largest request body read; a larger one is refused with 413
@@ -294,7 +296,19 @@ def routes(app: web.Application) -> None:
     async def webhook(request: web.Request) -> web.Response:
         raw = await request.read()
         signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
-        outcome = await tracking.receive_webhook(portal, ident(request, "id"), raw, signature, timestamp)
+        customer_id = ident(request, "id")
+        why = webhooks.refused(await tracking.webhook_secret(portal, customer_id), raw, signature, timestamp)
+        if why:
+            hooks_log.warning("refused a webhook event for customer number %s: %s", customer_id, why)
+            raise Unauthorized(why)
+        try:
+            event = webhooks.event_of(raw)
+        except webhooks.NotJson as exc:
+            raise InvalidInput(str(exc)) from None
+        except webhooks.BrokenEvent as exc:
+            await tracking.keep_broken_event(portal, customer_id, exc.listed, raw.decode(errors="replace"))
+            raise InvalidInput(f"the event breaks the contract: {exc.listed}") from None
+        outcome = await tracking.receive_event(portal, customer_id, event)
         return ok({"result": outcome.result, "detail": outcome.detail})
 
     document = portal_openapi_text().encode()

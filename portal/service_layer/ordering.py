@@ -5,25 +5,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from portal.adapters import catalog_store, stock_store
-from portal.adapters.supplier_client import ContractBroken, SupplierError
-from portal.domain.errors import IllegalState, NotFound, NotSendable, SupplierProblem
+from portal.adapters.supplier_errors import ContractBroken, SupplierError
+from portal.domain.errors import IllegalState, NotFound, SupplierProblem
 from portal.domain.matching import Match, match_all
 from portal.domain.model import (
     Cart,
     CatalogEntry,
-    Coupling,
-    CustomerNumber,
-    OrderInterface,
-    OrgUnit,
     Product,
     StockOrder,
     StockOrderState,
-    Supplier,
     SupplierItem,
-    Warehouse,
 )
-from portal.service_layer import evidence
+from portal.service_layer import common
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
@@ -42,56 +35,39 @@ class ProductUpdate:
     unchanged: int
 
 
-async def coupled_customer(uow: UnitOfWork, supplier: Supplier, org_unit_id: int) -> CustomerNumber:
-    """The org unit's coupled customer number at an ORDERPORTAL supplier, or a clear refusal."""
-    if supplier.order_interface is not OrderInterface.ORDERPORTAL:
-        raise NotSendable(f"supplier {supplier.name} orders the PRECASTED way, not through the Orderportal")
-    customer = await uow.one(CustomerNumber, supplier_id=supplier.id, org_unit_id=org_unit_id)
-    if customer is None or customer.state is not Coupling.COUPLED:
-        unit = await uow.get(OrgUnit, org_unit_id, "org unit")
-        raise NotSendable(f"org unit {unit.code} has no coupled customer number at supplier {supplier.name}")
-    return customer
-
-
-async def order_supplier(uow: UnitOfWork, order: StockOrder) -> tuple[Supplier, CustomerNumber]:
-    """The order's supplier and the coupled customer number its org unit reaches it with."""
-    supplier = await uow.get(Supplier, order.supplier_id)
-    return supplier, await coupled_customer(uow, supplier, order.org_unit_id)
-
-
 async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) -> Import:
     """Import the supplier's list: everything the first time, then only what changed since the last import."""
     async with portal.uow() as uow:
-        supplier = await uow.get(Supplier, supplier_id)
-        warehouse = await uow.get(Warehouse, warehouse_id)
-        customer = await coupled_customer(uow, supplier, warehouse.org_unit_id)
+        supplier = await uow.suppliers.get(supplier_id)
+        warehouse = await uow.warehouses.get(warehouse_id)
+        customer = await common.coupled_customer(uow, supplier, warehouse.org_unit_id)
     cursor = supplier.catalog_cursor
     try:  # no transaction is open while the supplier answers
         products = await portal.client_for(supplier, customer).products(updated_since=cursor)
     except SupplierError as exc:
         if isinstance(exc, ContractBroken):
-            await evidence.keep(portal, supplier_id, "contract", str(exc), exc.endpoint, None)
+            await common.keep(portal, supplier_id, "contract", str(exc), exc.endpoint, None)
         raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
     async with portal.uow() as uow:
-        supplier = await uow.get(Supplier, supplier_id, lock=True)
-        await catalog_store.upsert(uow.session, supplier_id, products)
+        supplier = await uow.suppliers.get(supplier_id, lock=True)
+        await uow.catalog.upsert(supplier_id, products)
         if products:
-            supplier.catalog_cursor = max(supplier.catalog_cursor or "", *(p["updatedAt"] for p in products))
+            supplier.catalog_cursor = max(supplier.catalog_cursor or "", *(p.updated_at for p in products))
         await uow.commit()
-        return Import(len(products), await uow.count(CatalogEntry, supplier_id=supplier_id), cursor is not None)
+        return Import(len(products), await uow.catalog.count(supplier_id=supplier_id), cursor is not None)
 
 
 async def supplier_products(portal: Portal, supplier_id: int, page: int, size: int) -> tuple[list[Match], int]:
     """A page of the supplier's list, each product with its match and what differs."""
     async with portal.uow() as uow:
-        await uow.get(Supplier, supplier_id)
-        entries, total = await uow.page(CatalogEntry, "product_number", page, size, supplier_id=supplier_id)
+        await uow.suppliers.get(supplier_id)
+        entries, total = await uow.catalog.page("product_number", page, size, supplier_id=supplier_id)
         return match_all(entries, await _candidates(uow, entries)), total
 
 
 async def _candidates(uow: UnitOfWork, entries: list[CatalogEntry]) -> list[Product]:
     """The retailer products that could match these entries: by their supplier items or barcodes."""
-    return await uow.matching_products(entries)
+    return await uow.products.matching(entries)
 
 
 async def put_in_cart(
@@ -99,7 +75,7 @@ async def put_in_cart(
 ) -> Cart:
     async with portal.uow() as uow:
         cart = await _cart(uow, supplier_id, warehouse_id)
-        entry = await uow.one(CatalogEntry, supplier_id=supplier_id, product_number=product_number)
+        entry = await uow.catalog.one(supplier_id=supplier_id, product_number=product_number)
         if entry is None:
             raise NotFound(f"supplier {supplier_id} lists no product {product_number!r}; open the Orderportal first")
         if not entry.active:
@@ -119,7 +95,7 @@ async def take_out_of_cart(portal: Portal, supplier_id: int, warehouse_id: int, 
 
 async def remove_line(portal: Portal, order_id: int, line_number: int) -> StockOrder:
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
+        order = await uow.orders.get(order_id)
         order.remove(line_number)
         await uow.commit()
         return order
@@ -132,10 +108,10 @@ async def get_cart(portal: Portal, supplier_id: int, warehouse_id: int) -> Cart:
 
 async def _cart(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> Cart:
     """The cart of a supplier and warehouse, held until commit: two tabs never lose each other's lines."""
-    await uow.get(Supplier, supplier_id)
-    await uow.get(Warehouse, warehouse_id)
-    await stock_store.ensure_cart(uow.session, supplier_id, warehouse_id)
-    cart = await uow.one(Cart, lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id)
+    await uow.suppliers.get(supplier_id)
+    await uow.warehouses.get(warehouse_id)
+    await uow.carts.ensure(supplier_id, warehouse_id)
+    cart = await uow.carts.one(lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id)
     assert cart is not None, "ensure_cart made it"
     return cart
 
@@ -145,14 +121,14 @@ async def _cart_matches(uow: UnitOfWork, supplier_id: int, warehouse_id: int) ->
     if not cart.lines:
         raise IllegalState("the cart is empty; put products in it first")
     numbers = [line.product_number for line in cart.lines]
-    entries = await uow.among(CatalogEntry, "product_number", numbers, supplier_id=supplier_id)
+    entries = await uow.catalog.among("product_number", numbers, supplier_id=supplier_id)
     return cart, match_all(entries, await _candidates(uow, entries))
 
 
 async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -> ProductUpdate:
     """Create retailer products for the cart's unmatched supplier products, update the matched ones."""
     async with portal.uow() as uow:
-        supplier = await uow.get(Supplier, supplier_id)
+        supplier = await uow.suppliers.get(supplier_id)
         _, matches = await _cart_matches(uow, supplier_id, warehouse_id)
         created = updated = 0
         for match in matches:
@@ -160,7 +136,7 @@ async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -
             item = SupplierItem(supplier_id, entry.product_number, entry.container_amount, entry.purchase_price)
             if product is None:
                 number = f"{supplier_id}-{entry.product_number}"
-                uow.add(Product(number, entry.name, entry.barcodes, supplier.tax_sector, (item,)))
+                uow.products.add(Product(number, entry.name, entry.barcodes, supplier.tax_sector, (item,)))
                 created += 1
             elif set(match.differences) - {"withdrawn"}:
                 product.name = entry.name
@@ -174,16 +150,16 @@ async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -
 async def create_stock_orders(portal: Portal, supplier_id: int, warehouse_id: int) -> StockOrder:
     """Turn the cart into a stock order, or into more of the unbooked one for this supplier and warehouse."""
     async with portal.uow() as uow:
-        warehouse = await uow.get(Warehouse, warehouse_id)
+        warehouse = await uow.warehouses.get(warehouse_id)
         cart, matches = await _cart_matches(uow, supplier_id, warehouse_id)
         missing = [m.entry.product_number for m in matches if m.product is None]
         if missing:
             raise IllegalState(f"no retailer product for {', '.join(missing)}; run Update Products first")
         unbooked = StockOrderState.UNBOOKED
-        order = await uow.one(StockOrder, lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id, state=unbooked)
+        order = await uow.orders.one(lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id, state=unbooked)
         if order is None:
             order = StockOrder(f"new-{uuid.uuid4()}", supplier_id, warehouse.org_unit_id, warehouse_id)
-            uow.add(order)
+            uow.orders.add(order)
             await uow.flush()
             order.number = f"SO-{order.id:06d}"  # from the id: two orders never share a number
         by_number = {m.entry.product_number: m for m in matches}
@@ -201,7 +177,7 @@ async def edit_stock_order(
 ) -> StockOrder:
     """Change containers per line, the note and the delivery date, while unbooked."""
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
+        order = await uow.orders.get(order_id)
         for line_number, containers in lines.items():
             order.set_containers(line_number, containers)
         order.edit(note if note is not None else order.note, requested_delivery_date or order.requested_delivery_date)
@@ -211,7 +187,7 @@ async def edit_stock_order(
 
 async def book_stock_order(portal: Portal, order_id: int) -> StockOrder:
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
+        order = await uow.orders.get(order_id)
         order.book()
         # Fixed at booking: a resend after a timeout carries the same key, so the supplier makes one order.
         order.idempotency_key = str(uuid.uuid4())

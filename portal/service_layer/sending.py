@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal.adapters.supplier_client import (
+from portal.adapters.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
@@ -22,17 +22,14 @@ from portal.adapters.supplier_client import (
     WrongCredentials,
 )
 from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
-from portal.domain.model import CustomerNumber, OrgUnit, SendIntent, StockOrder, StockOrderState, Warehouse
-from portal.service_layer import evidence
-from portal.service_layer.context import Portal, history_of
-from portal.service_layer.ordering import order_supplier
+from portal.domain.model import CustomerNumber, SendIntent, StockOrder, StockOrderState, Supplier
+from portal.service_layer import common
+from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.outbox")
-TRANSIENT = frozenset({429, 500, 502, 503, 504})
+Reached = tuple[Supplier, CustomerNumber]  # an order's supplier and the customer number that reaches it
 REFUSALS = frozenset({400, 422})  # the order itself is refused: no attempt with this body was ever taken
-FIRST_PAUSE_MS = 1_000
-LONGEST_PAUSE_MS = 300_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,46 +44,49 @@ class Sending:
 async def send_stock_order(portal: Portal, order_id: int) -> Sending:
     """Queue a booked order in the outbox and deliver it now; a second send of a queued order just delivers."""
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        order = await uow.orders.get(order_id, lock=True)
         if order.state is StockOrderState.SENT:
             return Sending(order, None)  # a resend after a lost answer: the order is there already
         if order.state is not StockOrderState.BOOKED:
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
-        await order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
-        if await uow.one(SendIntent, stock_order_id=order_id) is None:
+        reached = await common.order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
+        if await uow.intents.one(stock_order_id=order_id) is None:
             assert order.idempotency_key is not None, "booking gives the key"
-            uow.add(SendIntent(order_id, order.idempotency_key, portal.now(), next_attempt_ms=portal.now_ms()))
+            uow.intents.add(SendIntent(order_id, order.idempotency_key, portal.now(), next_attempt_ms=portal.now_ms()))
             await uow.commit()
-    return await deliver(portal, order_id)
+    return await deliver(portal, order_id, reached)
 
 
-async def deliver(portal: Portal, order_id: int) -> Sending:
-    """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem)."""
+async def deliver(portal: Portal, order_id: int, reached: Reached | None = None) -> Sending:
+    """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem).
+
+    ``reached`` is the supplier and customer number a send has just looked up, so they are not looked up twice.
+    """
     if order_id in portal.delivering:  # the worker and a user's click at once: one attempt is enough
         return await stock_order(portal, order_id)
     portal.delivering.add(order_id)
     try:
-        return await _deliver(portal, order_id)
+        return await _deliver(portal, order_id, reached)
     finally:
         portal.delivering.discard(order_id)
 
 
-async def _deliver(portal: Portal, order_id: int) -> Sending:
+async def _deliver(portal: Portal, order_id: int, reached: Reached | None = None) -> Sending:
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
-        intent = await uow.one(SendIntent, stock_order_id=order_id)
+        order = await uow.orders.get(order_id)
+        intent = await uow.intents.one(stock_order_id=order_id)
         if intent is None or order.state is not StockOrderState.BOOKED:
             return Sending(order, intent)
-        supplier, customer = await order_supplier(uow, order)
-        body = await wire_order(uow, order)
+        supplier, customer = reached or await common.order_supplier(uow, order)
+        request = await common.order_request(uow, order)
     try:  # no transaction is open while the supplier answers
-        answer = await portal.client_for(supplier, customer).create_order(body, intent.idempotency_key)
+        answer = await portal.client_for(supplier, customer).create_order(request, intent.idempotency_key)
     except SupplierError as exc:
         return await _failed(portal, order, exc)
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
+        order = await uow.orders.get(order_id, lock=True)
         if order.state is StockOrderState.BOOKED:
-            order.sent(answer["orderId"], answer["status"], history_of(answer), answer["updatedAt"])
+            order.sent(answer.order_id, answer.status, answer.history, answer.updated_at)
         await _forget(uow, order_id)
         await uow.commit()
         return Sending(order, None)
@@ -104,29 +104,27 @@ async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Send
     """
     order_id = tried.id or 0
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
-        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        order = await uow.orders.get(order_id, lock=True)
+        intent = await uow.intents.one(lock=True, stock_order_id=order_id)
         if intent is None:
             return Sending(order, None)
         if isinstance(exc, ContractBroken) and intent.last_error != str(exc):
-            evidence.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order_id)
-        transient = isinstance(exc, SupplierUnreachable | ContractBroken) or exc.status in TRANSIENT
-        if transient:
-            pause = min(LONGEST_PAUSE_MS, FIRST_PAUSE_MS * 2**intent.attempts)
-            intent.failed(str(exc), portal.now_ms(), int(pause * portal.rng.uniform(0.5, 1.0)))
+            common.record(uow, portal, order.supplier_id, "contract", str(exc), exc.endpoint, order_id)
+        if portal.retry.transient(exc):
+            intent.failed(str(exc), portal.now_ms(), portal.retry.outbox_pause_ms(intent.attempts, portal.rng))
             await uow.commit()
             log.warning("stock order %s stays in the outbox after attempt %d: %s", order.number, intent.attempts, exc)
             return Sending(order, intent, unreachable=isinstance(exc, SupplierUnreachable))
         refused = isinstance(exc, SupplierRejected) and exc.status in REFUSALS
         if refused:
-            await uow.session.delete(intent)
+            await uow.intents.remove(intent)
         else:
-            intent.failed(str(exc), portal.now_ms(), LONGEST_PAUSE_MS)
+            intent.failed(str(exc), portal.now_ms(), portal.retry.outbox_longest_ms)
         if isinstance(exc, WrongCredentials | CustomerNumberRefused):
             # No more calls with credentials the supplier refuses (a lockout): the order waits, blocked,
             # until the user couples the customer number again.
-            customer = await uow.one(
-                CustomerNumber, lock=True, supplier_id=order.supplier_id, org_unit_id=order.org_unit_id
+            customer = await uow.customers.one(
+                lock=True, supplier_id=order.supplier_id, org_unit_id=order.org_unit_id
             )
             if customer is not None:
                 customer.uncouple(f"the supplier refused it while stock order {order.number} was sent: {exc}")
@@ -139,22 +137,22 @@ async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Send
 async def _note_failure(portal: Portal, order_id: int, error: str) -> None:
     """An attempt that failed inside the portal: shown on the intent, and not tried again every round."""
     async with portal.uow() as uow:
-        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        intent = await uow.intents.one(lock=True, stock_order_id=order_id)
         if intent is not None:
-            intent.failed(error[:2000], portal.now_ms(), LONGEST_PAUSE_MS)
+            intent.failed(error[:2000], portal.now_ms(), portal.retry.outbox_longest_ms)
             await uow.commit()
 
 
 async def _forget(uow: UnitOfWork, order_id: int) -> None:
-    intent = await uow.one(SendIntent, stock_order_id=order_id)
+    intent = await uow.intents.one(stock_order_id=order_id)
     if intent is not None:
-        await uow.session.delete(intent)
+        await uow.intents.remove(intent)
 
 
 async def stock_order(portal: Portal, order_id: int) -> Sending:
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order")
-        return Sending(order, await uow.one(SendIntent, stock_order_id=order_id))
+        order = await uow.orders.get(order_id)
+        return Sending(order, await uow.intents.one(stock_order_id=order_id))
 
 
 async def withdraw(portal: Portal, order_id: int) -> StockOrder:
@@ -164,11 +162,11 @@ async def withdraw(portal: Portal, order_id: int) -> StockOrder:
     from an attempt whose answer was lost answers with that order.
     """
     async with portal.uow() as uow:
-        order = await uow.get(StockOrder, order_id, "stock order", lock=True)
-        intent = await uow.one(SendIntent, lock=True, stock_order_id=order_id)
+        order = await uow.orders.get(order_id, lock=True)
+        intent = await uow.intents.one(lock=True, stock_order_id=order_id)
         if intent is None:
             raise NotFound(f"stock order {order.number} is not in the outbox")
-        await uow.session.delete(intent)
+        await uow.intents.remove(intent)
         await uow.commit()
         log.info("stock order %s taken out of the outbox after %d attempt(s)", order.number, intent.attempts)
         return order
@@ -177,7 +175,7 @@ async def withdraw(portal: Portal, order_id: int) -> StockOrder:
 async def outbox(portal: Portal) -> list[SendIntent]:
     """Every order waiting to be sent, oldest first."""
     async with portal.uow() as uow:
-        return await uow.all(SendIntent)
+        return await uow.intents.all()
 
 
 async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int]:
@@ -190,7 +188,7 @@ async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int
     counts = {"sent": 0, "waiting": 0, "refused": 0, "blocked": 0}
     intents = await outbox(portal)
     async with portal.uow() as uow:
-        orders = await uow.among(StockOrder, "id", [intent.stock_order_id for intent in intents])
+        orders = await uow.orders.among("id", [intent.stock_order_id for intent in intents])
     supplier_of = {order.id: order.supplier_id for order in orders}
     down: set[int] = set()
     for intent in intents:
@@ -218,29 +216,3 @@ async def deliver_due(portal: Portal, everything: bool = False) -> dict[str, int
             down.add(supplier_id)
         counts["waiting" if sent.intent else "sent"] += 1
     return counts
-
-
-async def wire_order(uow: UnitOfWork, order: StockOrder) -> dict[str, object]:
-    """The order as Supplier API v1 takes it: the same body on every attempt."""
-    unit = await uow.get(OrgUnit, order.org_unit_id, "org unit")
-    warehouse = await uow.get(Warehouse, order.warehouse_id)
-    body: dict[str, object] = {
-        "orderNumber": order.number,
-        "orgUnit": unit.code,
-        "warehouse": {"id": warehouse.code, "name": warehouse.name},
-        "lines": [
-            {
-                "lineNumber": line.line_number,
-                "productNumber": line.supplier_product_number,
-                "containers": line.containers,
-                "containerAmount": line.container_amount,
-                "quantity": line.quantity,
-            }
-            for line in order.lines
-        ],
-    }
-    if order.requested_delivery_date:
-        body["requestedDeliveryDate"] = order.requested_delivery_date
-    if order.note:
-        body["note"] = order.note
-    return body

@@ -4,47 +4,47 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from yarl import URL
 
-from portal.adapters.supplier_client import (
+from portal.adapters.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
-    SupplierClient,
     SupplierError,
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.errors import CouplingFailed, IllegalState, InvalidInput
+from portal.domain.errors import CouplingFailed, Duplicate, IllegalState, InvalidInput
 from portal.domain.model import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
-from portal.service_layer import evidence
-from portal.service_layer.context import Portal
-from portal.service_layer.unit_of_work import UnitOfWork
+from portal.service_layer import common
+from portal.service_layer.context import Portal, SupplierApi
+from portal.service_layer.unit_of_work import Repository, UnitOfWork
 
 log = logging.getLogger("portal.setup")
+T = TypeVar("T")
 
 
-async def _add_unique(uow: UnitOfWork, entity: object, what: str) -> None:
-    uow.add(entity)
+async def _add_unique(uow: UnitOfWork, repository: Repository[T], entity: T, what: str) -> None:
+    repository.add(entity)
     try:
         await uow.commit()
-    except IntegrityError:
+    except Duplicate:
         raise IllegalState(f"{what} exists already") from None
 
 
 async def create_org_unit(portal: Portal, code: str, name: str) -> OrgUnit:
     async with portal.uow() as uow:
         unit = OrgUnit(code, name)
-        await _add_unique(uow, unit, f"org unit {code!r}")
+        await _add_unique(uow, uow.org_units, unit, f"org unit {code!r}")
         return unit
 
 
 async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: int) -> Warehouse:
     async with portal.uow() as uow:
-        await uow.get(OrgUnit, org_unit_id, "org unit")
+        await uow.org_units.get(org_unit_id)
         warehouse = Warehouse(code, name, org_unit_id)
-        await _add_unique(uow, warehouse, f"warehouse {code!r}")
+        await _add_unique(uow, uow.warehouses, warehouse, f"warehouse {code!r}")
         return warehouse
 
 
@@ -68,7 +68,7 @@ async def create_supplier(
         raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
     async with portal.uow() as uow:
         supplier = Supplier(name, order_interface, base_url, tax_sector)
-        await _add_unique(uow, supplier, f"supplier {name!r}")
+        await _add_unique(uow, uow.suppliers, supplier, f"supplier {name!r}")
         return supplier
 
 
@@ -77,7 +77,7 @@ async def set_order_interface(
 ) -> Supplier:
     _check_base_url(base_url)
     async with portal.uow() as uow:
-        supplier = await uow.get(Supplier, supplier_id, lock=True)
+        supplier = await uow.suppliers.get(supplier_id, lock=True)
         if interface is OrderInterface.ORDERPORTAL and not (base_url or supplier.base_url):
             raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
         supplier.order_interface, supplier.base_url = interface, base_url or supplier.base_url
@@ -103,7 +103,7 @@ async def change_credentials(
     """New credentials from the supplier: the customer number must be coupled again with them."""
     _check_credentials(method, username, password, api_key)
     async with portal.uow() as uow:
-        customer = await uow.get(CustomerNumber, customer_id, "customer number", lock=True)
+        customer = await uow.customers.get(customer_id, lock=True)
         customer.auth_method, customer.username, customer.password, customer.api_key = (
             method,
             username,
@@ -128,23 +128,24 @@ async def add_customer_number(
     """Record a customer number for an org unit; it starts uncoupled."""
     _check_credentials(method, username, password, api_key)
     async with portal.uow() as uow:
-        await uow.get(Supplier, supplier_id)
-        await uow.get(OrgUnit, org_unit_id, "org unit")
+        await uow.suppliers.get(supplier_id)
+        await uow.org_units.get(org_unit_id)
         customer = CustomerNumber(supplier_id, org_unit_id, number, method, username, password, api_key)
-        await _add_unique(uow, customer, f"a customer number of supplier {supplier_id} for org unit {org_unit_id}")
+        what = f"a customer number of supplier {supplier_id} for org unit {org_unit_id}"
+        await _add_unique(uow, uow.customers, customer, what)
         return customer
 
 
 async def get_customer_number(portal: Portal, customer_id: int) -> CustomerNumber:
     async with portal.uow() as uow:
-        return await uow.get(CustomerNumber, customer_id, "customer number")
+        return await uow.customers.get(customer_id)
 
 
 async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNumber:
     """Authenticate at the supplier with the chosen method: COUPLED, or a refusal naming its cause."""
     async with portal.uow() as uow:
-        customer = await uow.get(CustomerNumber, customer_id, "customer number")
-        supplier = await uow.get(Supplier, customer.supplier_id)
+        customer = await uow.customers.get(customer_id)
+        supplier = await uow.suppliers.get(customer.supplier_id)
     if supplier.order_interface is not OrderInterface.ORDERPORTAL:
         raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
     client = portal.client_for(supplier, customer)
@@ -152,7 +153,7 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
         await client.check_access()
     except SupplierError as exc:
         if isinstance(exc, ContractBroken):
-            await evidence.keep(portal, supplier.id or 0, "contract", str(exc), exc.endpoint, None)
+            await common.keep(portal, supplier.id or 0, "contract", str(exc), exc.endpoint, None)
         cause, field, status = _cause(exc, customer)
         # The supplier said no to these credentials: uncoupled. A network failure proves nothing:
         # the state stays, with the failure noted.
@@ -167,7 +168,7 @@ async def _set_coupling(
     portal: Portal, customer_id: int, failure: str | None, webhook_secret: str | None = None, keep_state: bool = False
 ) -> CustomerNumber:
     async with portal.uow() as uow:
-        customer = await uow.get(CustomerNumber, customer_id, "customer number", lock=True)
+        customer = await uow.customers.get(customer_id, lock=True)
         if failure is None:
             customer.couple()
             customer.webhook_secret = webhook_secret
@@ -195,7 +196,7 @@ def _cause(exc: SupplierError, customer: CustomerNumber) -> tuple[str, str | Non
     return f"the supplier failed: {exc}", None, 502
 
 
-async def _register_webhook(portal: Portal, client: SupplierClient, customer_id: int, secret: str) -> bool:
+async def _register_webhook(portal: Portal, client: SupplierApi, customer_id: int, secret: str) -> bool:
     """Ask for pushed events; a supplier without webhooks is followed by polling alone."""
     try:
         await client.register_webhook(f"{portal.webhook_base_url}/api/webhooks/{customer_id}", secret)

@@ -14,9 +14,8 @@ import pytest
 
 import scenarios.runner
 from contracts.wire import basic_authorization
-from portal.bootstrap import PortalServer
+from portal.bootstrap import PortalServer, credentials
 from portal.domain.model import AuthMethod, CustomerNumber
-from portal.service_layer.context import credentials
 from scenarios import reporting
 from scenarios.certify import reports
 from scenarios.certify.receiver import Receiver

@@ -24,9 +24,9 @@ from portal.adapters.supplier_client import (
     SupplierUnreachable,
     WrongCredentials,
 )
+from portal.domain.messages import CatalogProduct, OrderRequest, RequestLine
 from supplier_sim import SimServer
 from supplier_sim.typedefs import ERRORS
-from tests.helpers import order_body
 
 StartSim = Callable[..., Awaitable[SimServer]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,6 +43,29 @@ SECRETS = [
     "not-the-password",
     basic_authorization("north-market", "north-demo-pass-1").removeprefix("Basic "),
 ]
+
+
+def order_request(products: list[CatalogProduct], number: str = "SO-1", containers: int = 2) -> OrderRequest:
+    """A well-formed order for these catalog products."""
+    lines = tuple(
+        RequestLine(i, p.product_number, containers, p.container_amount, containers * p.container_amount)
+        for i, p in enumerate(products, start=1)
+    )
+    return OrderRequest(number, "store-1", "W1", "Main warehouse", lines)
+
+
+def wire_product(p: CatalogProduct) -> dict[str, Any]:
+    """A catalog product as Supplier API v1 sends one, its required fields only."""
+    return {
+        "productNumber": p.product_number,
+        "name": p.name,
+        "barcodes": list(p.barcodes),
+        "containerAmount": p.container_amount,
+        "purchasePrice": {"amount": str(p.purchase_price), "currency": p.currency},
+        "taxRate": p.tax_rate,
+        "active": p.active,
+        "updatedAt": p.updated_at,
+    }
 
 
 def credentials_of(server: SimServer, number: str) -> Credentials:
@@ -202,7 +225,7 @@ async def test_products_come_from_every_page_in_order_and_once(
 ) -> None:
     server = await start_sim()
     products = await client_of(server, session, page_size=7).products()
-    numbers = [p["productNumber"] for p in products]
+    numbers = [p.product_number for p in products]
     assert len(numbers) == 60 and numbers == server.sim.catalog.numbers()
     pages = await server.admin(session, "GET", "journal", params={"path": "/api/v1/customers/10001/products"})
     assert len(pages["items"]) == 9
@@ -213,12 +236,12 @@ async def test_products_updated_since_returns_only_the_changed_ones(
 ) -> None:
     server = await start_sim()
     client = client_of(server, session, "10003")
-    target = (await client.products())[5]["productNumber"]
+    target = (await client.products())[5].product_number
     clock = await server.admin(session, "POST", "clock/advance", json={"by": "1h"})
     change = {"kind": "price", "productNumber": target, "amount": "9.99"}
     await server.admin(session, "POST", "catalog/changes", json=change)
     changed = await client.products(updated_since=clock["now"])
-    assert [(p["productNumber"], p["purchasePrice"]["amount"]) for p in changed] == [(target, "9.99")]
+    assert [(p.product_number, str(p.purchase_price)) for p in changed] == [(target, "9.99")]
 
 
 async def test_a_replayed_order_is_the_same_order_and_another_body_under_its_key_is_a_409(
@@ -227,11 +250,11 @@ async def test_a_replayed_order_is_the_same_order_and_another_body_under_its_key
     server = await start_sim()
     client = client_of(server, session, "10002")
     products = (await client.products())[:2]
-    first = await client.create_order(order_body(products), "stock-order-1")
-    again = await client.create_order(order_body(products), "stock-order-1")
-    assert first["status"] == "NEW" and again["orderId"] == first["orderId"]
+    first = await client.create_order(order_request(products), "stock-order-1")
+    again = await client.create_order(order_request(products), "stock-order-1")
+    assert first.status == "NEW" and again.order_id == first.order_id
     with pytest.raises(SupplierRejected) as caught:
-        await client.create_order(order_body(products, containers=3), "stock-order-1")
+        await client.create_order(order_request(products, containers=3), "stock-order-1")
     assert caught.value.status == 409 and caught.value.problem["status"] == 409
     assert "POST /orders" in str(caught.value)
 
@@ -241,15 +264,15 @@ async def test_an_order_is_tracked_from_new_to_accepted_and_its_dispatch_notific
 ) -> None:
     server = await start_sim()
     client = client_of(server, session)
-    order = await client.create_order(order_body((await client.products())[:3]), "stock-order-2")
-    assert [o["orderId"] for o in await client.orders(statuses=["NEW"])] == [order["orderId"]]
-    assert await client.dispatch_notifications(order["orderId"]) == []
+    order = await client.create_order(order_request((await client.products())[:3]), "stock-order-2")
+    assert [o.order_id for o in await client.orders(statuses=["NEW"])] == [order.order_id]
+    assert await client.dispatch_notifications(order.order_id) == []
     await server.admin(session, "POST", "clock/advance", json={"by": "2h"})
-    assert (await client.order(order["orderId"]))["status"] == "ACCEPTED"
+    assert (await client.order(order.order_id)).status == "ACCEPTED"
     assert await client.orders(statuses=["NEW", "PROCESSED"]) == []
-    assert [o["orderId"] for o in await client.orders(statuses=["ACCEPTED"])] == [order["orderId"]]
-    (notification,) = await client.dispatch_notifications(order["orderId"])
-    assert notification["orderId"] == order["orderId"] and len(notification["lines"]) == 3
+    assert [o.order_id for o in await client.orders(statuses=["ACCEPTED"])] == [order.order_id]
+    (notification,) = await client.dispatch_notifications(order.order_id)
+    assert notification.order_id == order.order_id and len(notification.lines) == 3
 
 
 async def test_an_unknown_order_is_rejected_with_the_suppliers_problem(
@@ -549,19 +572,19 @@ async def test_an_order_created_whose_answer_was_lost_is_the_same_order_on_the_r
 ) -> None:
     """The answers come too late: the first attempt made the order, and the retry with its key finds it."""
     server = await start_sim()
-    products = [p for p in await client_of(server, session).products() if p["active"]][:2]
+    products = [p for p in await client_of(server, session).products() if p.active][:2]
     rule = {"kind": "latency", "method": "POST", "path": "/orders", "latency": "300ms", "every": 1}
     await server.admin(session, "PUT", "faults", json=[rule])
     client = client_of(server, session, timeout_s=0.1, retry=RetryPolicy(attempts=2, base_s=0.5, cap_s=0.5))
     client._sleep = asyncio.sleep  # a real pause: the first attempt's order is made meanwhile
     with pytest.raises(SupplierUnreachable, match="after 2 attempt"):
-        await client.create_order(order_body(products, "SO-RETRY"), "key-retry")
+        await client.create_order(order_request(products, "SO-RETRY"), "key-retry")
     await server.admin(session, "PUT", "faults", json=[])
-    assert [o["orderNumber"] for o in await client_of(server, session).orders()] == ["SO-RETRY"]
+    assert [o.order_number for o in await client_of(server, session).orders()] == ["SO-RETRY"]
     await asyncio.sleep(0.4)  # let the simulator finish the late answers the client gave up on
-    created = await client_of(server, session).create_order(order_body(products, "SO-RETRY"), "key-retry")
+    created = await client_of(server, session).create_order(order_request(products, "SO-RETRY"), "key-retry")
     orders = await client_of(server, session).orders()
-    assert [o["orderId"] for o in orders if o["orderNumber"] == "SO-RETRY"] == [created["orderId"]]
+    assert [o.order_id for o in orders if o.order_number == "SO-RETRY"] == [created.order_id]
 
 
 async def test_an_answer_cut_short_is_read_again_and_one_always_broken_is_contract_broken(
@@ -588,7 +611,7 @@ async def test_a_nul_in_supplier_text_breaks_the_contract_before_it_reaches_a_da
     start_sim: StartSim, start_fake: StartFake, session: aiohttp.ClientSession
 ) -> None:
     """PostgreSQL cannot store a NUL: the contract forbids it, so the portal refuses it as a broken answer."""
-    product = (await client_of(await start_sim(), session).products())[0]
+    product = wire_product((await client_of(await start_sim(), session).products())[0])
     page = {"items": [{**product, "name": "Cola\u0000Zero"}], "currentPage": 1, "pageSize": 1000}
 
     async def nul(request: web.Request) -> web.Response:

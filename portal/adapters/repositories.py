@@ -1,0 +1,91 @@
+"""The SQLAlchemy repositories behind the unit of work: one per entity, plus the dialect's bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.adapters import catalog_store, stock_store
+from portal.adapters.orm import MAPPED, item_key, product_keys
+from portal.domain.errors import NotFound
+from portal.domain.messages import CatalogProduct
+from portal.domain.model import Cart, CatalogEntry, Product, StockLevel
+from portal.service_layer.unit_of_work import kind_of
+
+T = TypeVar("T")
+
+
+class SqlRepository(Generic[T]):
+    def __init__(self, session: AsyncSession, cls: type[T]) -> None:
+        self.session, self.cls = session, cls
+
+    def add(self, entity: T) -> None:
+        self.session.add(entity)
+
+    async def remove(self, entity: T) -> None:
+        await self.session.delete(entity)
+
+    async def get(self, ident: int, lock: bool = False) -> T:
+        found = await self.session.get(self.cls, ident, with_for_update=lock, populate_existing=lock)
+        if found is None:
+            raise NotFound(f"no {kind_of(self.cls)} {ident}")
+        return found
+
+    async def one(self, lock: bool = False, **where: Any) -> T | None:
+        query = select(self.cls).where(*self._filters(where))
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def all(self, order_by: str = "id", **where: Any) -> list[T]:
+        query = select(self.cls).where(*self._filters(where)).order_by(MAPPED[self.cls].c[order_by])
+        return list((await self.session.execute(query)).scalars())
+
+    async def among(self, attribute: str, values: Sequence[Any], **where: Any) -> list[T]:
+        query = select(self.cls).where(MAPPED[self.cls].c[attribute].in_(values), *self._filters(where))
+        return list((await self.session.execute(query)).scalars())
+
+    async def count(self, **where: Any) -> int:
+        query = select(func.count()).select_from(MAPPED[self.cls]).where(*self._filters(where))
+        return int(await self.session.scalar(query) or 0)
+
+    async def page(self, order_by: str, page: int, size: int, **where: Any) -> tuple[list[T], int]:
+        query = select(self.cls).where(*self._filters(where)).order_by(MAPPED[self.cls].c[order_by])
+        items = list((await self.session.execute(query.limit(size).offset((page - 1) * size))).scalars())
+        return items, await self.count(**where)
+
+    def _filters(self, where: dict[str, Any]) -> list[ColumnElement[bool]]:
+        table = MAPPED[self.cls]
+        return [table.c[name] == value for name, value in where.items()]
+
+
+class SqlCatalog(SqlRepository[CatalogEntry]):
+    async def upsert(self, supplier_id: int, products: Sequence[CatalogProduct]) -> None:
+        await catalog_store.upsert(self.session, supplier_id, products)
+
+
+class SqlProducts(SqlRepository[Product]):
+    async def matching(self, entries: Sequence[CatalogEntry]) -> list[Product]:
+        if not entries:
+            return []
+        keys = product_keys
+        items = [item_key(e.supplier_id, e.product_number) for e in entries]
+        codes = [code for e in entries for code in e.barcodes]
+        ids = select(keys.c.product_id).where(
+            ((keys.c.kind == "item") & keys.c.key.in_(items)) | ((keys.c.kind == "barcode") & keys.c.key.in_(codes))
+        )
+        query = select(Product).where(MAPPED[Product].c.id.in_(ids)).order_by(MAPPED[Product].c.id)
+        return list((await self.session.execute(query)).scalars())
+
+
+class SqlCarts(SqlRepository[Cart]):
+    async def ensure(self, supplier_id: int, warehouse_id: int) -> None:
+        await stock_store.ensure_cart(self.session, supplier_id, warehouse_id)
+
+
+class SqlStock(SqlRepository[StockLevel]):
+    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> None:
+        await stock_store.raise_stock(self.session, warehouse_id, product_id, quantity)
