@@ -1,0 +1,261 @@
+"""The core rules through the services, on fakes: no database, no network."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portal.adapters.supplier_errors import (
+    ContractBroken,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
+from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
+from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
+from portal.domain.model import (
+    AuthMethod,
+    CatalogEntry,
+    Coupling,
+    CustomerNumber,
+    DispatchLine,
+    OrderInterface,
+    OrgUnit,
+    Product,
+    StatusChange,
+    StockOrderState,
+    Supplier,
+    SupplierItem,
+    Warehouse,
+)
+from portal.service_layer import ordering, receiving, sending, tracking
+from portal.service_layer.context import Portal
+from tests.fakes import FakeSupplier, FakeUnitOfWork, Store, fake_portal
+
+AT = "2026-01-05T08:00:00.000Z"
+
+
+async def shop(portal: Portal, coupled: bool = True) -> dict[str, int]:
+    """An org unit, a warehouse, an ORDERPORTAL supplier, a customer number and two products in its list."""
+    async with portal.uow() as uow:
+        uow.org_units.add(unit := OrgUnit("S1", "Store"))
+        uow.suppliers.add(supplier := Supplier("Sim", OrderInterface.ORDERPORTAL, "http://sim:1"))
+        await uow.flush()
+        uow.warehouses.add(house := Warehouse("W1", "Main", unit.id or 0))
+        state = Coupling.COUPLED if coupled else Coupling.UNCOUPLED
+        sid, uid = supplier.id or 0, unit.id or 0
+        uow.customers.add(CustomerNumber(sid, uid, "10001", AuthMethod.BASIC, "u", "p", state=state))
+        for n in ("P1", "P2"):
+            uow.catalog.add(CatalogEntry(sid, n, n, (), 6, Decimal("1.00"), "EUR", "21", True, AT))
+            uow.products.add(Product(f"R-{n}", n, (), "standard", (SupplierItem(sid, n, 6, Decimal("1.00")),)))
+        await uow.commit()
+    return {"supplier": sid, "warehouse": house.id or 0}
+
+
+async def booked(portal: Portal, ids: dict[str, int], containers: int = 2) -> int:
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P1", containers)
+    order = await ordering.create_stock_orders(portal, ids["supplier"], ids["warehouse"])
+    return (await ordering.book_stock_order(portal, order.id or 0)).id or 0
+
+
+def accepted_answer(number: str = "SO-000001") -> SupplierOrder:
+    history = (StatusChange("NEW", AT),)
+    return SupplierOrder("ORD-1", "NEW", AT, history, None)  # type: ignore[arg-type]
+
+
+async def test_a_cart_merges_into_the_unbooked_order_of_its_supplier_and_warehouse() -> None:
+    portal, _, _ = fake_portal()
+    ids = await shop(portal)
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P1", 2)
+    first = await ordering.create_stock_orders(portal, ids["supplier"], ids["warehouse"])
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P1", 3)
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P2", 1)
+    second = await ordering.create_stock_orders(portal, ids["supplier"], ids["warehouse"])
+    assert second.id == first.id
+    assert [(line.supplier_product_number, line.containers) for line in second.lines] == [("P1", 5), ("P2", 1)]
+    assert (await ordering.get_cart(portal, ids["supplier"], ids["warehouse"])).lines == ()
+
+
+async def test_a_booked_order_gets_no_more_lines_a_new_cart_makes_a_new_order() -> None:
+    portal, _, _ = fake_portal()
+    ids = await shop(portal)
+    first = await booked(portal, ids)
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P2", 1)
+    second = await ordering.create_stock_orders(portal, ids["supplier"], ids["warehouse"])
+    assert second.id != first and second.state is StockOrderState.UNBOOKED
+
+
+async def test_booking_gives_the_idempotency_key_once() -> None:
+    portal, _, _ = fake_portal()
+    ids = await shop(portal)
+    order_id = await booked(portal, ids)
+    async with portal.uow() as uow:
+        key = (await uow.orders.get(order_id)).idempotency_key
+    assert key
+    with pytest.raises(IllegalState):
+        await ordering.book_stock_order(portal, order_id)
+
+
+async def test_an_empty_order_cannot_be_booked() -> None:
+    portal, _, _ = fake_portal()
+    ids = await shop(portal)
+    await ordering.put_in_cart(portal, ids["supplier"], ids["warehouse"], "P1", 1)
+    order = await ordering.create_stock_orders(portal, ids["supplier"], ids["warehouse"])
+    await ordering.remove_line(portal, order.id or 0, 1)
+    with pytest.raises(IllegalState, match="no lines"):
+        await ordering.book_stock_order(portal, order.id or 0)
+
+
+async def test_a_send_the_supplier_takes_marks_the_order_sent_and_empties_the_outbox() -> None:
+    portal, _, supplier = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    order_id = await booked(portal, await shop(portal))
+    sent = await sending.send_stock_order(portal, order_id)
+    assert sent.order.state is StockOrderState.SENT and sent.intent is None
+    assert sent.order.supplier_order_id == "ORD-1" and await sending.outbox(portal) == []
+    (request, key), = supplier.requests
+    assert request.order_number == sent.order.number and key == sent.order.idempotency_key
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        SupplierUnreachable("POST /orders", "no answer"),
+        SupplierRejected("POST /orders", {"title": "t", "detail": "d"}, 503),
+    ],
+    ids=["no-answer", "503"],
+)
+async def test_a_send_without_a_usable_answer_waits_in_the_outbox_with_backoff(failure: Exception) -> None:
+    portal, _, _ = fake_portal(FakeSupplier(created=[failure]))  # type: ignore[list-item]
+    order_id = await booked(portal, await shop(portal))
+    sent = await sending.send_stock_order(portal, order_id)
+    assert sent.order.state is StockOrderState.BOOKED and sent.intent is not None
+    assert sent.intent.attempts == 1 and 500 <= sent.intent.next_attempt_ms - portal.now_ms() <= 1000
+
+
+@pytest.mark.parametrize("status", [400, 422])
+async def test_a_refused_order_is_dropped_from_the_outbox_and_stays_booked(status: int) -> None:
+    refusal = SupplierRejected("POST /orders", {"title": "bad", "detail": "no"}, status)
+    portal, _, _ = fake_portal(FakeSupplier(created=[refusal]))
+    order_id = await booked(portal, await shop(portal))
+    with pytest.raises(SupplierProblem, match="still booked"):
+        await sending.send_stock_order(portal, order_id)
+    after = await sending.stock_order(portal, order_id)
+    assert after.order.state is StockOrderState.BOOKED and after.intent is None
+
+
+@pytest.mark.parametrize("status", [401, 403, 409])
+async def test_a_refusal_of_credentials_or_key_keeps_the_order_and_401_403_uncouple(status: int) -> None:
+    failure = (
+        WrongCredentials("POST /orders", "no", status)
+        if status != 409
+        else SupplierRejected("POST /orders", {"title": "c", "detail": "d"}, 409)
+    )
+    portal, _, _ = fake_portal(FakeSupplier(created=[failure]))
+    order_id = await booked(portal, await shop(portal))
+    with pytest.raises(SupplierProblem, match="stays in the outbox"):
+        await sending.send_stock_order(portal, order_id)
+    assert (await sending.stock_order(portal, order_id)).intent is not None
+    async with portal.uow() as uow:
+        (customer,) = await uow.customers.all()
+    assert customer.state is (Coupling.COUPLED if status == 409 else Coupling.UNCOUPLED)
+
+
+async def test_a_contract_breaking_answer_is_kept_as_evidence_once() -> None:
+    broken = ContractBroken("POST /orders", [], 201)
+    portal, _, _ = fake_portal(FakeSupplier(created=[broken, broken]))
+    ids = await shop(portal)
+    order_id = await booked(portal, ids)
+    await sending.send_stock_order(portal, order_id)
+    await sending.deliver(portal, order_id)
+    assert [v.kind for v in await tracking.violations(portal, ids["supplier"])] == ["contract"]
+
+
+async def test_a_send_refuses_at_once_when_the_customer_number_is_uncoupled() -> None:
+    portal, _, supplier = fake_portal()
+    order_id = await booked(portal, await shop(portal, coupled=False))
+    with pytest.raises(NotSendable):
+        await sending.send_stock_order(portal, order_id)
+    assert await sending.outbox(portal) == [] and supplier.requests == []
+
+
+async def sent(portal: Portal, store: Store) -> int:
+    ids = await shop(portal)
+    order_id = await booked(portal, ids)
+    await sending.send_stock_order(portal, order_id)
+    return order_id
+
+
+def event(previous: str, status: str, event_id: str = "e1") -> StatusEvent:
+    return StatusEvent(event_id, "ORD-1", previous, StatusChange(status, AT))
+
+
+async def test_a_forward_move_is_applied_and_a_late_one_ignored() -> None:
+    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    order_id = await sent(portal, store)
+    assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))).result == "applied"
+    assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED", "e2"))).result == "ignored"
+    assert (await sending.stock_order(portal, order_id)).order.portal_status == "PROCESSED"
+
+
+async def test_an_illegal_move_is_kept_as_a_violation_and_not_applied() -> None:
+    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    order_id = await sent(portal, store)
+    assert (await tracking.receive_event(portal, 1, event("NEW", "ACCEPTED"))).result == "violation"
+    assert (await sending.stock_order(portal, order_id)).order.portal_status == "NEW"
+    assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
+
+
+async def test_an_event_delivered_twice_is_handled_once() -> None:
+    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    await sent(portal, store)
+    await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
+    assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))).result == "duplicate"
+
+
+async def accepted_with_a_dispatch(quantity: int = 12) -> tuple[Portal, int, int]:
+    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    order_id = await sent(portal, store)
+    await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
+    await tracking.receive_event(portal, 1, event("PROCESSED", "ACCEPTED", "e2"))
+    note = DispatchNote("D-1", "ORD-1", AT, (DispatchLine(1, "P1", quantity),))
+    assert (await tracking.receive_event(portal, 1, DispatchEvent("e3", note))).result == "applied"
+    async with portal.uow() as uow:
+        (held,) = await uow.notifications.all()
+    return portal, order_id, held.id or 0
+
+
+async def test_a_receipt_takes_no_more_than_was_dispatched() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch(quantity=6)
+    with pytest.raises(InvalidInput, match="more than"):
+        await receiving.receipt_from_notification(portal, note_id, {1: 7})
+
+
+async def test_an_empty_receipt_is_refused() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch()
+    with pytest.raises(InvalidInput, match="empty"):
+        await receiving.receipt_from_notification(portal, note_id, {1: 0})
+
+
+async def test_a_dispatch_notification_is_received_once_and_its_booking_raises_stock() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch()
+    receipt = await receiving.receipt_from_notification(portal, note_id, None)
+    with pytest.raises(IllegalState, match="received already"):
+        await receiving.receipt_from_notification(portal, note_id, None)
+    await receiving.book_receipt(portal, receipt.id or 0)
+    async with portal.uow() as uow:
+        assert [level.quantity for level in await uow.stock.all()] == [12]
+
+
+async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notification() -> None:
+    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    await sent(portal, store)
+    await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
+    await tracking.receive_event(portal, 1, event("PROCESSED", "ACCEPTED", "e2"))
+    note = DispatchNote("D-9", "ORD-1", AT, (DispatchLine(1, "P1", 13),))
+    assert (await tracking.receive_event(portal, 1, DispatchEvent("e3", note))).result == "violation"
+
+
+def test_the_fake_unit_of_work_is_what_the_portal_gets() -> None:
+    portal, store, _ = fake_portal()
+    assert isinstance(portal.uow(), FakeUnitOfWork) and portal.uow().store is store
