@@ -1,0 +1,113 @@
+"""What every route shares: the one problem middleware, JSON answers, validated bodies and path parameters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from portal.domain.errors import DomainError, InvalidInput, NotFound
+from portal.entrypoints.requests import requests
+
+log = logging.getLogger("portal.api")
+PROBLEM_BASE = "https://orderportal-harness.dev/problems/"
+MAX_BODY = 1024 * 1024  # the largest request body read; a larger one is refused with 413
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem(status: int, kind: str, detail: str, errors: list[dict[str, str]] | None = None) -> web.Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + kind,
+        "title": kind.replace("-", " "),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/problem+json")
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Domain refusals and bad input as problem+json; anything else is logged and a 500 that says so."""
+    try:
+        return await handler(request)
+    except Invalid as exc:
+        listed = [{"pointer": e.pointer, "message": e.message} for e in exc.errors]
+        return problem(exc.status, exc.kind, str(exc), listed)
+    except DomainError as exc:
+        named = [{"pointer": exc.field, "message": str(exc)}] if exc.field else None
+        return problem(exc.status, exc.kind, str(exc), named)
+    except web.HTTPRequestEntityTooLarge:
+        return problem(413, "payload-too-large", f"the request body is larger than {MAX_BODY // 1024 // 1024} MiB")
+    except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        refused = problem(405, "method-not-allowed", f"{request.method} is not allowed here; allowed: {allowed}")
+        refused.headers["Allow"] = exc.headers["Allow"]  # RFC 9110 requires it on a 405
+        return refused
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem(exc.status, "http-error", exc.reason)
+    except IntegrityError:
+        return problem(409, "conflict", "a concurrent change got there first; reload and try again")
+    except OperationalError as exc:
+        log.warning("%s %s: the database is busy: %s", request.method, request.path, exc.orig)
+        return problem(503, "busy", "the database is busy; try again")
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return problem(500, "internal-error", "the portal failed; see its log")
+
+
+def ok(body: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+async def body_of(request: web.Request, schema: str) -> dict[str, Any]:
+    """The request's JSON body, valid against ``schema``; 400 or 422 naming each bad field."""
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {exc}") from None
+    errors = requests.errors(schema, body)
+    if errors:
+        raise Invalid(errors)
+    return _integral(body)  # type: ignore[no-any-return]
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer: keep it as one, so no float reaches a quantity."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return [_integral(v) for v in value] if isinstance(value, list) else value
+
+
+class Invalid(DomainError):
+    status = 422
+    kind = "validation-error"
+
+    def __init__(self, errors: list[Any]) -> None:
+        super().__init__("the request is not valid: " + "; ".join(f"{e.pointer or '/'} {e.message}" for e in errors))
+        self.errors = errors
+
+
+def ident(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
+        raise NotFound(f"no {name} {text[:20]!r}: ids are numbers")
+    return int(text)
+
+
+def query_int(request: web.Request, name: str, default: int, high: int) -> int:
+    text = request.query.get(name) or str(default)
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+    if not 1 <= value <= high:
+        raise InvalidInput(f"{name} must be from 1 to {high}", field=f"/query/{name}")
+    return value
