@@ -16,7 +16,7 @@ from portal.adapters.database import create_schema, make_engine, make_sessions
 from portal.adapters.supplier_client import Credentials, RetryPolicy, SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
-from portal.domain.model import CustomerNumber, Supplier
+from portal.domain.setup import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
 from portal.entrypoints.worker import sync
 from portal.service_layer.context import Portal

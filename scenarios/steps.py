@@ -12,7 +12,7 @@ import aiohttp
 from contracts.redaction import redact_json
 from contracts.signing import signed_headers
 from portal.bootstrap import PortalServer
-from portal.domain.model import CustomerNumber
+from portal.domain.setup import CustomerNumber
 from supplier_sim import SimServer
 
 

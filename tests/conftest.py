@@ -17,7 +17,7 @@ from portal.adapters import orm
 from portal.adapters.database import make_engine
 from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
-from portal.domain.model import CustomerNumber
+from portal.domain.setup import CustomerNumber
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 from tests.fakes import Receiver

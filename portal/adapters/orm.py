@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, registry
 from sqlalchemy.types import TypeDecorator
 
-from portal.domain import model
+from portal.domain import catalog, model, setup
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
@@ -104,7 +104,7 @@ suppliers = Table(
     metadata,
     _id(),
     Column("name", String(200), unique=True, nullable=False),
-    Column("order_interface", _enum(model.OrderInterface), nullable=False),
+    Column("order_interface", _enum(setup.OrderInterface), nullable=False),
     Column("base_url", String(2000)),
     Column("tax_sector", String(64), nullable=False),
     Column("catalog_cursor", String(40)),
@@ -116,12 +116,12 @@ customer_numbers = Table(
     Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
     Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
     Column("number", String(64), nullable=False),
-    Column("auth_method", _enum(model.AuthMethod), nullable=False),
+    Column("auth_method", _enum(setup.AuthMethod), nullable=False),
     Column("username", String(200)),
     Column("password", String(200)),
     Column("api_key", String(200)),
     Column("webhook_secret", String(100)),
-    Column("state", _enum(model.Coupling), nullable=False),
+    Column("state", _enum(setup.Coupling), nullable=False),
     Column("last_error", Text),
     Column("poll_cursor", String(40)),
     UniqueConstraint("supplier_id", "org_unit_id", name="uq_portal_customer_number_per_org_unit"),
@@ -134,7 +134,7 @@ products = Table(
     Column("name", String(200), nullable=False),
     Column("barcodes", ValueTuple(), nullable=False),
     Column("tax_sector", String(64), nullable=False),
-    Column("items", ValueTuple(model.SupplierItem), nullable=False),
+    Column("items", ValueTuple(catalog.SupplierItem), nullable=False),
 )
 catalog_entries = Table(
     "portal_catalog_entries",
@@ -158,7 +158,7 @@ carts = Table(
     _id(),
     Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
     Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
-    Column("lines", ValueTuple(model.CartLine), nullable=False),
+    Column("lines", ValueTuple(catalog.CartLine), nullable=False),
     UniqueConstraint("supplier_id", "warehouse_id", name="uq_portal_cart"),
 )
 stock_orders = Table(
@@ -270,13 +270,13 @@ send_intents = Table(
 )
 
 MAPPED = {
-    model.OrgUnit: org_units,
-    model.Warehouse: warehouses,
-    model.Supplier: suppliers,
-    model.CustomerNumber: customer_numbers,
-    model.Product: products,
-    model.CatalogEntry: catalog_entries,
-    model.Cart: carts,
+    setup.OrgUnit: org_units,
+    setup.Warehouse: warehouses,
+    setup.Supplier: suppliers,
+    setup.CustomerNumber: customer_numbers,
+    catalog.Product: products,
+    catalog.CatalogEntry: catalog_entries,
+    catalog.Cart: carts,
     model.StockOrder: stock_orders,
     model.DispatchNotification: dispatch_notifications,
     model.StockReceipt: stock_receipts,
@@ -299,7 +299,7 @@ def item_key(supplier_id: int, product_number: str) -> str:
     return f"{supplier_id}:{product_number}"
 
 
-def _keys_of(product: model.Product) -> list[dict[str, Any]]:
+def _keys_of(product: catalog.Product) -> list[dict[str, Any]]:
     keys = [
         {"product_id": product.id, "kind": "item", "key": item_key(i.supplier_id, i.product_number)}
         for i in product.items
@@ -309,7 +309,7 @@ def _keys_of(product: model.Product) -> list[dict[str, Any]]:
 
 @event.listens_for(Session, "after_flush")
 def _index_products(session: Session, _context: object) -> None:
-    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, model.Product)]
+    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, catalog.Product)]
     if not changed:
         return
     connection = session.connection()

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import catalog_store, stock_store
 from portal.adapters.orm import MAPPED, item_key, product_keys
+from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import NotFound
 from portal.domain.messages import CatalogProduct
-from portal.domain.model import Cart, CatalogEntry, Product, StockLevel
+from portal.domain.model import StockLevel
 from portal.service_layer.unit_of_work import kind_of
 
 T = TypeVar("T")

@@ -8,23 +8,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.adapters.repositories import SqlCarts, SqlCatalog, SqlProducts, SqlRepository, SqlStock
+from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate
 from portal.domain.model import (
-    Cart,
-    CatalogEntry,
     ContractViolation,
-    CustomerNumber,
     DispatchNotification,
-    OrgUnit,
-    Product,
     SeenEvent,
     SendIntent,
     StockLevel,
     StockOrder,
     StockReceipt,
-    Supplier,
-    Warehouse,
 )
+from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
 from portal.service_layer.unit_of_work import Carts, Catalog, Products, Repository, Stock
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.domain.model import CatalogEntry, Product
+from portal.domain.catalog import CatalogEntry, Product
 
 
 @dataclass(frozen=True, slots=True)

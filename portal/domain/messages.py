@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from portal.domain.model import DispatchLine, OrgUnit, StatusChange, StockOrder, Warehouse
+from portal.domain.model import DispatchLine, StatusChange, StockOrder
+from portal.domain.setup import OrgUnit, Warehouse
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,31 +1,14 @@
-"""The Orderportal's entities and value objects, and the rules each one keeps."""
+"""The stock order and what follows it: sending through the outbox, tracking, dispatches, receipts and stock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from portal.domain.errors import IllegalState, InvalidInput, NotFound
 
 MAX_CONTAINERS = 1_000_000  # Supplier API v1's limits on a line
 MAX_LINES = 1000
-
-
-class OrderInterface(StrEnum):
-    PRECASTED = "PRECASTED"
-    ORDERPORTAL = "ORDERPORTAL"
-
-
-class AuthMethod(StrEnum):
-    BASIC = "basic"
-    TOKEN = "token"
-    API_KEY = "api-key"
-
-
-class Coupling(StrEnum):
-    UNCOUPLED = "UNCOUPLED"
-    COUPLED = "COUPLED"
 
 
 class StockOrderState(StrEnum):
@@ -37,129 +20,6 @@ class StockOrderState(StrEnum):
 class ReceiptState(StrEnum):
     UNBOOKED = "UNBOOKED"
     BOOKED = "BOOKED"
-
-
-@dataclass
-class OrgUnit:
-    code: str
-    name: str
-    id: int | None = None
-
-
-@dataclass
-class Warehouse:
-    code: str
-    name: str
-    org_unit_id: int
-    id: int | None = None
-
-
-@dataclass
-class Supplier:
-    name: str
-    order_interface: OrderInterface = OrderInterface.PRECASTED
-    base_url: str | None = None
-    tax_sector: str = "standard"
-    catalog_cursor: str | None = None  # the newest updatedAt imported: the next delta starts there
-    id: int | None = None
-
-
-@dataclass
-class CustomerNumber:
-    """A retailer's customer number at a supplier, for one org unit; coupled once the supplier accepts it."""
-
-    supplier_id: int
-    org_unit_id: int
-    number: str
-    auth_method: AuthMethod
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    api_key: str | None = field(default=None, repr=False)
-    webhook_secret: str | None = field(default=None, repr=False)
-    state: Coupling = Coupling.UNCOUPLED
-    last_error: str | None = None
-    poll_cursor: str | None = None  # the newest updatedAt seen when polling every open order
-    id: int | None = None
-
-    def couple(self) -> None:
-        self.state, self.last_error = Coupling.COUPLED, None
-
-    def uncouple(self, reason: str) -> None:
-        self.state, self.last_error = Coupling.UNCOUPLED, reason
-
-
-@dataclass(frozen=True, slots=True)
-class SupplierItem:
-    """How one supplier sells a retailer product."""
-
-    supplier_id: int
-    product_number: str
-    container_amount: int
-    purchase_price: Decimal
-
-
-@dataclass
-class Product:
-    number: str
-    name: str
-    barcodes: tuple[str, ...] = ()
-    tax_sector: str = "standard"
-    items: tuple[SupplierItem, ...] = ()
-    id: int | None = None
-
-    def item_of(self, supplier_id: int) -> SupplierItem | None:
-        return next((i for i in self.items if i.supplier_id == supplier_id), None)
-
-    def set_item(self, item: SupplierItem) -> None:
-        self.items = (*(i for i in self.items if i.supplier_id != item.supplier_id), item)
-
-
-@dataclass
-class CatalogEntry:
-    """A product of a supplier's list, as last imported."""
-
-    supplier_id: int
-    product_number: str
-    name: str
-    barcodes: tuple[str, ...]
-    container_amount: int
-    purchase_price: Decimal
-    currency: str
-    tax_rate: str
-    active: bool
-    updated_at: str
-    id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CartLine:
-    product_number: str
-    containers: int
-
-
-@dataclass
-class Cart:
-    """What the retailer picked from one supplier's list for one warehouse, in containers."""
-
-    supplier_id: int
-    warehouse_id: int
-    lines: tuple[CartLine, ...] = ()
-    id: int | None = None
-
-    def put(self, product_number: str, containers: int) -> None:
-        """Set a product's containers."""
-        if containers < 1:
-            raise InvalidInput(f"containers must be at least 1, not {containers}", field="/containers")
-        kept = tuple(line for line in self.lines if line.product_number != product_number)
-        self.lines = (*kept, CartLine(product_number, containers))
-
-    def take_out(self, product_number: str) -> None:
-        if all(line.product_number != product_number for line in self.lines):
-            raise NotFound(f"product {product_number} is not in the cart")
-        self.lines = tuple(line for line in self.lines if line.product_number != product_number)
-
-    def clear(self) -> None:
-        self.lines = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.wire import format_timestamp
+from portal.domain.catalog import Cart
 from portal.domain.matching import Match
 from portal.domain.model import (
-    Cart,
     ContractViolation,
-    CustomerNumber,
     DispatchNotification,
-    OrgUnit,
     SendIntent,
     StockLevel,
     StockOrder,
     StockReceipt,
-    Supplier,
-    Warehouse,
 )
+from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
 
 
 def org_unit(unit: OrgUnit) -> dict[str, Any]:

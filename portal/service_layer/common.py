@@ -7,15 +7,8 @@ from collections import Counter
 
 from portal.domain.errors import NotSendable
 from portal.domain.messages import DispatchNote, OrderRequest
-from portal.domain.model import (
-    ContractViolation,
-    Coupling,
-    CustomerNumber,
-    DispatchNotification,
-    OrderInterface,
-    StockOrder,
-    Supplier,
-)
+from portal.domain.model import ContractViolation, DispatchNotification, StockOrder
+from portal.domain.setup import Coupling, CustomerNumber, OrderInterface, Supplier
 from portal.domain.statuses import ACCEPTED
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork

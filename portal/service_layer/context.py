@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from contracts.wire import format_timestamp
 from portal.adapters.retry import RetryPolicy
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
-from portal.domain.model import CustomerNumber, Supplier
+from portal.domain.setup import CustomerNumber, Supplier
 from portal.service_layer.unit_of_work import UnitOfWork
 
 

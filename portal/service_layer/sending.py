@@ -22,7 +22,8 @@ from portal.adapters.supplier_errors import (
     WrongCredentials,
 )
 from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
-from portal.domain.model import CustomerNumber, SendIntent, StockOrder, StockOrderState, Supplier
+from portal.domain.model import SendIntent, StockOrder, StockOrderState
+from portal.domain.setup import CustomerNumber, Supplier
 from portal.service_layer import common
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork

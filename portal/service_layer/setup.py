@@ -16,7 +16,7 @@ from portal.adapters.supplier_errors import (
     WrongCredentials,
 )
 from portal.domain.errors import CouplingFailed, Duplicate, IllegalState, InvalidInput
-from portal.domain.model import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
+from portal.domain.setup import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import common
 from portal.service_layer.context import Portal, SupplierApi
 from portal.service_layer.unit_of_work import Repository, UnitOfWork

@@ -9,15 +9,8 @@ from portal.adapters.supplier_errors import ContractBroken, SupplierError
 from portal.domain import tracking
 from portal.domain.errors import Duplicate, IllegalState, NotFound, SupplierProblem
 from portal.domain.messages import DispatchEvent, SupplierOrder, WebhookEvent
-from portal.domain.model import (
-    ContractViolation,
-    Coupling,
-    CustomerNumber,
-    OrderInterface,
-    SeenEvent,
-    StockOrder,
-    StockOrderState,
-)
+from portal.domain.model import ContractViolation, SeenEvent, StockOrder, StockOrderState
+from portal.domain.setup import Coupling, CustomerNumber, OrderInterface
 from portal.domain.statuses import NEW, PROCESSED
 from portal.service_layer import common
 from portal.service_layer.context import Portal

@@ -5,23 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
+from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.messages import CatalogProduct
 from portal.domain.model import (
-    Cart,
-    CatalogEntry,
     ContractViolation,
-    CustomerNumber,
     DispatchNotification,
-    OrgUnit,
-    Product,
     SeenEvent,
     SendIntent,
     StockLevel,
     StockOrder,
     StockReceipt,
-    Supplier,
-    Warehouse,
 )
+from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
 
 T = TypeVar("T")
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from contracts.wire import basic_authorization
 from portal.bootstrap import PortalServer
-from portal.domain.model import CustomerNumber, DispatchNotification
+from portal.domain.model import DispatchNotification
+from portal.domain.setup import CustomerNumber
 from scenarios.faultmatrix.faults import FAILING_KINDS
 from supplier_sim import SimServer
 from supplier_sim import db as sim_tables

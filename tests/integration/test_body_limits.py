@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from portal.domain.model import CustomerNumber, OrgUnit
+from portal.domain.setup import CustomerNumber, OrgUnit
 from portal.entrypoints.app import MAX_BODY as PORTAL_MAX_BODY
 from supplier_sim import SimServer
 from supplier_sim.config import MAX_BODY as SIM_MAX_BODY

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from portal.domain.model import CustomerNumber, OrgUnit, Warehouse
+from portal.domain.setup import CustomerNumber, OrgUnit, Warehouse
 from tests.conftest import Shop, make_shop
 from tests.helpers import PortalApi
 

@@ -15,7 +15,7 @@ import pytest
 import scenarios.runner
 from contracts.wire import basic_authorization
 from portal.bootstrap import PortalServer, credentials
-from portal.domain.model import AuthMethod, CustomerNumber
+from portal.domain.setup import AuthMethod, CustomerNumber
 from scenarios import reporting
 from scenarios.certify import reports
 from scenarios.certify.receiver import Receiver

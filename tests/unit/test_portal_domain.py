@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotFound
 from portal.domain.matching import match_all
-from portal.domain.model import CatalogEntry, Product, StatusChange, StockOrder, StockOrderState, SupplierItem
+from portal.domain.model import StatusChange, StockOrder, StockOrderState
 from portal.domain.tracking import judge, judge_event
 from tests.unit.test_boundaries import imported_packages
 

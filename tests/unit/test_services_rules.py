@@ -12,23 +12,11 @@ from portal.adapters.supplier_errors import (
     SupplierUnreachable,
     WrongCredentials,
 )
+from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
 from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
-from portal.domain.model import (
-    AuthMethod,
-    CatalogEntry,
-    Coupling,
-    CustomerNumber,
-    DispatchLine,
-    OrderInterface,
-    OrgUnit,
-    Product,
-    StatusChange,
-    StockOrderState,
-    Supplier,
-    SupplierItem,
-    Warehouse,
-)
+from portal.domain.model import DispatchLine, StatusChange, StockOrderState
+from portal.domain.setup import AuthMethod, Coupling, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import ordering, receiving, sending, tracking
 from portal.service_layer.context import Portal
 from tests.fakes import FakeSupplier, FakeUnitOfWork, Store, fake_portal

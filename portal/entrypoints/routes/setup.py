@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from portal.domain.model import AuthMethod, OrderInterface
+from portal.domain.setup import AuthMethod, OrderInterface
 from portal.entrypoints import views
 from portal.entrypoints.http import body_of, ident, ok
 from portal.entrypoints.typedefs import PORTAL
