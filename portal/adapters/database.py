@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
-from portal.adapters import orm
+from portal.adapters import mapping, orm
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -27,7 +27,7 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    orm.start_mappers()
+    mapping.start_mappers()
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

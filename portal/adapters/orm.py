@@ -1,18 +1,11 @@
-"""The SQLAlchemy mapping of the domain's classes: imperative, so the domain never imports SQLAlchemy."""
+"""The portal's tables: one per domain entity, plus the keys products are matched by."""
 
 from __future__ import annotations
-
-import dataclasses
-import json
-from decimal import Decimal
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,63 +14,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session, registry
-from sqlalchemy.types import TypeDecorator
 
+from portal.adapters.column_types import DecimalText, ValueTuple, enum_of
 from portal.domain import catalog, model, setup
 
 metadata = MetaData()
-mapper_registry = registry(metadata=metadata)
-
-
-class DecimalText(TypeDecorator[Decimal]):
-    """Money as exact decimal text: the same on SQLite (which has no decimal type) and PostgreSQL."""
-
-    impl = String(32)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else str(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-
-class ValueTuple(TypeDecorator[tuple[Any, ...]]):
-    """A tuple of frozen value objects (or of strings) kept as JSON."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, cls: type | None = None) -> None:
-        super().__init__()
-        self.cls = cls
-        self._decimals = {f.name for f in dataclasses.fields(cls) if f.type == "Decimal"} if cls else set()
-
-    def process_bind_param(self, value: tuple[Any, ...] | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        if self.cls is None:
-            return json.dumps(list(value))
-        return json.dumps(
-            [{k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(i).items()} for i in value]
-        )
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[Any, ...] | None:
-        if value is None:
-            return None
-        items = json.loads(value)
-        if self.cls is None:
-            return tuple(items)
-        return tuple(self.cls(**{k: Decimal(v) if k in self._decimals else v for k, v in i.items()}) for i in items)
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 def _id() -> Column[int]:
@@ -104,7 +47,7 @@ suppliers = Table(
     metadata,
     _id(),
     Column("name", String(200), unique=True, nullable=False),
-    Column("order_interface", _enum(setup.OrderInterface), nullable=False),
+    Column("order_interface", enum_of(setup.OrderInterface), nullable=False),
     Column("base_url", String(2000)),
     Column("tax_sector", String(64), nullable=False),
     Column("catalog_cursor", String(40)),
@@ -116,12 +59,12 @@ customer_numbers = Table(
     Column("supplier_id", ForeignKey("portal_suppliers.id"), nullable=False),
     Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
     Column("number", String(64), nullable=False),
-    Column("auth_method", _enum(setup.AuthMethod), nullable=False),
+    Column("auth_method", enum_of(setup.AuthMethod), nullable=False),
     Column("username", String(200)),
     Column("password", String(200)),
     Column("api_key", String(200)),
     Column("webhook_secret", String(100)),
-    Column("state", _enum(setup.Coupling), nullable=False),
+    Column("state", enum_of(setup.Coupling), nullable=False),
     Column("last_error", Text),
     Column("poll_cursor", String(40)),
     UniqueConstraint("supplier_id", "org_unit_id", name="uq_portal_customer_number_per_org_unit"),
@@ -170,7 +113,7 @@ stock_orders = Table(
     Column("org_unit_id", ForeignKey("portal_org_units.id"), nullable=False),
     Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
     Column("lines", ValueTuple(model.OrderLine), nullable=False),
-    Column("state", _enum(model.StockOrderState), nullable=False),
+    Column("state", enum_of(model.StockOrderState), nullable=False),
     Column("note", Text),
     Column("requested_delivery_date", String(10)),
     Column("idempotency_key", String(64)),
@@ -212,7 +155,7 @@ stock_receipts = Table(
     Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
     Column("lines", ValueTuple(model.ReceiptLine), nullable=False),
     Column("dispatch_notification_id", ForeignKey("portal_dispatch_notifications.id")),
-    Column("state", _enum(model.ReceiptState), nullable=False),
+    Column("state", enum_of(model.ReceiptState), nullable=False),
     Index("ix_portal_stock_receipts_order", "stock_order_id"),
     Index("uq_portal_stock_receipts_notification", "dispatch_notification_id", unique=True),
 )
@@ -268,52 +211,3 @@ send_intents = Table(
     Column("next_attempt_ms", BigInteger, nullable=False),
     Column("last_error", Text),
 )
-
-MAPPED = {
-    setup.OrgUnit: org_units,
-    setup.Warehouse: warehouses,
-    setup.Supplier: suppliers,
-    setup.CustomerNumber: customer_numbers,
-    catalog.Product: products,
-    catalog.CatalogEntry: catalog_entries,
-    catalog.Cart: carts,
-    model.StockOrder: stock_orders,
-    model.DispatchNotification: dispatch_notifications,
-    model.StockReceipt: stock_receipts,
-    model.StockLevel: stock_levels,
-    model.ContractViolation: contract_violations,
-    model.SeenEvent: seen_events,
-    model.SendIntent: send_intents,
-}
-
-
-def start_mappers() -> None:
-    """Map every domain class once per process."""
-    if mapper_registry.mappers:
-        return
-    for cls, table in MAPPED.items():
-        mapper_registry.map_imperatively(cls, table)
-
-
-def item_key(supplier_id: int, product_number: str) -> str:
-    return f"{supplier_id}:{product_number}"
-
-
-def _keys_of(product: catalog.Product) -> list[dict[str, Any]]:
-    keys = [
-        {"product_id": product.id, "kind": "item", "key": item_key(i.supplier_id, i.product_number)}
-        for i in product.items
-    ]
-    return keys + [{"product_id": product.id, "kind": "barcode", "key": code} for code in product.barcodes]
-
-
-@event.listens_for(Session, "after_flush")
-def _index_products(session: Session, _context: object) -> None:
-    changed = [o for o in (*session.new, *session.dirty) if isinstance(o, catalog.Product)]
-    if not changed:
-        return
-    connection = session.connection()
-    connection.execute(product_keys.delete().where(product_keys.c.product_id.in_([p.id for p in changed])))
-    rows = [key for product in changed for key in _keys_of(product)]
-    if rows:
-        connection.execute(product_keys.insert(), rows)

@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import catalog_store, stock_store
-from portal.adapters.orm import MAPPED, item_key, product_keys
+from portal.adapters.mapping import MAPPED, item_key
+from portal.adapters.orm import product_keys
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import NotFound
 from portal.domain.messages import CatalogProduct
