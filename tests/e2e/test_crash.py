@@ -34,9 +34,10 @@ from sqlalchemy import select
 
 from portal.adapters.database import make_engine, make_sessions
 from portal.domain.model import DispatchNotification, SendIntent, StockOrder, StockOrderState
+from scenarios.drivers import PortalClient
 from supplier_sim import SimServer
 from supplier_sim import db as sim_tables
-from tests.helpers import PortalApi
+from tests.helpers import portal_api
 
 SEED = int(os.environ.get("ORDERPORTAL_CRASH_SEED", "20261126"))
 REPRODUCE = f"reproduce: ORDERPORTAL_CRASH_SEED={SEED} .venv/bin/python -m pytest -q tests/e2e/test_crash.py -s"
@@ -191,7 +192,7 @@ def tail(log: Path, offset: int, size: int = 3000) -> str:
         return logged.read()[-size:].decode(errors="replace")
 
 
-async def make_orders(api: PortalApi, sim: SimServer) -> list[dict[str, Any]]:
+async def make_orders(api: PortalClient, sim: SimServer) -> list[dict[str, Any]]:
     """ORDERS booked stock orders of one or two products each."""
     unit = await api.ok("POST", "/api/org-units", {"code": "CRASH", "name": "Crash store"})
     house = await api.ok("POST", "/api/warehouses", {"code": "W1", "name": "Warehouse", "orgUnitId": unit["id"]})
@@ -218,7 +219,7 @@ async def make_orders(api: PortalApi, sim: SimServer) -> list[dict[str, Any]]:
     return orders
 
 
-async def send_all(api: PortalApi, ids: list[int], answered: list[int]) -> None:
+async def send_all(api: PortalClient, ids: list[int], answered: list[int]) -> None:
     """Send each order at once, as impatient users would; a dying portal cuts some off."""
 
     async def send(order_id: int) -> None:
@@ -233,7 +234,7 @@ async def send_all(api: PortalApi, ids: list[int], answered: list[int]) -> None:
 
 
 async def crash_round(
-    api: PortalApi,
+    api: PortalClient,
     sim: SimServer,
     watches: list[Watch],
     kill: Kill,
@@ -299,7 +300,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
     sim = await start_sim({**PROFILE, "faults": FAULTS}, seed=SEED)
     watches = watch_order_book(sim, monkeypatch)
     port, log = free_port(), tmp_path / "portal.log"
-    api = PortalApi(f"http://127.0.0.1:{port}", session)
+    api = portal_api(f"http://127.0.0.1:{port}", session)
     rng = random.Random(SEED)
     kills = plan_kills(rng)
     async with portal_process(portal_db, port, log):
@@ -384,7 +385,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
         assert notes.get(order["id"], []) == shipped, (order["number"], REPRODUCE)  # caught up, by webhook or poll
 
 
-async def sync_until_empty(api: PortalApi) -> list[dict[str, Any]]:
+async def sync_until_empty(api: PortalClient) -> list[dict[str, Any]]:
     """Run the worker's round through POST /api/sync until the outbox is empty, SYNC_ROUNDS at most; what is left."""
     for _ in range(SYNC_ROUNDS):
         waiting: list[dict[str, Any]] = (await api.ok("GET", "/api/outbox"))["items"]

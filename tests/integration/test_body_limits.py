@@ -59,7 +59,7 @@ def assert_too_large(status: int, content_type: str, body: Any) -> None:
 
 
 async def sim_state(server: SimServer, session: aiohttp.ClientSession) -> tuple[Any, ...]:
-    east = client_for(server, session, "10003")
+    east = await client_for(server, session, "10003")
     return (
         (await server.admin(session, "GET", "clock"))["now"],
         len(server.sim.auth.tokens),
@@ -88,7 +88,7 @@ def test_both_apps_read_bodies_up_to_1_mib() -> None:
 async def test_an_oversized_body_to_the_simulator_gets_413_and_changes_nothing(
     sim: SimServer, session: aiohttp.ClientSession, write: str, how: str
 ) -> None:
-    east = client_for(sim, session, "10003")
+    east = await client_for(sim, session, "10003")
     await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/hook", "secret": "s" * 20})
     method, path, body = SIM_WRITES[write]
     if body is None:
@@ -101,7 +101,7 @@ async def test_an_oversized_body_to_the_simulator_gets_413_and_changes_nothing(
 
 
 async def test_a_body_of_exactly_1_mib_reaches_the_simulator(sim: SimServer, session) -> None:
-    east = client_for(sim, session, "10003")
+    east = await client_for(sim, session, "10003")
     status, _, body = await send(
         session, "PUT", f"{east.base}/webhook", padded(HOOK, MIB), "content-length", east.auth_headers()
     )
