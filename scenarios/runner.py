@@ -17,7 +17,8 @@ import yaml
 from contracts import contracts
 from portal.bootstrap import PortalServer
 from scenarios.drivers import PortalClient, SimAdmin
-from scenarios.steps import ACTIONS, Stage, StepFailed, evidence
+from scenarios.stage import Stage, StepFailed, evidence
+from scenarios.steps import ACTIONS
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 

@@ -1,102 +1,22 @@
-"""What each scenario step does: portal actions over its API, clock and admin moves, and expectations."""
+"""What each scenario step does: portal actions over its API, clock and admin moves; each tells what it did."""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.redaction import redact_json
 from contracts.signing import signed_headers
-from portal.state import PortalState
-from scenarios.drivers import Answer, ApiError, Login, PortalClient, ShopNames, SimAdmin, set_up_shop
-
-
-class StepFailed(Exception):
-    """A step's expectation did not hold: what was expected, what was found, and the exchange that shows it."""
-
-    def __init__(self, expected: str, found: str, evidence: list[dict[str, Any]]) -> None:
-        super().__init__(f"expected {expected}, found {found}")
-        self.expected, self.found, self.evidence = expected, found, evidence
-
-
-@dataclass
-class Shop:
-    unit: dict[str, Any]
-    house: dict[str, Any]
-    supplier: dict[str, Any]
-    customer: dict[str, Any]
-    products: list[dict[str, Any]] = field(default_factory=list)
-
-
-def evidence(answer: Answer) -> dict[str, Any]:
-    """An exchange with its secrets blanked: a failed step's evidence goes into reports."""
-    return {
-        "request": {"method": answer.method, "path": answer.path, "body": redact_json(answer.request)},
-        "status": answer.status,
-        "answer": redact_json(answer.body),
-    }
-
-
-class Stage:
-    """One scenario's world: the two apps' drivers, the shops coupled so far and the orders named so far."""
-
-    def __init__(
-        self, portal: PortalClient, sim: SimAdmin, state: PortalState, exchanges: list[dict[str, Any]]
-    ) -> None:
-        self.portal, self.sim, self.state = portal, sim, state
-        self.shops: dict[str, Shop] = {}
-        self.orders: dict[str, int] = {}
-        self.exchanges = exchanges  # what the portal's client saw, for a failed step's evidence
-
-    async def call(
-        self, method: str, path: str, body: Any = None, expect: dict[str, Any] | None = None, **kwargs: Any
-    ) -> Any:
-        """A portal call; with ``expect`` naming a status it must fail so, otherwise it must succeed."""
-        answer = await self.portal.call(method, path, body, **kwargs)
-        wanted = (expect or {}).get("status")
-        if wanted is not None:
-            if answer.status != wanted or (expect or {}).get("detail", "") not in answer.detail:
-                self.fail(
-                    f"{wanted} with {(expect or {}).get('detail', 'any detail')!r}", f"{answer.status}: {answer.detail}"
-                )
-            return None
-        if answer.status >= 400:
-            shown = answer.body.get("detail") if isinstance(answer.body, dict) else answer.body
-            self.fail("a successful answer", f"{answer.status}: {shown}")
-        return answer.body
-
-    def fail(self, expected: str, found: str) -> None:
-        raise StepFailed(expected, found, self.exchanges[-3:])
-
-    def check(self, condition: bool, expected: str, found: Any) -> None:
-        if not condition:
-            self.fail(expected, str(found))
-
-    def shop(self, args: dict[str, Any]) -> Shop:
-        name = args.get("shop", "main")
-        if name not in self.shops:
-            self.fail(f"a coupled shop {name!r}", f"shops {sorted(self.shops)}")
-        return self.shops[name]
-
-    def order(self, args: dict[str, Any]) -> int:
-        if args["order"] not in self.orders:
-            self.fail(f"an order named {args['order']!r}", f"orders {sorted(self.orders)}")
-        return self.orders[args["order"]]
-
-    def product_number(self, shop: Shop, product: int | str) -> str:
-        if isinstance(product, str):
-            return product
-        active = [p for p in shop.products if p["active"]]
-        self.check(product < len(active), f"an active product number {product}", f"{len(active)} active products")
-        return str(active[product]["productNumber"])
-
-    async def sim_order_id(self, args: dict[str, Any]) -> str:
-        order = await self.call("GET", f"/api/stock-orders/{self.order(args)}")
-        supplier_id = order["orderportal"]["supplierOrderId"]
-        self.check(supplier_id is not None, "a sent order", order["state"])
-        return str(supplier_id)
+from scenarios.drivers import ApiError, Login, ShopNames, set_up_shop
+from scenarios.expectations import (
+    expect_catalog,
+    expect_order,
+    expect_stock,
+    expect_violations,
+    expect_wire,
+    stock_levels,
+)
+from scenarios.stage import Shop, Stage, StepFailed
 
 
 async def _shop(stage: Stage, args: dict[str, Any], couple: bool) -> Shop:
@@ -322,88 +242,6 @@ async def webhook(stage: Stage, args: dict[str, Any]) -> str:
     if wanted:
         stage.check(outcome["result"] == wanted, f"the event {wanted}", outcome)
     return f"event {args['eventId']}: {outcome['result']}"
-
-
-async def expect_order(stage: Stage, args: dict[str, Any]) -> str:
-    order = await stage.call("GET", f"/api/stock-orders/{stage.order(args)}")
-    seen = order["orderportal"]
-    checks = {
-        "state": order["state"],
-        "status": seen["status"],
-        "reason": seen["rejectionReason"],
-        "history": [h["status"] for h in seen["history"]],
-        "lines": len(order["lines"]),
-        "containers": [line["containers"] for line in order["lines"]],
-    }
-    for key, found in checks.items():
-        if key in args:
-            stage.check(found == args[key], f"{key} {args[key]}", found)
-    if seen["rejectionReason"]:
-        why = f"{seen['rejectionReason']}: {seen['history'][-1]['message']}"
-        return f"{order['number']}: {seen['status']} ({why})"
-    return f"{order['number']}: " + " -> ".join(checks["history"] or [order["state"]])
-
-
-async def expect_stock(stage: Stage, args: dict[str, Any]) -> str:
-    shop = stage.shop(args)
-    number = stage.product_number(shop, args["product"])
-    listed = await stage.call("GET", f"/api/suppliers/{shop.supplier['id']}/products?size=1000")
-    match = next((p["match"] for p in listed["items"] if p["productNumber"] == number), None)
-    levels = (await stage.call("GET", f"/api/warehouses/{shop.house['id']}/stock-levels"))["items"]
-    quantity = next((x["quantity"] for x in levels if match and x["productId"] == match["productId"]), 0)
-    stage.check(quantity == args["quantity"], f"{args['quantity']} of {number} in stock", quantity)
-    return f"{quantity} of {number} in stock"
-
-
-async def stock_levels(stage: Stage, args: dict[str, Any]) -> str:
-    shop = stage.shop(args)
-    levels = (await stage.call("GET", f"/api/warehouses/{shop.house['id']}/stock-levels"))["items"]
-    listed = ", ".join(f"product {x['productId']}: {x['quantity']}" for x in levels)
-    return f"stock levels of {shop.house['code']}: {listed or 'none'}"
-
-
-async def expect_wire(stage: Stage, args: dict[str, Any]) -> str:
-    """What the supplier saw of the Supplier API, from its request journal: the admin API's own calls never count."""
-    found = [
-        e
-        for e in await stage.sim.journal()
-        if not e["path"].startswith("/_sim/")
-        and e["method"] == args["method"]
-        and args["path"] in e["path"]
-        and args.get("query", "") in e["query"]
-    ]
-    if "count" in args:
-        stage.check(
-            len(found) == args["count"], f"{args['count']} {args['method']} {args['path']} at the supplier", len(found)
-        )
-    return f"{len(found)} {args['method']} {args['path']} at the supplier"
-
-
-async def expect_violations(stage: Stage, args: dict[str, Any]) -> str:
-    shop = stage.shop({})
-    items = (await stage.call("GET", f"/api/suppliers/{shop.supplier['id']}/contract-violations"))["items"]
-    stage.check(len(items) == args["count"], f"{args['count']} contract violations", [v["detail"] for v in items])
-    if "contains" in args:
-        stage.check(
-            any(args["contains"] in v["detail"] for v in items),
-            f"a violation saying {args['contains']!r}",
-            [v["detail"] for v in items],
-        )
-    return f"{len(items)} contract violations"
-
-
-async def expect_catalog(stage: Stage, args: dict[str, Any]) -> str:
-    shop = stage.shop({})
-    number = stage.product_number(shop, args["product"])
-    listed = await stage.call("GET", f"/api/suppliers/{shop.supplier['id']}/products?size=1000")
-    found = next((p for p in listed["items"] if p["productNumber"] == number), None)
-    stage.check(found is not None, f"product {number} in the list", None)
-    assert found is not None
-    if "differences" in args:
-        stage.check(
-            found["differences"] == args["differences"], f"differences {args['differences']}", found["differences"]
-        )
-    return f"{number}: differences {found['differences']}"
 
 
 async def together(stage: Stage, steps: list[dict[str, Any]]) -> str:
