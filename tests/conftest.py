@@ -18,6 +18,7 @@ from portal.adapters.database import make_engine
 from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
 from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
+from scenarios.drivers import Shop as ShopSetUp
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 from tests.fakes import Receiver
@@ -139,22 +140,14 @@ async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[
         await server.stop()
 
 
-@dataclass
-class Shop:
+@dataclass(frozen=True, slots=True)
+class Shop(ShopSetUp):
     """A portal with an org unit, a warehouse and an ORDERPORTAL supplier whose customer number is coupled."""
 
     api: PortalClient
     admin: SimAdmin
     sim: SimServer
     portal: PortalServer
-    unit: dict[str, Any]
-    house: dict[str, Any]
-    supplier: dict[str, Any]
-    customer: dict[str, Any]
-
-    @property
-    def cart(self) -> str:
-        return f"/api/carts/{self.supplier['id']}/{self.house['id']}"
 
     async def open(self) -> dict[str, Any]:
         return await self.api.open(self.supplier["id"], self.house["id"])
@@ -188,7 +181,7 @@ async def make_shop(
 ) -> Shop:
     api, admin = portal_api(portal.url, session), SimAdmin.of(sim, session)
     shop = await set_up_shop(api, admin, number, names=ShopNames.of(number))
-    return Shop(api, admin, sim, portal, shop.unit, shop.house, shop.supplier, shop.customer)
+    return Shop(shop.unit, shop.house, shop.supplier, shop.customer, api, admin, sim, portal)
 
 
 @pytest.fixture

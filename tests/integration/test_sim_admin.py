@@ -119,7 +119,7 @@ async def test_a_catalog_file_in_json_or_csv_is_served_as_is(tmp_path: Path, ses
     server = SimServer(SimConfig(profile=load_profile(profile_path), strict=True))
     await server.start()
     try:
-        items = (await client_for(server, session, "10001").call("GET", "/products")).body["items"]
+        items = (await (await client_for(server, session, "10001")).call("GET", "/products")).body["items"]
     finally:
         await server.stop()
     server.check()

@@ -49,7 +49,7 @@ def admin_routes(server: SimServer) -> list[tuple[str, str, str]]:
 async def state(server: SimServer, session: aiohttp.ClientSession, order_id: str) -> tuple[Any, ...]:
     sim = server.sim
     number = sim.catalog.numbers()[0]
-    order = (await client_for(server, session, "10003").call("GET", f"/orders/{order_id}")).body
+    order = (await (await client_for(server, session, "10003")).call("GET", f"/orders/{order_id}")).body
     return sim.clock.now_ms(), sim.seed, sim.profile, sim.catalog.get(number), order, sim.faults.rules
 
 

@@ -73,7 +73,7 @@ async def test_a_scheduled_change_of_an_unknown_product_is_refused_when_the_prof
 async def test_a_missing_catalog_file_is_refused_and_the_old_catalog_stays(sim: SimServer, session) -> None:
     async with session.put(f"{sim.url}/_sim/profile", data="catalog: {file: /no/such/catalog.json}\n") as response:
         assert response.status == 422 and "does not exist" in (await response.json(content_type=None))["detail"]
-    assert (await client_for(sim, session, "10001").call("GET", "/products")).body["totalItems"] == 60
+    assert (await (await client_for(sim, session, "10001")).call("GET", "/products")).body["totalItems"] == 60
 
 
 async def test_a_webhook_url_that_cannot_be_reached_never_breaks_an_advance(start_sim, session) -> None:
