@@ -19,7 +19,6 @@ from portal.domain.model import CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
 from portal.service_layer.context import Portal, credentials
 from portal.service_layer.sync import sync
-from portal.state import PortalState
 
 log = logging.getLogger("portal.worker")
 
@@ -72,10 +71,6 @@ class PortalServer:
     async def sync(self) -> dict[str, dict[str, int]]:
         """One round of the worker: deliver the outbox's due orders, then catch up with every supplier."""
         return await sync(self.portal)
-
-    def state(self) -> PortalState:
-        """A read-only view of what the portal holds that its API does not show."""
-        return PortalState(self.portal)
 
     async def _sync_forever(self, interval_s: float) -> None:
         """From the start (a restart resends what a crash left in the outbox), and every ``interval_s``."""
