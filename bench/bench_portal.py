@@ -20,36 +20,29 @@ import aiohttp
 from contracts.wire import basic_authorization
 from portal.adapters.catalog_store import row
 from portal.bootstrap import PortalServer
+from scenarios.drivers import Login, PortalClient, ShopNames, SimAdmin, set_up_shop
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 
 FAST = {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m"}}
 
 
-class Api:
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self.session, self.url = session, url
-
-    async def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, self.url + path, json=body) as response:
-            answer = await response.json(content_type=None)
-            if response.status >= 400:
-                raise RuntimeError(f"{method} {path}: {response.status} {answer.get('detail')}")
-            return answer
+NAMES = ShopNames("S1", "Store", "W1", "Warehouse", "Sim")
 
 
-async def shop(api: Api, sim: SimServer) -> tuple[dict[str, Any], dict[str, Any]]:
-    unit = await api("POST", "/api/org-units", {"code": "S1", "name": "Store"})
-    house = await api("POST", "/api/warehouses", {"code": "W1", "name": "Warehouse", "orgUnitId": unit["id"]})
-    supplier = await api("POST", "/api/suppliers", {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": sim.url})
-    login = sim.sim.profile.customer("10001")
-    assert login is not None
-    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": "10001", "authMethod": "basic"}
-    customer = await api(
-        "POST", "/api/customer-numbers", {**body, "username": login.username, "password": login.password}
-    )
-    await api("POST", f"/api/customer-numbers/{customer['id']}/couple")
-    return supplier, house
+async def supplier_products(session: aiohttp.ClientSession, sim: SimAdmin, login: Login) -> list[dict[str, Any]]:
+    """The whole catalog as a customer pages it from the Supplier API."""
+    headers = {"Authorization": basic_authorization(login.username or "", login.password or "")}
+    url = f"{sim.url}/api/v1/customers/{login.number}/products"
+    products: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        async with session.get(url, params={"page": str(page), "size": "1000"}, headers=headers) as response:
+            found = await response.json()
+        products += found["items"]
+        if page >= found["totalPages"]:
+            return products
+        page += 1
 
 
 def bare_insert(products: list[dict[str, Any]], path: Path) -> float:
@@ -91,13 +84,14 @@ async def import_catalog(size: int, tmp: Path) -> None:
         PortalServer(db_url=str(tmp / "import.db"), webhooks=False, sync_interval_s=None) as portal,
         aiohttp.ClientSession() as session,
     ):
-        api = Api(session, portal.url)
-        supplier, house = await shop(api, sim)
+        api, admin = PortalClient(session, portal.url), SimAdmin.of(sim, session)
+        shop = await set_up_shop(api, admin, "10001", names=NAMES)
         started = time.perf_counter()
-        done = await api("POST", "/api/orderportal/open", {"supplierId": supplier["id"], "warehouseId": house["id"]})
+        done = await api.open(shop.supplier["id"], shop.house["id"])
         elapsed = time.perf_counter() - started
         assert done["fetched"] == size, done
-        baseline = bare_insert(sim.sim.catalog.products(), tmp / "bare.db")
+        products = await supplier_products(session, admin, await admin.credentials("10001"))
+        baseline = bare_insert(products, tmp / "bare.db")
     print(f"import {size:,} products through the portal: {elapsed:6.2f} s  ({size / elapsed:,.0f} products/s)")
     print(f"bare SQLite executemany of the same rows:   {baseline:6.2f} s  ({size / baseline:,.0f} rows/s)")
     pages = -(-size // 1000)
@@ -112,34 +106,31 @@ async def order_flow(count: int, tmp: Path) -> None:
         PortalServer(db_url=str(tmp / "flow.db"), sync_interval_s=None) as portal,
         aiohttp.ClientSession() as session,
     ):
-        api = Api(session, portal.url)
-        supplier, house = await shop(api, sim)
-        await api("POST", "/api/orderportal/open", {"supplierId": supplier["id"], "warehouseId": house["id"]})
-        products = [
-            p for p in (await api("GET", f"/api/suppliers/{supplier['id']}/products?size=1000"))["items"] if p["active"]
-        ]
-        cart = f"/api/carts/{supplier['id']}/{house['id']}"
+        api, admin = PortalClient(session, portal.url), SimAdmin.of(sim, session)
+        shop = await set_up_shop(api, admin, "10001", names=NAMES)
+        await api.open(shop.supplier["id"], shop.house["id"])
+        products = [p for p in await api.products(shop.supplier["id"]) if p["active"]]
         started = time.perf_counter()
         ids = []
         for n in range(count):
-            await api("PUT", f"{cart}/lines/{products[n % len(products)]['productNumber']}", {"containers": 1 + n % 5})
-            await api("POST", f"{cart}/update-products")
-            order = await api("POST", f"{cart}/create-stock-orders")
-            await api("POST", f"/api/stock-orders/{order['id']}/book")
-            await api("POST", f"/api/stock-orders/{order['id']}/send")
+            await api.put_in_cart(shop.cart, products[n % len(products)]["productNumber"], 1 + n % 5)
+            await api.update_products(shop.cart)
+            order = await api.create_stock_orders(shop.cart)
+            await api.book(order["id"])
+            await api.send(order["id"])
             ids.append(order["id"])
             if (n + 1) % max(1, count // 10) == 0:
                 print(f"  {n + 1} of {count} sent", flush=True)
         sending = time.perf_counter() - started
-        await sim.admin(session, "POST", "clock/advance", json={"by": "1h"})
+        await admin.advance("1h")
         tracking = time.perf_counter() - started - sending
         for order_id in ids:
-            notes = await api("POST", f"/api/stock-orders/{order_id}/dispatch-notifications")
-            receipt = await api("POST", f"/api/dispatch-notifications/{notes['items'][0]['id']}/receipt", {})
-            await api("POST", f"/api/stock-receipts/{receipt['id']}/book")
+            notes = await api.dispatch_notifications(order_id)
+            receipt = await api.receive(notes[0]["id"])
+            await api.book_receipt(receipt["id"])
         elapsed = time.perf_counter() - started
         receiving = elapsed - sending - tracking
-        baseline = await bare_orders(session, sim, products, count)
+        baseline = await bare_orders(session, sim, await admin.credentials("10001"), products, count)
     phases = (
         f"cart to sent {sending:.2f} s, statuses and dispatches pushed {tracking:.2f} s, receipts {receiving:.2f} s"
     )
@@ -153,10 +144,8 @@ async def order_flow(count: int, tmp: Path) -> None:
 
 
 async def bare_orders(
-    session: aiohttp.ClientSession, sim: SimServer, products: list[dict[str, Any]], count: int
+    session: aiohttp.ClientSession, sim: SimServer, login: Login, products: list[dict[str, Any]], count: int
 ) -> float:
-    login = sim.sim.profile.customer("10001")
-    assert login is not None
     headers = {"Authorization": basic_authorization(login.username or "", login.password or "")}
     url = f"{sim.url}/api/v1/customers/10001/orders"
     started = time.perf_counter()

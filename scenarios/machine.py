@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from contracts.statuses import STATUSES
 from portal.bootstrap import PortalServer
+from scenarios.drivers import ApiError, PortalClient, ShopNames, SimAdmin, set_up_shop
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 
@@ -53,11 +54,11 @@ class RetailerAndSupplier(RuleBasedStateMachine):
         return self.runner.run(coroutine)
 
     async def call(self, method: str, path: str, body: Any = None, allowed: tuple[int, ...] = ()) -> Any:
-        async with self.session.request(method, self.portal.url + path, json=body) as response:
-            answer = await response.json(content_type=None)
-        assert response.status < 400 or response.status in allowed, f"{method} {path}: {response.status} {answer}"
-        assert response.status < 500, f"{method} {path}: {response.status} {answer}"
-        return answer if response.status < 400 else None
+        answer = await self.api.call(method, path, body)
+        shown = f"{method} {path}: {answer.status} {answer.body}"
+        assert answer.status < 400 or answer.status in allowed, shown
+        assert answer.status < 500, shown
+        return answer.body if answer.status < 400 else None
 
     @initialize()
     def start(self) -> None:
@@ -67,27 +68,14 @@ class RetailerAndSupplier(RuleBasedStateMachine):
             self.portal = PortalServer(db_url=str(Path(self.tmp.name) / "portal.db"), sync_interval_s=None)
             await self.portal.start()
             self.session = aiohttp.ClientSession()
-            unit = await self.call("POST", "/api/org-units", {"code": "S1", "name": "Store"})
-            self.house = await self.call(
-                "POST", "/api/warehouses", {"code": "W1", "name": "W", "orgUnitId": unit["id"]}
-            )
-            new = {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": self.sim.url}
-            self.supplier = await self.call("POST", "/api/suppliers", new)
-            login = {"username": "north-market", "password": "north-demo-pass-1"}
-            body = {
-                "supplierId": self.supplier["id"],
-                "orgUnitId": unit["id"],
-                "number": "10001",
-                "authMethod": "basic",
-            }
-            customer = await self.call("POST", "/api/customer-numbers", {**body, **login})
-            await self.call("POST", f"/api/customer-numbers/{customer['id']}/couple")
-            await self.call(
-                "POST", "/api/orderportal/open", {"supplierId": self.supplier["id"], "warehouseId": self.house["id"]}
-            )
-            listed = await self.call("GET", f"/api/suppliers/{self.supplier['id']}/products?size=100")
-            self.products = [p["productNumber"] for p in listed["items"] if p["active"]]
-            self.clock = (await self.sim.admin(self.session, "GET", "clock"))["now"]
+            self.api = PortalClient(self.session, self.portal.url)
+            self.admin = SimAdmin.of(self.sim, self.session)
+            shop = await set_up_shop(self.api, self.admin, "10001", names=ShopNames("S1", "Store", "W1", "W", "Sim"))
+            self.house, self.supplier = shop.house, shop.supplier
+            await self.api.open(self.supplier["id"], self.house["id"])
+            listed = await self.api.products(self.supplier["id"], size=100)
+            self.products = [p["productNumber"] for p in listed if p["active"]]
+            self.clock = (await self.admin.clock())["now"]
 
         self.run(start())
 
@@ -137,22 +125,23 @@ class RetailerAndSupplier(RuleBasedStateMachine):
 
     @rule(minutes=st.integers(1, 120))
     def advance(self, minutes: int) -> None:
-        self.run(self.sim.admin(self.session, "POST", "clock/advance", json={"by": f"{minutes}m"}))
+        self.run(self.admin.advance(f"{minutes}m"))
         self.now += minutes * 60_000
 
     @rule(product=st.integers(0, 7), kind=st.sampled_from(["price", "withdraw", "barcode"]))
     def catalog_change(self, product: int, kind: str) -> None:
         change = {"kind": kind, "productNumber": self.products[product % len(self.products)]}
-        self.run(self.sim.admin(self.session, "POST", "catalog/changes", json=change))
+        self.run(self.admin.change_catalog(change))
 
     @precondition(lambda self: self.sent)
     @rule(pick=st.integers(0, 10), status=st.sampled_from(STATUSES))
     def force(self, pick: int, status: str) -> None:
         async def force() -> None:
             order = await self.call("GET", f"/api/stock-orders/{sorted(self.sent)[pick % len(self.sent)]}")
-            url = f"{self.sim.url}/_sim/orders/{order['orderportal']['supplierOrderId']}/transition"
-            async with self.session.post(url, json={"status": status}) as response:
-                assert response.status in (200, 409), response.status
+            try:
+                await self.admin.transition(order["orderportal"]["supplierOrderId"], {"status": status})
+            except ApiError as refused:
+                assert refused.answer.status == 409, refused.answer.status
 
         self.run(force())
 
@@ -186,9 +175,9 @@ class RetailerAndSupplier(RuleBasedStateMachine):
     def every_sent_order_is_at_the_supplier_exactly_once(self) -> None:
         if not hasattr(self, "sim"):
             return
-        orders, total = self.run(self.sim.sim.orders.page("10001", [], None, 1, 1000))
-        assert total == len(self.sent), f"{total} orders at the supplier, {len(self.sent)} sent"
-        counts = Counter(o["orderNumber"] for o in orders)
+        held = self.run(self.admin.orders("10001"))
+        assert len(held) == len(self.sent), f"{len(held)} orders at the supplier, {len(self.sent)} sent"
+        counts = Counter(h.order["orderNumber"] for h in held)
         assert all(n == 1 for n in counts.values()), counts
 
     @invariant()
@@ -207,9 +196,9 @@ class RetailerAndSupplier(RuleBasedStateMachine):
             if self.now - sent_at > LONGEST_MS:
                 assert seen["status"] in ("ACCEPTED", "REJECTED"), f"{order['number']} still {seen['status']}"
             ordered = {line["lineNumber"]: line["quantity"] for line in order["lines"]}
-            notes = await self.sim.sim.orders.dispatch_notifications("10001", seen["supplierOrderId"], 1, 100)
+            notes = await self.admin.dispatch_notifications(seen["supplierOrderId"])
             dispatched: Counter[int] = Counter()
-            for note in (notes or ([], 0))[0]:
+            for note in notes:
                 for line in note["lines"]:
                     dispatched[line["lineNumber"]] += line["quantity"]
             assert all(dispatched[n] <= q for n, q in ordered.items()), (dispatched, ordered)
@@ -220,15 +209,12 @@ class RetailerAndSupplier(RuleBasedStateMachine):
 
     async def _received(self, order_id: int, stock: Counter[int], order: dict[str, Any]) -> Counter[int]:
         """What the order's receipts take in per line; booked ones add to the expected stock."""
-        from portal.domain.model import StockReceipt  # the model is read directly: the API lists no receipts
-
         received: Counter[int] = Counter()
-        async with self.portal.portal.uow() as uow:
-            for receipt in await uow.all(StockReceipt, stock_order_id=order_id):
-                for line in receipt.lines:
-                    received[line.line_number] += line.quantity
-                    if receipt.state.value == "BOOKED":
-                        stock[line.product_id] += line.quantity
+        for receipt in await self.portal.state().receipts(order_id):  # the API lists no receipts
+            for line in receipt["lines"]:
+                received[line["lineNumber"]] += line["quantity"]
+                if receipt["state"] == "BOOKED":
+                    stock[line["productId"]] += line["quantity"]
         return received
 
     def teardown(self) -> None:

@@ -16,7 +16,9 @@ import yaml
 
 from contracts import contracts
 from portal.bootstrap import PortalServer
-from scenarios.steps import ACTIONS, Stage, StepFailed
+from scenarios.drivers import PortalClient, SimAdmin
+from scenarios.stage import Stage, StepFailed, evidence
+from scenarios.steps import ACTIONS
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 
@@ -85,8 +87,13 @@ def bundled() -> list[Scenario]:
     return sorted(found, key=lambda s: s.name)
 
 
-async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFinished:
-    """Run one scenario on a fresh simulator (virtual clock) and a fresh portal (SQLite in a temporary folder)."""
+async def run(
+    scenario: Scenario, emit: Callable[[Event], None], narrate: Callable[[str], None] | None = None
+) -> ScenarioFinished:
+    """Run one scenario on a fresh simulator (virtual clock) and a fresh portal (SQLite in a temporary folder).
+
+    ``narrate`` hears one numbered line for the start and one for each step that went well.
+    """
     started = time.perf_counter()
     results: list[StepFinished] = []
     profile = parse_profile({**{"catalog": {"size": 40, "changes": []}}, **scenario.profile}, base=None)
@@ -98,11 +105,17 @@ async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFini
             PortalServer(db_url=portal_db, webhooks=scenario.webhooks, sync_interval_s=None) as portal,
             aiohttp.ClientSession() as session,
         ):
-            stage = Stage(sim, portal, session)
+            exchanges: list[dict[str, Any]] = []
+            client = PortalClient(session, portal.url, observe=lambda answer: exchanges.append(evidence(answer)))
+            stage = Stage(client, SimAdmin.of(sim, session), portal.state(), exchanges)
+            told = _numbered(narrate)
+            told(f"supplier simulator on {sim.url} (virtual clock), portal on {portal.url}")
             for index, step in enumerate(scenario.steps, start=1):
-                result = await _step(stage, scenario.name, index, step)
+                result, summary = await _step(stage, scenario.name, index, step)
                 results.append(result)
                 emit(result)
+                if result.ok and summary:
+                    told(summary)
                 if not result.ok:
                     break
             if all(r.ok for r in results):
@@ -123,12 +136,24 @@ async def run(scenario: Scenario, emit: Callable[[Event], None]) -> ScenarioFini
     return finished
 
 
-async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> StepFinished:
+def _numbered(narrate: Callable[[str], None] | None) -> Callable[[str], None]:
+    count = 0
+
+    def told(line: str) -> None:
+        nonlocal count
+        count += 1
+        if narrate is not None:
+            narrate(f"{count}. {line}")
+
+    return told
+
+
+async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> tuple[StepFinished, str | None]:
     ((action, args),) = step.items()
     started = time.perf_counter()
     try:
         step_action: Any = ACTIONS[action]
-        await step_action(stage, args)
+        summary = await step_action(stage, args)
     except StepFailed as failed:
         return StepFinished(
             name,
@@ -139,7 +164,7 @@ async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> St
             failed.expected,
             failed.found,
             failed.evidence,
-        )
+        ), None
     except Exception as exc:  # a crash in a step is a failed step, with its trace
         found = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         return StepFinished(
@@ -151,5 +176,5 @@ async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> St
             "the step to run",
             found,
             stage.exchanges[-3:],
-        )
-    return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000)
+        ), None
+    return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000), summary

@@ -13,6 +13,7 @@ from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
 from supplier_sim.http import integer, json_response, read_json
+from supplier_sim.inspection import login, setup_inspection_routes
 from supplier_sim.problems import Problem
 from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
@@ -123,38 +124,6 @@ async def change_product(request: web.Request) -> web.Response:
     return json_response(product)
 
 
-async def journal(request: web.Request) -> web.Response:
-    query = request.query
-    errors: list[Violation] = []
-    status = integer(query, "status", -1, 100, 599, errors)
-    since = integer(query, "since", 0, 0, 2**63, errors)
-    limit = integer(query, "limit", 1000, 1, 100_000, errors)
-    if errors:
-        raise Problem.invalid(errors)
-    found = request.app[SIM].journal.query(
-        method=query.get("method"),
-        path=query.get("path"),
-        status=None if status < 0 else status,
-        customer=query.get("customer"),
-        since=since,
-        limit=limit,
-    )
-    return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else since})
-
-
-async def deliveries(request: web.Request) -> web.Response:
-    errors: list[Violation] = []
-    limit = integer(request.query, "limit", 1000, 1, 100_000, errors)
-    if errors:
-        raise Problem.invalid(errors)
-    items = await request.app[SIM].hooks.deliveries(request.query.get("customer"), request.query.get("state"), limit)
-    return json_response({"items": items})
-
-
-async def get_faults(request: web.Request) -> web.Response:
-    return json_response(list(request.app[SIM].profile.faults))
-
-
 async def put_faults(request: web.Request) -> web.Response:
     """Replace the fault rules; each rule's count starts again."""
     rules = await read_json(request, "sim-faults")
@@ -164,16 +133,26 @@ async def put_faults(request: web.Request) -> web.Response:
     return json_response(rules)
 
 
-async def customers(request: web.Request) -> web.Response:
-    """The customers and their authentication methods, never their credentials."""
-    profile = request.app[SIM].profile
-    return json_response(
-        {
-            "items": [
-                {"number": c.number, "name": c.name, "auth": c.auth, "blocked": c.blocked} for c in profile.customers
-            ]
-        }
-    )
+async def change_credentials(request: web.Request) -> web.Response:
+    """The supplier rotates a customer's password or API key; the old one is refused from now on."""
+    body = await read_json(request, "sim-credentials-change")
+    number = request.match_info["number"]
+    sim = request.app[SIM]
+    customer = sim.profile.customer(number)
+    if customer is None:
+        raise Problem.not_found(f"no customer {number!r}")
+    field = "password" if customer.auth in ("basic", "token") else "apiKey"
+    if field not in body or len(body) != 1:
+        raise Problem.invalid_field(
+            f"/{field}", f"customer {number} signs in with {customer.auth}: send its {field} only"
+        )
+    changed = sim.change_credentials(number, body.get("password"), body.get("apiKey"))
+    return json_response(login(changed))
+
+
+async def expire_tokens(request: web.Request) -> web.Response:
+    """Every bearer token issued so far becomes unknown, as after a restart of the supplier."""
+    return json_response({"expired": request.app[SIM].auth.expire_tokens()})
 
 
 @web.middleware
@@ -195,8 +174,7 @@ def setup_admin_routes(app: web.Application) -> None:
     router.add_post("/_sim/orders/{orderId}/transition", force_transition, name="admin.transition")
     router.add_post("/_sim/orders/{orderId}/dispatch", dispatch, name="admin.dispatch")
     router.add_post("/_sim/catalog/changes", change_product, name="admin.catalog-change")
-    router.add_get("/_sim/journal", journal, name="admin.journal")
-    router.add_get("/_sim/webhooks/deliveries", deliveries, name="admin.deliveries")
-    router.add_get("/_sim/customers", customers, name="admin.customers")
-    router.add_get("/_sim/faults", get_faults, name="admin.faults")
+    router.add_put("/_sim/customers/{number}/credentials", change_credentials, name="admin.credentials.put")
+    router.add_post("/_sim/auth/expire-tokens", expire_tokens, name="admin.expire-tokens")
     router.add_put("/_sim/faults", put_faults, name="admin.faults.put")
+    setup_inspection_routes(app)

@@ -30,14 +30,24 @@ class Authenticator:
     def __init__(self, profile: Profile, clock: Clock) -> None:
         self.clock = clock
         self.lifetime_ms = profile.token_lifetime_ms
-        self.customers = {c.number: c for c in profile.customers}
+        self.tokens: dict[str, Token] = {}
+        self.know(profile.customers)
+
+    def know(self, customers: tuple[Customer, ...]) -> None:
+        """Take these customers' credentials from now on; the tokens issued so far stay valid."""
+        self.customers = {c.number: c for c in customers}
         # The exact header value a basic customer sends, so the hot path is one dict look-up.
         self._basic = {
-            basic_authorization(c.username or "", c.password or ""): c for c in profile.customers if c.auth == "basic"
+            basic_authorization(c.username or "", c.password or ""): c for c in customers if c.auth == "basic"
         }
-        self._api_keys = {c.api_key: c for c in profile.customers if c.auth == "api-key" and c.api_key}
-        self._token_users = {c.username: c for c in profile.customers if c.auth == "token"}
-        self.tokens: dict[str, Token] = {}
+        self._api_keys = {c.api_key: c for c in customers if c.auth == "api-key" and c.api_key}
+        self._token_users = {c.username: c for c in customers if c.auth == "token"}
+
+    def expire_tokens(self) -> int:
+        """Forget every token issued so far, as a restart of the supplier would; how many there were."""
+        count = len(self.tokens)
+        self.tokens.clear()
+        return count
 
     def identify(self, headers: CIMultiDictProxy[str]) -> Customer:
         """The customer whose credential the request carries; 401 otherwise."""

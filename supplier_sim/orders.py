@@ -199,16 +199,26 @@ class OrderBook:
             )
             return [document(row) for row in rows], total
 
+    async def held(self, customer_number: str | None, order_number: str | None) -> list[tuple[dict[str, Any], str]]:
+        """The orders held (of the customer, with the order number, when given) and their keys, oldest first."""
+        query = select(tables.orders).order_by(tables.orders.c.seq)
+        if customer_number is not None:
+            query = query.where(tables.orders.c.customer_number == customer_number)
+        if order_number is not None:
+            query = query.where(tables.orders.c.order_number == order_number)
+        async with self.db.read() as conn:
+            return [(document(row), row.idempotency_key) for row in await conn.execute(query)]
+
     async def dispatch_notifications(
-        self, customer_number: str, order_id: str, page: int, size: int
+        self, customer_number: str | None, order_id: str, page: int, size: int
     ) -> tuple[list[dict[str, Any]], int] | None:
-        """The order's dispatch notifications, oldest first; None when the customer has no such order."""
+        """The order's dispatch notifications, oldest first; None when the customer (any, if None) has no such order."""
         dns = tables.dispatch_notifications
         async with self.db.read() as conn:
             owner = await conn.scalar(
                 select(tables.orders.c.customer_number).where(tables.orders.c.order_id == order_id)
             )
-            if owner != customer_number:
+            if owner is None or (customer_number is not None and owner != customer_number):
                 return None
             total = await conn.scalar(select(func.count()).select_from(dns).where(dns.c.order_id == order_id)) or 0
             rows = await conn.execute(

@@ -24,7 +24,7 @@ from supplier_sim.journal import Journal
 from supplier_sim.lifecycle import Lifecycle
 from supplier_sim.misbehaviour import Saboteur
 from supplier_sim.orders import OrderBook
-from supplier_sim.profile import Profile
+from supplier_sim.profile import Customer, Profile
 from supplier_sim.webhooks import Webhooks
 
 log = logging.getLogger("supplier_sim")
@@ -77,6 +77,21 @@ class Simulator:
         """Replace the fault rules, for API requests and webhooks alike; each rule's count starts again."""
         self.profile = replace(self.profile, faults=tuple(rules))
         self.faults = self.hooks.faults = Faults([FaultRule.parse(rule) for rule in rules], self.seed)
+
+    def change_credentials(self, number: str, password: str | None, api_key: str | None) -> Customer:
+        """The supplier rotates a customer's password or API key: the old one is refused from now on."""
+        customer = self.profile.customer(number)
+        if customer is None:
+            raise KeyError(number)
+        changed = replace(
+            customer,
+            password=customer.password if password is None else password,
+            api_key=customer.api_key if api_key is None else api_key,
+        )
+        customers = tuple(changed if c.number == number else c for c in self.profile.customers)
+        self.profile = replace(self.profile, customers=customers)
+        self.auth.know(customers)
+        return changed
 
     async def reset(self, profile: Profile | None = None, seed: int | None = None) -> None:
         """Forget every order, token, webhook and catalog change; start again from the profile.

@@ -17,11 +17,12 @@ from portal.adapters import orm
 from portal.adapters.database import make_engine
 from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
-from portal.domain.setup import CustomerNumber
+from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
+from scenarios.drivers import Shop as ShopSetUp
 from supplier_sim import SimConfig, SimServer
 from supplier_sim.profile import parse_profile
 from tests.fakes import Receiver
-from tests.helpers import PortalApi, SimClient, client_for
+from tests.helpers import SimClient, client_for, portal_api
 
 SMALL = {"catalog": {"size": 60, "changes": []}}
 
@@ -81,21 +82,21 @@ async def sim(start_sim: Callable[..., Awaitable[SimServer]]) -> SimServer:
 
 
 @pytest.fixture
-def north(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
+async def north(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
     """Customer 10001 of the default profile: HTTP Basic."""
-    return client_for(sim, session, "10001")
+    return await client_for(sim, session, "10001")
 
 
 @pytest.fixture
-def south(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
+async def south(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
     """Customer 10002: bearer tokens."""
-    return client_for(sim, session, "10002")
+    return await client_for(sim, session, "10002")
 
 
 @pytest.fixture
-def east(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
+async def east(sim: SimServer, session: aiohttp.ClientSession) -> SimClient:
     """Customer 10003: X-Api-Key."""
-    return client_for(sim, session, "10003")
+    return await client_for(sim, session, "10003")
 
 
 @pytest.fixture
@@ -139,47 +140,37 @@ async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[
         await server.stop()
 
 
-@dataclass
-class Shop:
+@dataclass(frozen=True, slots=True)
+class Shop(ShopSetUp):
     """A portal with an org unit, a warehouse and an ORDERPORTAL supplier whose customer number is coupled."""
 
-    api: PortalApi
+    api: PortalClient
+    admin: SimAdmin
     sim: SimServer
     portal: PortalServer
-    unit: dict[str, Any]
-    house: dict[str, Any]
-    supplier: dict[str, Any]
-    customer: dict[str, Any]
-
-    @property
-    def cart(self) -> str:
-        return f"/api/carts/{self.supplier['id']}/{self.house['id']}"
 
     async def open(self) -> dict[str, Any]:
-        return await self.api.ok(
-            "POST", "/api/orderportal/open", {"supplierId": self.supplier["id"], "warehouseId": self.house["id"]}
-        )
+        return await self.api.open(self.supplier["id"], self.house["id"])
 
     async def products(self) -> list[dict[str, Any]]:
-        return (await self.api.ok("GET", f"/api/suppliers/{self.supplier['id']}/products?size=1000"))["items"]
+        return await self.api.products(self.supplier["id"])
 
     async def order(self, picks: list[tuple[str, int]]) -> dict[str, Any]:
         """A booked stock order of these (product number, containers)."""
         for number, containers in picks:
-            await self.api.ok("PUT", f"{self.cart}/lines/{number}", {"containers": containers})
-        await self.api.ok("POST", f"{self.cart}/update-products")
-        order = await self.api.ok("POST", f"{self.cart}/create-stock-orders")
-        return await self.api.ok("POST", f"/api/stock-orders/{order['id']}/book")
+            await self.api.put_in_cart(self.cart, number, containers)
+        await self.api.update_products(self.cart)
+        order = await self.api.create_stock_orders(self.cart)
+        return await self.api.book(order["id"])
 
     async def advance(self, by: str) -> dict[str, Any]:
-        return await self.sim.admin(self.api.session, "POST", "clock/advance", json={"by": by})
+        return await self.admin.advance(by)
 
     async def signed(
         self, event: dict[str, Any], customer_id: int | None = None, sent_at: int | None = None
     ) -> tuple[bytes, dict[str, str]]:
         """An event signed, now or at ``sent_at``, with the secret the portal gave the supplier."""
-        async with self.portal.portal.uow() as uow:
-            secret = (await uow.get(CustomerNumber, customer_id or self.customer["id"])).webhook_secret
+        secret = await self.portal.state().webhook_secret(customer_id or self.customer["id"])
         raw = json.dumps(event).encode()
         headers = signed_headers(secret or "", raw, int(time.time()) if sent_at is None else sent_at)
         return raw, {**headers, "Content-Type": "application/json"}
@@ -188,23 +179,9 @@ class Shop:
 async def make_shop(
     sim: SimServer, portal: PortalServer, session: aiohttp.ClientSession, number: str = "10001"
 ) -> Shop:
-    api = PortalApi(portal.url, session)
-    unit = await api.ok("POST", "/api/org-units", {"code": f"S-{number}", "name": f"Store of {number}"})
-    place = {"code": f"W-{number}", "name": "Warehouse", "orgUnitId": unit["id"]}
-    house = await api.ok("POST", "/api/warehouses", place)
-    new = {"name": f"Sim for {number}", "orderInterface": "ORDERPORTAL", "baseUrl": sim.url}
-    supplier = await api.ok("POST", "/api/suppliers", new)
-    login = sim.sim.profile.customer(number)
-    assert login is not None
-    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": number, "authMethod": login.auth}
-    body |= (
-        {"apiKey": login.api_key}
-        if login.auth == "api-key"
-        else {"username": login.username, "password": login.password}
-    )
-    customer = await api.ok("POST", "/api/customer-numbers", body)
-    customer = await api.ok("POST", f"/api/customer-numbers/{customer['id']}/couple")
-    return Shop(api, sim, portal, unit, house, supplier, customer)
+    api, admin = portal_api(portal.url, session), SimAdmin.of(sim, session)
+    shop = await set_up_shop(api, admin, number, names=ShopNames.of(number))
+    return Shop(shop.unit, shop.house, shop.supplier, shop.customer, api, admin, sim, portal)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""What the tests share: a client for the simulator that checks every answer it gets."""
+"""What the tests share: a client for the simulator's Supplier API, as a customer, that checks every answer it gets."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import aiohttp
 
 from contracts import contracts
 from contracts.wire import basic_authorization
+from scenarios.drivers import Answer, Login, PortalClient, SimAdmin, exchange
 from supplier_sim import SimServer
-from supplier_sim.profile import Customer
 
 _keys = itertools.count(1)
 
@@ -21,25 +21,12 @@ def unique_key(prefix: str = "key") -> str:
 
 
 @dataclass
-class Answer:
-    status: int
-    content_type: str
-    headers: dict[str, str]
-    body: Any
-
-    @property
-    def pointers(self) -> list[str]:
-        """The fields a problem names."""
-        return [e["pointer"] for e in self.body.get("errors", [])]
-
-
-@dataclass
 class SimClient:
     """Talks to one simulator as one customer; asserts every problem answer is problem+json."""
 
     server: SimServer
     session: aiohttp.ClientSession
-    customer: Customer
+    customer: Login
     token: str | None = field(default=None)
 
     @property
@@ -78,11 +65,8 @@ class SimClient:
     ) -> Answer:
         url = (self.server.url + path) if absolute else (self.base + path)
         all_headers = {**(self.auth_headers() if auth else {}), **(headers or {})}
-        async with self.session.request(method, url, headers=all_headers, **kwargs) as response:
-            raw = await response.read()
-            answer = Answer(response.status, response.content_type, dict(response.headers), None)
-            if raw:
-                answer.body = await response.json(content_type=None)
+        body = kwargs.pop("json", None)
+        answer = await exchange(self.session, method, url, path, body, headers=all_headers, **kwargs)
         if answer.status >= 400:
             assert answer.content_type == "application/problem+json", answer
             contracts().validate("problem", answer.body)
@@ -115,31 +99,17 @@ def order_body(products: list[dict[str, Any]], number: str = "SO-1", containers:
     }
 
 
-def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -> SimClient:
-    customer = server.sim.profile.customer(number)
-    assert customer is not None
-    return SimClient(server, session, customer)
+async def client_for(server: SimServer, session: aiohttp.ClientSession, number: str) -> SimClient:
+    """A client of this customer, with the login the simulator's admin API gives."""
+    return SimClient(server, session, await SimAdmin.of(server, session).credentials(number))
 
 
-@dataclass
-class PortalApi:
-    """The portal's HTTP API as a test uses it; every error answer must be problem+json."""
+def portal_api(url: str, session: aiohttp.ClientSession) -> PortalClient:
+    """The portal's API as a test uses it: every error answer must be problem+json naming its status."""
+    return PortalClient(session, url, strict=True)
 
-    url: str
-    session: aiohttp.ClientSession
 
-    async def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Answer:
-        async with self.session.request(method, self.url + path, json=body, **kwargs) as response:
-            answer = Answer(response.status, response.content_type, dict(response.headers), None)
-            raw = await response.read()
-            if raw:
-                answer.body = await response.json(content_type=None)
-        if answer.status >= 400:
-            assert answer.content_type == "application/problem+json", answer
-            assert answer.body["status"] == answer.status and answer.body["detail"], answer
-        return answer
-
-    async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-        answer = await self.call(method, path, body, **kwargs)
-        assert answer.status < 400, answer.body
-        return answer.body
+async def held_orders(admin: SimAdmin, customer: str = "10001") -> tuple[list[dict[str, Any]], int]:
+    """The orders the supplier holds for the customer, oldest first, and how many, by its admin API."""
+    held = [h.order for h in await admin.orders(customer)]
+    return held, len(held)

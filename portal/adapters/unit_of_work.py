@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,7 +20,6 @@ from portal.domain.model import (
 from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
 from portal.service_layer.unit_of_work import Carts, Catalog, Products, Repository, Stock
 
-T = TypeVar("T")
 CONFLICT = "a concurrent change got there first; reload and try again"
 
 
@@ -64,20 +61,3 @@ class SqlUnitOfWork:
             await self._session.commit()
         except IntegrityError:
             raise Duplicate(CONFLICT) from None
-
-    # Reading by entity class, for the tests and harness code that still read the portal's rows this way;
-    # new code reads through PortalState (portal/state.py) or the repositories.
-    def of(self, cls: type[T]) -> SqlRepository[T]:
-        return SqlRepository(self._session, cls)
-
-    async def get(self, cls: type[T], ident: int, label: str | None = None, lock: bool = False) -> T:
-        return await self.of(cls).get(ident, lock)
-
-    async def one(self, cls: type[T], lock: bool = False, **where: Any) -> T | None:
-        return await self.of(cls).one(lock, **where)
-
-    async def all(self, cls: type[T], order_by: str = "id", **where: Any) -> list[T]:
-        return await self.of(cls).all(order_by, **where)
-
-    async def count(self, cls: type[T], **where: Any) -> int:
-        return await self.of(cls).count(**where)

@@ -13,6 +13,7 @@ import aiohttp
 
 from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
+from scenarios.drivers import SimAdmin
 from scenarios.faultmatrix.expected import EXPECTED, NOT_APPLICABLE
 from scenarios.faultmatrix.faults import ROWS, FaultRow
 from scenarios.faultmatrix.flows import FLOWS, Flow
@@ -90,8 +91,9 @@ async def run_cell(
     rules = row.rules(flow.event)
     if rules is None:
         return CellFinished(row.name, flow.name, NOT_APPLICABLE, expected, 0.0)
-    await sim.admin(session, "PUT", "faults", json=[])
-    await sim.admin(session, "POST", "reset", params={"seed": str(seed)})
+    admin = SimAdmin.of(sim, session)
+    await admin.set_faults([])
+    await admin.reset(seed)
     # A request fault meets the polling of a portal without webhooks; a webhook fault, the webhooks.
     webhooks = row.webhook or flow.event is None
     portal = PortalServer(
@@ -106,7 +108,7 @@ async def run_cell(
         except Exception as exc:  # a crash is this cell's outcome, not the end of the matrix
             outcome = f"BROKEN: {type(exc).__name__}: {exc}"
         finally:
-            await sim.admin(session, "PUT", "faults", json=[])
+            await admin.set_faults([])
         broken = await world.broken()
     if broken:
         outcome += "; BROKEN: " + "; ".join(broken)

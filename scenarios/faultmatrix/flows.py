@@ -121,7 +121,7 @@ async def dispatch(world: World) -> str:
         half = line["quantity"] // 2
         for quantity in (half, line["quantity"] - half):
             body = {"lines": [{"lineNumber": line["lineNumber"], "quantity": quantity}]}
-            await world.admin("POST", f"orders/{supplier_order_id}/dispatch", body)
+            await world.admin.dispatch(supplier_order_id, body)
         shipped.extend(await world.notes_at_supplier(supplier_order_id))
         await world.advance("1m")  # the supplier's first webhook retry is 10 s after a failed attempt
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
 
 from contracts.wire import basic_authorization
 from portal.bootstrap import PortalServer
-from portal.domain.model import DispatchNotification
-from portal.domain.setup import CustomerNumber
+from scenarios.drivers import Answer, ApiError, PortalClient, ShopNames, SimAdmin, set_up_shop
 from scenarios.faultmatrix.faults import FAILING_KINDS
 from supplier_sim import SimServer
-from supplier_sim import db as sim_tables
 
 CUSTOMER = "10001"  # HTTP Basic: every request of the shop names its customer number
 
@@ -24,33 +19,16 @@ class CellBroken(Exception):
     """A step that had to succeed did not: the cell's outcome says what the portal answered instead."""
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    method: str
-    path: str
-    status: int
-    content_type: str
-    raw: bytes
-
-    @property
-    def body(self) -> Any:
-        return json.loads(self.raw) if self.raw and self.content_type.endswith("json") else None
-
-    @property
-    def problem(self) -> str:
-        """``502 supplier-problem``: the status and the last part of the problem's type."""
-        kind = str((self.body or {}).get("type", "")).rsplit("/", 1)[-1]
-        return f"{self.status} {kind}".strip()
-
-
 class World:
     """A portal coupled to the simulator as customer 10001; it keeps every answer, for the invariants."""
 
     def __init__(
         self, sim: SimServer, portal: PortalServer, session: aiohttp.ClientSession, rules: list[dict[str, Any]]
     ) -> None:
-        self.sim, self.portal, self.session, self.rules = sim, portal, session, rules
+        self.sim, self.portal, self.rules = sim, portal, rules
         self.answers: list[Answer] = []
+        self.api = PortalClient(session, portal.url, observe=self.answers.append)
+        self.admin = SimAdmin.of(sim, session)
         self.failed_requests = 0  # Supplier API requests that a failing fault hit, over every time it was on
         self.orders: list[int] = []
         self.unit: dict[str, Any] = {}
@@ -59,35 +37,27 @@ class World:
         self.customer: dict[str, Any] = {}
 
     async def call(self, method: str, path: str, body: Any = None) -> Answer:
-        async with self.session.request(method, self.portal.url + path, json=body) as response:
-            answer = Answer(method, path, response.status, response.content_type, await response.read())
-        self.answers.append(answer)
-        return answer
+        return await self.api.call(method, path, body)
 
     async def ok(self, method: str, path: str, body: Any = None) -> Any:
-        answer = await self.call(method, path, body)
-        if answer.status >= 400:
-            detail = (answer.body or {}).get("detail", "")
-            raise CellBroken(f"{method} {path} answered {answer.problem}: {detail}"[:300])
-        return answer.body
-
-    async def admin(self, method: str, path: str, body: Any = None) -> Any:
-        return await self.sim.admin(self.session, method, path, json=body)
+        try:
+            return await self.api.ok(method, path, body)
+        except ApiError as exc:
+            raise CellBroken(str(exc)) from None
 
     async def fault_on(self) -> None:
-        await self.admin("PUT", "faults", self.rules)
+        await self.admin.set_faults(self.rules)
 
     async def fault_off(self) -> None:
         """Lift the fault, counting first the requests it made fail (new rules start their counts again)."""
-        self.failed_requests += self.failing_hits()
-        await self.admin("PUT", "faults", [])
+        self.failed_requests += await self.failing_hits()
+        await self.admin.set_faults([])
 
-    def failing_hits(self) -> int:
-        faults = self.sim.sim.faults
-        return sum(hits for rule, hits in zip(faults.rules, faults.hits, strict=True) if rule.kind in FAILING_KINDS)
+    async def failing_hits(self) -> int:
+        return sum(hits for rule, hits in await self.admin.fault_hits() if rule.get("kind") in FAILING_KINDS)
 
     async def advance(self, by: str) -> None:
-        await self.admin("POST", "clock/advance", {"by": by})
+        await self.admin.advance(by)
 
     async def sync(self) -> dict[str, dict[str, int]]:
         """One round of the portal's worker."""
@@ -95,23 +65,12 @@ class World:
 
     async def shop(self) -> None:
         """An org unit, its warehouse, the supplier and customer number 10001, not coupled yet."""
-        login = self.sim.sim.profile.customer(CUSTOMER)
-        assert login is not None and login.password is not None
-        self.unit = await self.ok("POST", "/api/org-units", {"code": "STORE", "name": "Store"})
-        self.house = await self.ok(
-            "POST", "/api/warehouses", {"code": "MAIN", "name": "Main", "orgUnitId": self.unit["id"]}
-        )
-        supplier = {"name": "Simulated supplier", "orderInterface": "ORDERPORTAL", "baseUrl": self.sim.url}
-        self.supplier = await self.ok("POST", "/api/suppliers", supplier)
-        customer = {
-            "supplierId": self.supplier["id"],
-            "orgUnitId": self.unit["id"],
-            "number": CUSTOMER,
-            "authMethod": "basic",
-            "username": login.username,
-            "password": login.password,
-        }
-        self.customer = await self.ok("POST", "/api/customer-numbers", customer)
+        names = ShopNames("STORE", "Store", "MAIN", "Main", "Simulated supplier")
+        try:
+            shop = await set_up_shop(self.api, self.admin, CUSTOMER, names=names, couple=False)
+        except ApiError as exc:
+            raise CellBroken(str(exc)) from None
+        self.unit, self.house, self.supplier, self.customer = shop.unit, shop.house, shop.supplier, shop.customer
 
     @property
     def couple_path(self) -> str:
@@ -171,29 +130,22 @@ class World:
         return list((await self.ok("GET", f"/api/suppliers/{self.supplier['id']}/contract-violations"))["items"])
 
     async def deliveries(self) -> list[dict[str, Any]]:
-        return list((await self.admin("GET", "webhooks/deliveries"))["items"])
+        return await self.admin.deliveries()
 
     async def notes(self, order_id: int) -> tuple[str, ...]:
         """The dispatch notifications of the order that the portal holds, by their supplier's ids."""
-        async with self.portal.portal.uow() as uow:
-            held = await uow.all(DispatchNotification, stock_order_id=order_id)
-        return tuple(sorted(note.notification_id for note in held))
+        return await self.portal.state().dispatch_notification_ids(order_id)
 
     async def notes_at_supplier(self, supplier_order_id: str) -> tuple[str, ...]:
-        table = sim_tables.dispatch_notifications
-        query = select(table.c.dispatch_notification_id).where(table.c.order_id == supplier_order_id)
-        async with self.sim.sim.db.read() as conn:
-            return tuple(sorted((await conn.scalars(query)).all()))
+        notes = await self.admin.dispatch_notifications(supplier_order_id)
+        return tuple(sorted(note["dispatchNotificationId"] for note in notes))
 
     async def products_at_supplier(self) -> int:
-        async with self.sim.sim.db.read() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(sim_tables.products)) or 0)
+        return (await self.admin.catalog())["products"]
 
     async def at_supplier(self, number: str) -> int:
         """How many orders with this order number the supplier holds."""
-        query = select(func.count()).select_from(sim_tables.orders).where(sim_tables.orders.c.order_number == number)
-        async with self.sim.sim.db.read() as conn:
-            return int(await conn.scalar(query) or 0)
+        return len(await self.admin.orders(order_number=number))
 
     async def broken(self) -> list[str]:
         """The invariants every cell keeps, once its fault is lifted: each that does not hold, in words."""
@@ -220,13 +172,9 @@ class World:
 
     async def secrets(self) -> list[bytes]:
         """The password, its Basic header and the webhook secret the portal gave the supplier."""
-        login = self.sim.sim.profile.customer(CUSTOMER)
-        assert login is not None
+        login = await self.admin.credentials(CUSTOMER)
         header = basic_authorization(login.username or "", login.password or "").split()[-1]
-        webhook = None
-        if self.customer:
-            async with self.portal.portal.uow() as uow:
-                webhook = (await uow.get(CustomerNumber, self.customer["id"])).webhook_secret
+        webhook = await self.portal.state().webhook_secret(self.customer["id"]) if self.customer else None
         return [s.encode() for s in (login.password, header, webhook) if s]
 
 

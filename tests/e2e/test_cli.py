@@ -15,7 +15,7 @@ import pytest
 
 from contracts.wire import basic_authorization
 
-CLI = [sys.executable, "-m", "portal.entrypoints.cli"]
+CLI = [sys.executable, "-m", "scenarios.command"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 

@@ -34,9 +34,9 @@ from sqlalchemy import select
 
 from portal.adapters.database import make_engine, make_sessions
 from portal.domain.model import DispatchNotification, SendIntent, StockOrder, StockOrderState
+from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
 from supplier_sim import SimServer
-from supplier_sim import db as sim_tables
-from tests.helpers import PortalApi
+from tests.helpers import held_orders, portal_api
 
 SEED = int(os.environ.get("ORDERPORTAL_CRASH_SEED", "20261126"))
 REPRODUCE = f"reproduce: ORDERPORTAL_CRASH_SEED={SEED} .venv/bin/python -m pytest -q tests/e2e/test_crash.py -s"
@@ -191,22 +191,13 @@ def tail(log: Path, offset: int, size: int = 3000) -> str:
         return logged.read()[-size:].decode(errors="replace")
 
 
-async def make_orders(api: PortalApi, sim: SimServer) -> list[dict[str, Any]]:
+async def make_orders(api: PortalClient, sim: SimServer) -> list[dict[str, Any]]:
     """ORDERS booked stock orders of one or two products each."""
-    unit = await api.ok("POST", "/api/org-units", {"code": "CRASH", "name": "Crash store"})
-    house = await api.ok("POST", "/api/warehouses", {"code": "W1", "name": "Warehouse", "orgUnitId": unit["id"]})
-    supplier = await api.ok(
-        "POST", "/api/suppliers", {"name": "Faulty", "orderInterface": "ORDERPORTAL", "baseUrl": sim.url}
-    )
-    body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": CUSTOMER, "authMethod": "basic"}
-    customer = await api.ok(
-        "POST", "/api/customer-numbers", {**body, "username": "north-market", "password": "north-demo-pass-1"}
-    )
-    await api.ok("POST", f"/api/customer-numbers/{customer['id']}/couple")
-    await api.ok("POST", "/api/orderportal/open", {"supplierId": supplier["id"], "warehouseId": house["id"]})
-    listed = (await api.ok("GET", f"/api/suppliers/{supplier['id']}/products?size=1000"))["items"]
-    products = [p["productNumber"] for p in listed if p["active"]]
-    cart = f"/api/carts/{supplier['id']}/{house['id']}"
+    names = ShopNames("CRASH", "Crash store", "W1", "Warehouse", "Faulty")
+    shop = await set_up_shop(api, SimAdmin.of(sim, api.session), CUSTOMER, names=names)
+    await api.open(shop.supplier["id"], shop.house["id"])
+    products = [p["productNumber"] for p in await api.products(shop.supplier["id"]) if p["active"]]
+    cart = shop.cart
     rng = random.Random(SEED)
     orders = []
     for _ in range(ORDERS):
@@ -218,7 +209,7 @@ async def make_orders(api: PortalApi, sim: SimServer) -> list[dict[str, Any]]:
     return orders
 
 
-async def send_all(api: PortalApi, ids: list[int], answered: list[int]) -> None:
+async def send_all(api: PortalClient, ids: list[int], answered: list[int]) -> None:
     """Send each order at once, as impatient users would; a dying portal cuts some off."""
 
     async def send(order_id: int) -> None:
@@ -233,7 +224,7 @@ async def send_all(api: PortalApi, ids: list[int], answered: list[int]) -> None:
 
 
 async def crash_round(
-    api: PortalApi,
+    api: PortalClient,
     sim: SimServer,
     watches: list[Watch],
     kill: Kill,
@@ -285,7 +276,7 @@ async def crash_round(
         in_doubt=tuple(number for number in watch.made if number not in sent),
         trigger_order=watch.trigger_order,
         killed_after_s=killed_after,
-        strays=tuple(sorted(set(await supplier_orders(sim)) - promised)),
+        strays=tuple(sorted(set(await supplier_orders(SimAdmin.of(sim, api.session))) - promised)),
     )
 
 
@@ -299,7 +290,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
     sim = await start_sim({**PROFILE, "faults": FAULTS}, seed=SEED)
     watches = watch_order_book(sim, monkeypatch)
     port, log = free_port(), tmp_path / "portal.log"
-    api = PortalApi(f"http://127.0.0.1:{port}", session)
+    api = portal_api(f"http://127.0.0.1:{port}", session)
     rng = random.Random(SEED)
     kills = plan_kills(rng)
     async with portal_process(portal_db, port, log):
@@ -315,7 +306,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
     left = await portal_orders(portal_db)
     keys = await outbox_keys(portal_db)
     by_hand = sorted(i for i, o in left.items() if o.state is StockOrderState.BOOKED and i not in keys)
-    held = await supplier_orders(sim)
+    held = await supplier_orders(SimAdmin.of(sim, session))
     in_doubt_at_restart = sorted(left[order_id].number for order_id in keys if left[order_id].number in held)
     in_doubt = sum(len(r.in_doubt) for r in rounds)
     after_order = sum(r.kill.trigger == AFTER_ORDER for r in rounds)
@@ -346,7 +337,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
         # No user sends anything: the outbox alone sends every order it holds, with its own key, so that the
         # supplier holds each once, made with that key.
         assert await sync_until_empty(api) == [], ("left in the outbox", REPRODUCE)
-        held = await supplier_orders(sim)
+        held = await supplier_orders(SimAdmin.of(sim, session))
         for order_id, key in keys.items():
             order = await api.ok("GET", f"/api/stock-orders/{order_id}")
             assert order["state"] == "SENT", (order["number"], order["state"], "not recovered by the outbox", REPRODUCE)
@@ -365,7 +356,7 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
         final_orders = [await api.ok("GET", f"/api/stock-orders/{o['id']}") for o in orders]
     notes = await stored_notifications(portal_db)
 
-    at_supplier, total = await sim.sim.orders.page(CUSTOMER, [], None, 1, 1000)
+    at_supplier, total = await held_orders(SimAdmin.of(sim, session), CUSTOMER)
     copies = Counter(o["orderNumber"] for o in at_supplier)
     assert total == ORDERS and set(copies.values()) == {1}, (copies, REPRODUCE)
     by_number = {o["orderNumber"]: o for o in at_supplier}
@@ -378,13 +369,13 @@ async def test_sigkill_at_random_moments_loses_no_order_and_sends_none_twice(
     accepted = [o for o in final_orders if o["orderportal"]["status"] == "ACCEPTED"]
     assert accepted, ("the seed gives no accepted order: nothing shows that dispatches catch up", REPRODUCE)
     for order in accepted:
-        found = await sim.sim.orders.dispatch_notifications(CUSTOMER, order["orderportal"]["supplierOrderId"], 1, 100)
-        assert found is not None and found[1] >= 1, (order["number"], REPRODUCE)
-        shipped = sorted(n["dispatchNotificationId"] for n in found[0])
+        found = await SimAdmin.of(sim, session).dispatch_notifications(order["orderportal"]["supplierOrderId"])
+        assert len(found) >= 1, (order["number"], REPRODUCE)
+        shipped = sorted(n["dispatchNotificationId"] for n in found)
         assert notes.get(order["id"], []) == shipped, (order["number"], REPRODUCE)  # caught up, by webhook or poll
 
 
-async def sync_until_empty(api: PortalApi) -> list[dict[str, Any]]:
+async def sync_until_empty(api: PortalClient) -> list[dict[str, Any]]:
     """Run the worker's round through POST /api/sync until the outbox is empty, SYNC_ROUNDS at most; what is left."""
     for _ in range(SYNC_ROUNDS):
         waiting: list[dict[str, Any]] = (await api.ok("GET", "/api/outbox"))["items"]
@@ -413,15 +404,11 @@ async def outbox_keys(db_url: str) -> dict[int, str]:
     return {intent.stock_order_id: intent.idempotency_key for intent in await stored(db_url, SendIntent)}
 
 
-async def supplier_orders(sim: SimServer) -> dict[str, list[tuple[str, str]]]:
+async def supplier_orders(admin: SimAdmin) -> dict[str, list[tuple[str, str]]]:
     """Per order number, the (order id, Idempotency-Key) of each order the supplier holds for CUSTOMER."""
-    table = sim_tables.orders
-    query = select(table.c.order_number, table.c.order_id, table.c.idempotency_key)
-    async with sim.sim.db.read() as conn:
-        rows = await conn.execute(query.where(table.c.customer_number == CUSTOMER).order_by(table.c.seq))
     held: dict[str, list[tuple[str, str]]] = {}
-    for number, order_id, key in rows:
-        held.setdefault(number, []).append((order_id, key))
+    for found in await admin.orders(CUSTOMER):
+        held.setdefault(found.order["orderNumber"], []).append((found.order["orderId"], found.idempotency_key))
     return held
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from portal.entrypoints.cli import main
+from scenarios.command import main
 from scenarios.faultmatrix.engine import run_matrix
 from scenarios.faultmatrix.expected import COLUMNS, EXPECTED, NOT_APPLICABLE
 from scenarios.faultmatrix.faults import ROWS
 from scenarios.faultmatrix.flows import FLOWS
 from scenarios.faultmatrix.report import LEGEND, differences, expected_markdown
 
-CLI = [sys.executable, "-m", "portal.entrypoints.cli", "faults", "matrix"]
+CLI = [sys.executable, "-m", "scenarios.command", "faults", "matrix"]
 
 
 def test_the_expected_table_has_a_cell_for_every_fault_and_flow_and_webhook_faults_skip_request_flows() -> None:

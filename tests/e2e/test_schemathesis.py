@@ -31,7 +31,7 @@ CASES: Counter[str] = Counter()  # per operation
 
 @pytest.fixture(scope="module")
 def sim_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    command = [sys.executable, "-m", "portal.entrypoints.cli", "sim", "--port", "0", "--clock", "virtual"]
+    command = [sys.executable, "-m", "scenarios.command", "sim", "--port", "0", "--clock", "virtual"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         assert process.stdout is not None
         found = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())

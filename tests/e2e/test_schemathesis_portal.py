@@ -97,13 +97,8 @@ class World:
         for shop in self.shops:
             change = {"orderInterface": "ORDERPORTAL", "baseUrl": self.sim.url}
             await shop.api.ok("PATCH", f"/api/suppliers/{shop.supplier['id']}", change)
-            login = self.sim.sim.profile.customer(shop.customer["number"])
-            assert login is not None
-            credentials: dict[str, Any] = {"authMethod": login.auth}
-            if login.auth == "api-key":
-                credentials["apiKey"] = login.api_key
-            else:
-                credentials |= {"username": login.username, "password": login.password}
+            login = await shop.admin.credentials(shop.customer["number"])
+            credentials = {k: v for k, v in login.fields().items() if k != "number"}
             await shop.api.ok("PATCH", f"/api/customer-numbers/{shop.customer['id']}", credentials)
             await shop.api.ok("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")
 

@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from portal.domain.setup import CustomerNumber, OrgUnit
 from portal.entrypoints.app import MAX_BODY as PORTAL_MAX_BODY
 from supplier_sim import SimServer
 from supplier_sim.config import MAX_BODY as SIM_MAX_BODY
@@ -59,7 +58,7 @@ def assert_too_large(status: int, content_type: str, body: Any) -> None:
 
 
 async def sim_state(server: SimServer, session: aiohttp.ClientSession) -> tuple[Any, ...]:
-    east = client_for(server, session, "10003")
+    east = await client_for(server, session, "10003")
     return (
         (await server.admin(session, "GET", "clock"))["now"],
         len(server.sim.auth.tokens),
@@ -88,7 +87,7 @@ def test_both_apps_read_bodies_up_to_1_mib() -> None:
 async def test_an_oversized_body_to_the_simulator_gets_413_and_changes_nothing(
     sim: SimServer, session: aiohttp.ClientSession, write: str, how: str
 ) -> None:
-    east = client_for(sim, session, "10003")
+    east = await client_for(sim, session, "10003")
     await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/hook", "secret": "s" * 20})
     method, path, body = SIM_WRITES[write]
     if body is None:
@@ -101,7 +100,7 @@ async def test_an_oversized_body_to_the_simulator_gets_413_and_changes_nothing(
 
 
 async def test_a_body_of_exactly_1_mib_reaches_the_simulator(sim: SimServer, session) -> None:
-    east = client_for(sim, session, "10003")
+    east = await client_for(sim, session, "10003")
     status, _, body = await send(
         session, "PUT", f"{east.base}/webhook", padded(HOOK, MIB), "content-length", east.auth_headers()
     )
@@ -110,10 +109,10 @@ async def test_a_body_of_exactly_1_mib_reaches_the_simulator(sim: SimServer, ses
 
 async def portal_state(shop: Shop) -> tuple[Any, ...]:
     async with shop.portal.portal.uow() as uow:
-        units = [(u.code, u.name) for u in await uow.all(OrgUnit)]
+        units = [(u.code, u.name) for u in await uow.org_units.all()]
         customers = [
             (c.auth_method, c.username, c.password, c.api_key, c.webhook_secret, c.state)
-            for c in await uow.all(CustomerNumber)
+            for c in await uow.customers.all()
         ]
     violations = await shop.api.ok("GET", f"/api/suppliers/{shop.supplier['id']}/contract-violations")
     return units, customers, await shop.api.ok("GET", shop.cart), violations

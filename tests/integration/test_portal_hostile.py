@@ -7,9 +7,8 @@ import logging
 
 import pytest
 
-from portal.domain.setup import CustomerNumber, OrgUnit, Warehouse
 from tests.conftest import Shop, make_shop
-from tests.helpers import PortalApi
+from tests.helpers import portal_api
 
 
 async def accepted(shop: Shop, containers: int = 3) -> dict:
@@ -152,9 +151,8 @@ async def test_no_credential_or_webhook_secret_reaches_the_log_even_at_debug(
     sim = await start_sim()
     shop = await make_shop(sim, await start_portal(), session, number)
     await shop.open()
-    login = sim.sim.profile.customer(number)
-    async with shop.portal.portal.uow() as uow:
-        secret = (await uow.get(CustomerNumber, shop.customer["id"])).webhook_secret
+    login = await shop.admin.credentials(number)
+    secret = await shop.portal.state().webhook_secret(shop.customer["id"])
     for value in (login.password, login.api_key, secret):
         if value:
             assert value not in caplog.text
@@ -164,7 +162,7 @@ async def test_sending_with_credentials_the_supplier_no_longer_takes_is_a_clear_
     await shop.open()
     product = next(p for p in await shop.products() if p["active"])["productNumber"]
     order = await shop.order([(product, 1)])
-    shop.sim.sim.auth._basic.clear()  # the supplier rotated the password
+    await shop.admin.change_password("10001", "rotated-0123456789")  # the supplier rotated the password
     answer = await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")
     assert answer.status == 502 and "coupling" in answer.body["detail"]
     assert (await shop.api.ok("GET", f"/api/stock-orders/{order['id']}"))["state"] == "BOOKED"
@@ -186,7 +184,7 @@ async def test_a_transport_failure_when_coupling_again_keeps_the_coupling(start_
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://", "http://127.0.0.1:99999", "ftp://x"])
 async def test_a_base_url_without_a_usable_host_is_refused(start_portal, session, url: str) -> None:
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     answer = await api.call("POST", "/api/suppliers", {"name": "S", "orderInterface": "ORDERPORTAL", "baseUrl": url})
     assert answer.status == 422 and answer.body["errors"][0]["pointer"] == "/baseUrl"
 
@@ -252,7 +250,7 @@ async def test_a_dispatch_before_the_acceptance_is_refused_to_come_again_and_one
 
 
 async def test_a_method_the_route_does_not_take_is_a_405_problem_that_names_the_allowed_ones(start_portal, session):
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     answer = await api.call("DELETE", "/api/org-units")
     assert answer.status == 405 and answer.headers["Allow"] == "POST"  # RFC 9110: a 405 carries Allow
     assert "DELETE" in answer.body["detail"] and "POST" in answer.body["detail"]
@@ -278,14 +276,14 @@ async def test_a_code_that_starts_with_white_space_is_refused_as_the_supplier_wo
     start_portal, session, code: str
 ) -> None:
     portal = await start_portal()
-    api = PortalApi(portal.url, session)
+    api = portal_api(portal.url, session)
     unit = await api.call("POST", "/api/org-units", {"code": code, "name": "Store"})
     assert unit.status == 422 and unit.pointers == ["/code"]
     unit = await api.ok("POST", "/api/org-units", {"code": "S1", "name": "Store"})
     house = await api.call("POST", "/api/warehouses", {"code": code, "name": "Main", "orgUnitId": unit["id"]})
     assert house.status == 422 and house.pointers == ["/code"]
     async with portal.portal.uow() as uow:
-        assert (await uow.count(OrgUnit), await uow.count(Warehouse)) == (1, 0)
+        assert (await uow.org_units.count(), await uow.warehouses.count()) == (1, 0)
 
 
 async def test_credentials_the_auth_method_needs_are_each_named_when_missing(shop: Shop) -> None:
@@ -301,7 +299,7 @@ async def test_credentials_the_auth_method_needs_are_each_named_when_missing(sho
 
 
 async def test_a_base_url_with_a_nul_is_refused_naming_it(start_portal, session) -> None:
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     body = {"name": "Nul", "orderInterface": "ORDERPORTAL", "baseUrl": "http://127.0.0.1:9/a\u0000b"}
     answer = await api.call("POST", "/api/suppliers", body)
     assert answer.status == 422 and [e["pointer"] for e in answer.body["errors"]] == ["/baseUrl"]

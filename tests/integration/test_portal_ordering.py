@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal.adapters.supplier_client import SupplierClient, SupplierUnreachable
 from portal.domain.model import StockOrder
 from tests.conftest import Shop, make_shop
-from tests.helpers import PortalApi
+from tests.helpers import held_orders, portal_api
 
 
 async def active(shop: Shop, count: int) -> list[dict]:
@@ -69,7 +69,7 @@ async def test_a_second_supplier_with_the_same_products_matches_them_by_barcode(
     )
     body = {"supplierId": other["id"], "orgUnitId": shop.unit["id"], "number": "10003", "authMethod": "api-key"}
     customer = await api.ok(
-        "POST", "/api/customer-numbers", {**body, "apiKey": shop.sim.sim.profile.customer("10003").api_key}
+        "POST", "/api/customer-numbers", {**body, "apiKey": (await shop.admin.credentials("10003")).api_key}
     )
     await api.ok("POST", f"/api/customer-numbers/{customer['id']}/couple")
     await api.ok("POST", "/api/orderportal/open", {"supplierId": other["id"], "warehouseId": shop.house["id"]})
@@ -92,7 +92,8 @@ async def test_ordering_is_by_container_and_the_supplier_gets_containers_times_a
         7 * product["containerAmount"],
     )
     sent = await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
-    at_supplier = await shop.sim.sim.orders.get("10001", sent["orderportal"]["supplierOrderId"])
+    held, _ = await held_orders(shop.admin)
+    at_supplier = next(o for o in held if o["orderId"] == sent["orderportal"]["supplierOrderId"])
     assert at_supplier["lines"][0]["quantity"] == 7 * product["containerAmount"]
 
 
@@ -160,7 +161,7 @@ async def test_an_order_is_edited_while_unbooked_then_booked_then_sent_and_never
     assert sent["state"] == "SENT" and sent["note"] == "ramp 2" and len(sent["lines"]) == 1
     again = await shop.api.ok("POST", f"{path}/send")  # a click whose answer was lost: the same sent order
     assert again["orderportal"]["supplierOrderId"] == sent["orderportal"]["supplierOrderId"]
-    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
+    assert (await held_orders(shop.admin, "10001"))[1] == 1
 
 
 async def test_sending_needs_an_orderportal_supplier_and_a_coupled_customer_number(shop: Shop) -> None:
@@ -171,12 +172,12 @@ async def test_sending_needs_an_orderportal_supplier_and_a_coupled_customer_numb
     precasted = await shop.api.call("POST", f"{path}/send")
     assert precasted.status == 409 and "PRECASTED" in precasted.body["detail"]
     await shop.api.ok("PATCH", f"/api/suppliers/{shop.supplier['id']}", {"orderInterface": "ORDERPORTAL"})
-    shop.sim.sim.auth._basic.clear()  # the supplier stops accepting these credentials
+    await shop.admin.change_password("10001", "rotated-0123456789")  # the supplier stops accepting these credentials
     assert (await shop.api.call("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")).status == 422
     uncoupled = await shop.api.call("POST", f"{path}/send")
     assert uncoupled.status == 409 and "no coupled customer number" in uncoupled.body["detail"]
     assert (await shop.api.ok("GET", path))["state"] == "BOOKED"
-    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 0
+    assert (await held_orders(shop.admin, "10001"))[1] == 0
 
 
 async def test_a_resend_after_a_lost_answer_creates_no_second_order_at_the_supplier(shop: Shop, monkeypatch) -> None:
@@ -200,7 +201,7 @@ async def test_a_resend_after_a_lost_answer_creates_no_second_order_at_the_suppl
     sent = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
     assert sent["state"] == "SENT" and sent["outbox"] is None
     assert (await shop.api.ok("GET", "/api/outbox"))["items"] == []
-    orders, total = await shop.sim.sim.orders.page("10001", [], None, 1, 10)
+    orders, total = await held_orders(shop.admin, "10001")
     assert total == 1 and orders[0]["orderId"] == sent["orderportal"]["supplierOrderId"]
 
 
@@ -216,12 +217,12 @@ async def test_a_crash_between_the_suppliers_answer_and_the_commit_is_resent_by_
     monkeypatch.setattr(StockOrder, "sent", crash)
     died = await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")
     assert died.status == 500
-    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
+    assert (await held_orders(shop.admin, "10001"))[1] == 1
     monkeypatch.undo()
     restarted = await start_portal()  # the same database
     assert (await restarted.sync())["outbox"] == {"sent": 1, "waiting": 0, "refused": 0, "blocked": 0}
-    sent = await PortalApi(restarted.url, shop.api.session).ok("GET", f"/api/stock-orders/{order['id']}")
-    orders, total = await shop.sim.sim.orders.page("10001", [], None, 1, 10)
+    sent = await portal_api(restarted.url, shop.api.session).ok("GET", f"/api/stock-orders/{order['id']}")
+    orders, total = await held_orders(shop.admin, "10001")
     assert sent["state"] == "SENT" and total == 1 and orders[0]["orderId"] == sent["orderportal"]["supplierOrderId"]
 
 
@@ -269,8 +270,8 @@ async def test_two_org_units_order_with_their_own_customer_numbers(start_sim, st
         await shop.open()
         order = await shop.order([((await active(shop, 1))[0]["productNumber"], 1)])
         await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
-    assert (await sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
-    assert (await sim.sim.orders.page("10003", [], None, 1, 10))[1] == 1
+    assert (await held_orders(north.admin, "10001"))[1] == 1
+    assert (await held_orders(east.admin, "10003"))[1] == 1
 
 
 async def test_an_order_waiting_in_the_outbox_for_an_uncoupled_number_blocks_nothing_else(
@@ -294,4 +295,4 @@ async def test_an_order_waiting_in_the_outbox_for_an_uncoupled_number_blocks_not
     assert len((await shop.api.ok("GET", "/api/outbox"))["items"]) == 2  # kept for when it is coupled again
     await shop.api.ok("POST", f"/api/customer-numbers/{shop.customer['id']}/couple")
     assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 2, "waiting": 0, "refused": 0, "blocked": 0}
-    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 2
+    assert (await held_orders(shop.admin, "10001"))[1] == 2

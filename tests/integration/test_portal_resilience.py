@@ -7,7 +7,7 @@ from typing import Any
 from portal.adapters.supplier_client import SupplierClient, SupplierRejected, SupplierUnreachable, WrongCredentials
 from portal.service_layer import sending
 from tests.conftest import Shop, make_shop
-from tests.helpers import client_for, order_body
+from tests.helpers import client_for, held_orders, order_body
 
 LIFECYCLE = {"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}, "dispatch": {"delay": "1m"}}
 
@@ -51,7 +51,7 @@ async def test_an_order_made_by_a_lost_attempt_then_refused_stays_in_the_outbox_
     await shop.advance("20m")
     caught = (await shop.portal.sync())["catchUp"]
     assert caught["adopted"] == 1 and caught["unknown"] == 0
-    held, total = await sim.sim.orders.page("10001", [], None, 1, 10)
+    held, total = await held_orders(shop.admin)
     now = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
     assert total == 1 and now["state"] == "SENT" and now["orderportal"]["supplierOrderId"] == held[0]["orderId"]
     assert now["orderportal"]["status"] == "ACCEPTED" and now["outbox"] is None
@@ -79,7 +79,7 @@ async def test_one_customer_number_that_cannot_be_polled_holds_up_no_other(start
     api = shop.api
     unit = await api.ok("POST", "/api/org-units", {"code": "E", "name": "East"})
     house = await api.ok("POST", "/api/warehouses", {"code": "WE", "name": "W", "orgUnitId": unit["id"]})
-    login = {"number": "10003", "authMethod": "api-key", "apiKey": sim.sim.profile.customer("10003").api_key}
+    login = {"number": "10003", "authMethod": "api-key", "apiKey": (await shop.admin.credentials("10003")).api_key}
     east = await api.ok(
         "POST", "/api/customer-numbers", {"supplierId": shop.supplier["id"], "orgUnitId": unit["id"], **login}
     )
@@ -153,7 +153,7 @@ async def test_an_answer_broken_on_every_attempt_is_kept_as_evidence_once(shop: 
     assert len(kept) == 1 and (await shop.api.ok("GET", "/api/outbox"))["items"][0]["attempts"] == 4
     await shop.sim.admin(shop.api.session, "PUT", "faults", json=[])
     assert (await shop.api.ok("POST", "/api/outbox/deliver"))["sent"] == 1
-    assert (await shop.sim.sim.orders.page("10001", [], None, 1, 10))[1] == 1
+    assert (await held_orders(shop.admin, "10001"))[1] == 1
 
 
 async def test_a_dispatch_pushed_before_its_acceptance_is_taken_once_the_acceptance_comes(shop: Shop) -> None:
@@ -186,7 +186,7 @@ async def test_an_order_that_only_shares_the_number_is_not_adopted(
     shop = await make_shop(sim, await start_portal(webhooks=False), session)
     await shop.open()
     products = [p for p in await shop.products() if p["active"]]
-    north = client_for(sim, session, "10001")
+    north = await client_for(sim, session, "10001")
     foreign = await north.create_order(order_body(products[5:7], number="SO-000001", containers=9), key="elsewhere")
     assert foreign.status == 201
     order = await shop.order([(products[0]["productNumber"], 1)])
@@ -202,7 +202,7 @@ async def test_an_order_that_only_shares_the_number_is_not_adopted(
     assert caught["adopted"] == 0 and caught["unknown"] == 1
     assert (await shop.api.ok("POST", "/api/outbox/deliver"))["sent"] == 1
     now = await shop.api.ok("GET", f"/api/stock-orders/{order['id']}")
-    _, total = await sim.sim.orders.page("10001", [], None, 1, 10)
+    _, total = await held_orders(shop.admin)
     assert total == 2 and now["orderportal"]["supplierOrderId"] != foreign.body["orderId"]
 
 

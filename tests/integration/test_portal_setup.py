@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
+from scenarios.drivers import PortalClient
 from tests.conftest import Shop, make_shop
-from tests.helpers import PortalApi
+from tests.helpers import portal_api
 
 
 async def test_coupling_with_each_auth_method_makes_the_customer_number_coupled(
@@ -16,12 +17,11 @@ async def test_coupling_with_each_auth_method_makes_the_customer_number_coupled(
     sim = await start_sim()
     for number in ("10001", "10002", "10003"):
         shop = await make_shop(sim, await start_portal(), session, number)
-        assert (
-            shop.customer["state"] == "COUPLED" and shop.customer["authMethod"] == sim.sim.profile.customer(number).auth
-        )
+        login = await shop.admin.credentials(number)
+        assert shop.customer["state"] == "COUPLED" and shop.customer["authMethod"] == login.auth
 
 
-async def setup_supplier(api: PortalApi, base_url: str) -> tuple[dict, dict]:
+async def setup_supplier(api: PortalClient, base_url: str) -> tuple[dict, dict]:
     unit = await api.ok("POST", "/api/org-units", {"code": "S1", "name": "Store 1"})
     supplier = await api.ok(
         "POST", "/api/suppliers", {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": base_url}
@@ -48,7 +48,7 @@ async def test_a_failed_coupling_names_its_cause_and_leaves_the_number_uncoupled
     start_sim, start_portal, session, caplog, number: str, login: dict, pointer: str | None, status: int, cause: str
 ) -> None:
     sim = await start_sim()
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     unit, supplier = await setup_supplier(api, "http://127.0.0.1:1" if status == 502 else sim.url)
     body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": number, "authMethod": "basic", **login}
     customer = await api.ok("POST", "/api/customer-numbers", body)
@@ -64,7 +64,7 @@ async def test_a_failed_coupling_names_its_cause_and_leaves_the_number_uncoupled
 
 async def test_a_precasted_supplier_cannot_be_coupled_or_opened(start_sim, start_portal, session) -> None:
     sim = await start_sim()
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     unit = await api.ok("POST", "/api/org-units", {"code": "S1", "name": "Store 1"})
     house = await api.ok("POST", "/api/warehouses", {"code": "W1", "name": "W", "orgUnitId": unit["id"]})
     supplier = await api.ok(
@@ -101,13 +101,13 @@ async def test_customer_numbers_never_show_their_credentials(shop: Shop) -> None
 async def test_a_malformed_setup_body_gets_422_naming_each_field(
     start_portal, session, path: str, body: dict, pointers: list
 ) -> None:
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     answer = await api.call("POST", path, body)
     assert answer.status == 422 and sorted({e["pointer"] for e in answer.body["errors"]}) == pointers
 
 
 async def test_broken_json_and_unknown_ids_are_problems(start_portal, session) -> None:
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     broken = await api.call("POST", "/api/org-units", data=b"{", headers={"Content-Type": "application/json"})
     assert broken.status == 400
     assert (await api.call("POST", "/api/warehouses", {"code": "W", "name": "W", "orgUnitId": 42})).status == 404
@@ -120,7 +120,7 @@ async def test_broken_json_and_unknown_ids_are_problems(start_portal, session) -
 
 async def test_corrected_credentials_couple_after_a_refusal(start_sim, start_portal, session) -> None:
     sim = await start_sim()
-    api = PortalApi((await start_portal()).url, session)
+    api = portal_api((await start_portal()).url, session)
     unit, supplier = await setup_supplier(api, sim.url)
     body = {"supplierId": supplier["id"], "orgUnitId": unit["id"], "number": "10001", "authMethod": "basic"}
     customer = await api.ok("POST", "/api/customer-numbers", {**body, "username": "north-market", "password": "typo"})

@@ -108,7 +108,7 @@ async def test_a_customer_numbers_secret_does_not_reach_another_org_units_order_
 ) -> None:
     order = await sent_order(shop)
     unit = await shop.api.ok("POST", "/api/org-units", {"code": "OTHER", "name": "Another store"})
-    login = shop.sim.sim.profile.customer("10003")
+    login = await shop.admin.credentials("10003")
     other = {"supplierId": shop.supplier["id"], "orgUnitId": unit["id"], "number": "10003", "authMethod": "api-key"}
     other = await shop.api.ok("POST", "/api/customer-numbers", {**other, "apiKey": login.api_key})
     await shop.api.ok("POST", f"/api/customer-numbers/{other['id']}/couple")

@@ -41,7 +41,7 @@ async def test_a_new_profile_loaded_through_the_admin_api_replaces_customers_and
     profile = "customers: [{number: '777', auth: api-key, apiKey: fresh-key-0123456789}]\ncatalog: {size: 5}\n"
     async with session.put(f"{sim.url}/_sim/profile?seed=9", data=profile) as response:
         assert response.status == 200
-    client = client_for(sim, session, "777")
+    client = await client_for(sim, session, "777")
     assert sim.sim.seed == 9
     assert (await client.call("GET", "/products")).body["totalItems"] == 5
     old = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
@@ -55,7 +55,7 @@ async def test_a_bad_profile_is_refused_naming_the_field_and_the_old_one_stays(s
         assert response.status == 422 and [e["pointer"] for e in body["errors"]] == ["/catalog/size"]
     async with session.put(f"{sim.url}/_sim/profile", data="catalog: [unclosed\n") as response:
         assert response.status == 400
-    north = client_for(sim, session, "10001")
+    north = await client_for(sim, session, "10001")
     assert (await north.call("GET", "/products")).body["totalItems"] == 60
 
 
@@ -119,7 +119,7 @@ async def test_a_catalog_file_in_json_or_csv_is_served_as_is(tmp_path: Path, ses
     server = SimServer(SimConfig(profile=load_profile(profile_path), strict=True))
     await server.start()
     try:
-        items = (await client_for(server, session, "10001").call("GET", "/products")).body["items"]
+        items = (await (await client_for(server, session, "10001")).call("GET", "/products")).body["items"]
     finally:
         await server.stop()
     server.check()
@@ -141,7 +141,7 @@ async def test_a_catalog_file_with_a_wrong_check_digit_is_refused_naming_the_pro
 
 async def test_strict_mode_reports_an_answer_that_breaks_its_contract(sim: SimServer, session, monkeypatch) -> None:
     monkeypatch.setattr(sim.sim.catalog, "page", lambda *args: b'{"currentPage": "one", "items": []}')
-    north = client_for(sim, session, "10001")
+    north = await client_for(sim, session, "10001")
     await north.call("GET", "/products")
     with pytest.raises(AssertionError, match="/currentPage"):
         sim.check()

@@ -23,6 +23,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin.dispatch": {"json": {}},
     "admin.catalog-change": {"json": {"kind": "price"}},
     "admin.faults.put": {"json": []},
+    "admin.credentials.put": {"json": {"apiKey": "a-new-key-0123456789"}},
 }
 
 
@@ -30,7 +31,7 @@ async def admin_server(start_sim) -> tuple[SimServer, str]:
     """A simulator with an admin token and one order of customer 10003."""
     server = await start_sim(admin_token=TOKEN)
     async with aiohttp.ClientSession() as session:
-        east = client_for(server, session, "10003")
+        east = await client_for(server, session, "10003")
         items = (await east.call("GET", "/products", params={"size": "5"})).body["items"]
         order = (await east.create_order(order_body([p for p in items if p["active"]][:1]))).body
     return server, order["orderId"]
@@ -48,7 +49,7 @@ def admin_routes(server: SimServer) -> list[tuple[str, str, str]]:
 async def state(server: SimServer, session: aiohttp.ClientSession, order_id: str) -> tuple[Any, ...]:
     sim = server.sim
     number = sim.catalog.numbers()[0]
-    order = (await client_for(server, session, "10003").call("GET", f"/orders/{order_id}")).body
+    order = (await (await client_for(server, session, "10003")).call("GET", f"/orders/{order_id}")).body
     return sim.clock.now_ms(), sim.seed, sim.profile, sim.catalog.get(number), order, sim.faults.rules
 
 
@@ -65,7 +66,7 @@ async def test_every_admin_route_refuses_a_missing_or_wrong_token_with_401_and_c
         kwargs = dict(BODIES.get(name, {}))
         if name == "admin.catalog-change":
             kwargs["json"] = {**kwargs["json"], "productNumber": server.sim.catalog.numbers()[0]}
-        url = server.url + template.format(orderId=order_id)
+        url = server.url + template.format(orderId=order_id, number="10003")
         async with session.request(method, url, headers=headers, **kwargs) as response:
             body = await response.json(content_type=None)
             assert response.status == 401, (method, template, body)
@@ -80,7 +81,7 @@ async def test_the_right_token_opens_the_admin_api_and_the_supplier_api_needs_no
     assert (await server.admin(session, "GET", "clock"))["mode"] == "virtual"
     moved = await server.admin(session, "POST", f"orders/{order_id}/transition", json={"status": "PROCESSED"})
     assert moved["status"] == "PROCESSED"
-    east = client_for(server, session, "10003")
+    east = await client_for(server, session, "10003")
     assert (await east.call("GET", f"/orders/{order_id}")).status == 200
 
 

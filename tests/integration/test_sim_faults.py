@@ -46,7 +46,7 @@ async def test_a_rate_draws_from_the_seed_so_a_run_replays_exactly(start_sim, se
     runs = []
     for _ in range(2):
         server = await start_sim({"faults": [{"kind": "error", "status": 429, "retryAfter": 1, "rate": 0.5}]}, seed=11)
-        client = client_for(server, session, "10001")
+        client = await client_for(server, session, "10001")
         runs.append([(await client.call("GET", "/products", params={"size": "1"})).status for _ in range(12)])
     assert runs[0] == runs[1] and set(runs[0]) == {200, 429}
 

@@ -20,7 +20,7 @@ async def products_of(client: SimClient, count: int = 2) -> list[dict]:
 
 
 async def test_an_integral_float_is_stored_as_an_integer_and_the_order_completes(start_sim, session) -> None:
-    client = client_for(await start_sim(FAST), session, "10001")
+    client = await client_for(await start_sim(FAST), session, "10001")
     body = order_body(await products_of(client, 1))
     body["lines"][0]["lineNumber"] = 1.0
     created = await client.create_order(body)
@@ -32,7 +32,7 @@ async def test_an_integral_float_is_stored_as_an_integer_and_the_order_completes
 
 async def test_two_lines_of_one_product_are_checked_against_its_stock_together(start_sim, session) -> None:
     server = await start_sim(FAST)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     product = (await products_of(client, 1))[0]
     server.sim.stock[product["productNumber"]] = product["containerAmount"] * 3
     body = order_body([product, product], containers=2)  # 4 containers in all, 3 in stock
@@ -47,7 +47,7 @@ async def test_stock_goes_to_the_orders_accepted_first_in_virtual_time(start_sim
         "lifecycle": {"processingDelay": {"min": "1m", "max": "30m"}, "acceptanceDelay": {"min": "1m", "max": "1h"}}
     }
     server = await start_sim(profile)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     product = (await products_of(client, 1))[0]
     server.sim.stock[product["productNumber"]] = product["containerAmount"] * 5
     ids = [(await client.create_order(order_body([product], number=f"SO-{i}"))).body["orderId"] for i in range(6)]
@@ -73,12 +73,12 @@ async def test_a_scheduled_change_of_an_unknown_product_is_refused_when_the_prof
 async def test_a_missing_catalog_file_is_refused_and_the_old_catalog_stays(sim: SimServer, session) -> None:
     async with session.put(f"{sim.url}/_sim/profile", data="catalog: {file: /no/such/catalog.json}\n") as response:
         assert response.status == 422 and "does not exist" in (await response.json(content_type=None))["detail"]
-    assert (await client_for(sim, session, "10001").call("GET", "/products")).body["totalItems"] == 60
+    assert (await (await client_for(sim, session, "10001")).call("GET", "/products")).body["totalItems"] == 60
 
 
 async def test_a_webhook_url_that_cannot_be_reached_never_breaks_an_advance(start_sim, session) -> None:
     server = await start_sim({**FAST, "webhooks": {"maxAttempts": 2, "backoff": "1s"}})
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     bad_host = await client.call("PUT", "/webhook", json={"url": "http://a..b/hook", "secret": "s" * 20})
     assert bad_host.status == 422 and bad_host.pointers == ["/url"]
     assert (
@@ -94,7 +94,7 @@ async def test_every_retry_of_a_failing_receiver_happens_within_one_advance(
     start_sim, session, receiver_factory
 ) -> None:
     server = await start_sim({**FAST, "webhooks": {"maxAttempts": 5, "backoff": "10s"}})
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     receiver = await receiver_factory(failures=3)
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": "s" * 20})
     order = (await client.create_order(order_body(await products_of(client, 1)))).body
@@ -109,7 +109,7 @@ async def test_event_ids_never_repeat_after_a_reset(start_sim, session) -> None:
     server = await start_sim(FAST)
     ids = []
     for _ in range(2):
-        client = client_for(server, session, "10001")
+        client = await client_for(server, session, "10001")
         await client.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": "s" * 20})
         order = (await client.create_order(order_body(await products_of(client, 1)))).body
         await server.admin(session, "POST", f"orders/{order['orderId']}/transition", json={"status": "PROCESSED"})
@@ -119,7 +119,7 @@ async def test_event_ids_never_repeat_after_a_reset(start_sim, session) -> None:
 
 
 async def test_a_secret_in_a_bad_body_never_reaches_the_answer_or_the_journal(sim: SimServer, session) -> None:
-    south, east = client_for(sim, session, "10002"), client_for(sim, session, "10003")
+    south, east = await client_for(sim, session, "10002"), await client_for(sim, session, "10003")
     numeric = await south.call(
         "POST", "/api/v1/auth", absolute=True, auth=False, json={"username": "south-market", "password": 12345678}
     )
@@ -228,7 +228,7 @@ async def test_a_reset_with_a_seed_gives_that_seeds_catalog(sim: SimServer, sess
 
 
 async def test_orders_written_in_one_batch_where_one_fails_lose_only_that_one(sim: SimServer, session) -> None:
-    north = client_for(sim, session, "10001")
+    north = await client_for(sim, session, "10001")
     await north.create_order(order_body(await products_of(north, 1)), key="template")
     writer = GroupCommit(sim.sim.db)
     original, sizes = writer._write, []

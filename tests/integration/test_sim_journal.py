@@ -9,7 +9,7 @@ from tests.helpers import client_for, order_body
 
 async def test_the_journal_records_each_exchange_and_filters_it(start_sim, session) -> None:
     server = await start_sim()
-    north = client_for(server, session, "10001")
+    north = await client_for(server, session, "10001")
     products = (await north.call("GET", "/products", params={"size": "5"})).body["items"]
     await north.create_order(order_body(products[:1]), key="journal-1")
     await north.call("GET", "/orders/NOPE")
@@ -26,7 +26,7 @@ async def test_the_journal_records_each_exchange_and_filters_it(start_sim, sessi
 
 async def test_no_password_token_api_key_or_webhook_secret_reaches_the_journal(start_sim, session) -> None:
     server = await start_sim()
-    north, south, east = (client_for(server, session, n) for n in ("10001", "10002", "10003"))
+    north, south, east = [await client_for(server, session, n) for n in ("10001", "10002", "10003")]
     await south.login()
     for client in (north, south, east):
         await client.call("GET", "/products", params={"size": "1"})

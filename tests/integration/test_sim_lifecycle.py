@@ -27,7 +27,7 @@ async def statuses(client: SimClient, order_id: str) -> list[str]:
 
 
 async def test_an_order_moves_new_processed_accepted_on_the_profiles_delays(start_sim, session) -> None:
-    client = client_for(await start_sim(FAST), session, "10001")
+    client = await client_for(await start_sim(FAST), session, "10001")
     order = (await client.create_order(order_body(await active_products(client)))).body
     await client.advance("4m")
     assert await statuses(client, order["orderId"]) == ["NEW"]
@@ -57,7 +57,7 @@ async def test_each_reason_code_rejects_a_well_formed_order_that_cannot_be_fulfi
             },
         }
     )
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     items = (await client.call("GET", "/products", params={"size": "60"})).body["items"]
     active = [p for p in items if p["active"]]
     await server.admin(
@@ -79,7 +79,7 @@ async def test_each_reason_code_rejects_a_well_formed_order_that_cannot_be_fulfi
         "CONTAINER_MISMATCH": (client, mismatch),
         "OUT_OF_STOCK": (client, order_body([active[7]], containers=50)),
         "BELOW_MINIMUM_ORDER_VALUE": (client, cheap),
-        "CUSTOMER_BLOCKED": (client_for(server, session, "10004"), big),
+        "CUSTOMER_BLOCKED": (await client_for(server, session, "10004"), big),
         "OTHER": (client, {**big, "orderNumber": "VOID-1"}),
     }
     for reason, (who, body) in cases.items():
@@ -94,7 +94,7 @@ async def test_a_seeded_random_rejection_rate_gives_the_same_rejections_every_ru
     outcomes = []
     for _ in range(2):
         server = await start_sim({**FAST, "rejection": {"randomRate": 0.5}}, seed=7)
-        client = client_for(server, session, "10001")
+        client = await client_for(server, session, "10001")
         products = await active_products(client)
         ids = [(await client.create_order(order_body(products, number=f"SO-{i}"))).body["orderId"] for i in range(12)]
         await client.advance("1h")
@@ -133,7 +133,7 @@ async def test_forced_transitions_follow_the_legal_moves_and_an_illegal_one_gets
 
 async def test_a_partial_dispatch_sends_several_notifications_that_add_up_to_the_order(start_sim, session) -> None:
     server = await start_sim({**FAST, "dispatch": {"notifications": 3, "delay": "1m", "interval": "2h"}})
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     body = order_body(await active_products(client, 3), containers=7)
     order = (await client.create_order(body)).body
     await client.advance("20m")
@@ -152,7 +152,7 @@ async def test_a_partial_dispatch_sends_several_notifications_that_add_up_to_the
 
 async def test_a_short_shipment_sends_less_than_ordered_and_never_more(start_sim, session) -> None:
     server = await start_sim({**FAST, "dispatch": {"shortShipmentRate": 1.0, "delay": "1m"}})
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     body = order_body(await active_products(client, 3), containers=5)
     order = (await client.create_order(body)).body
     await client.advance("1h")
@@ -167,7 +167,7 @@ async def test_a_short_shipment_sends_less_than_ordered_and_never_more(start_sim
 
 async def test_an_admin_dispatch_beyond_the_ordered_quantity_gets_409(start_sim, session) -> None:
     server = await start_sim({**FAST, "dispatch": {"delay": "10h"}})
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     body = order_body(await active_products(client, 1), containers=2)
     order = (await client.create_order(body)).body
     await client.advance("1h")

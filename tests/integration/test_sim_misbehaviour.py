@@ -24,7 +24,7 @@ FAST = {
 async def misbehaving(start_sim: StartSim, session: aiohttp.ClientSession, switch: str) -> SimClient:
     """Customer 10001 of a strict simulator with only ``switch`` on."""
     server = await start_sim({**FAST, "misbehave": {switch: True}})
-    return client_for(server, session, "10001")
+    return await client_for(server, session, "10001")
 
 
 async def product_pages(client: SimClient, size: int, pages: int) -> list[dict[str, Any]]:
@@ -117,7 +117,7 @@ async def test_a_server_error_on_bad_input_answers_500_instead_of_422(start_sim,
 
 async def test_leak_other_customer_answers_another_customers_products_and_orders(start_sim, session) -> None:
     server = await start_sim({"misbehave": {"leakOtherCustomer": True}})
-    north, east = client_for(server, session, "10001"), client_for(server, session, "10003")
+    north, east = await client_for(server, session, "10001"), await client_for(server, session, "10003")
     theirs = (await east.create_order(order_body(await active_products(east)))).body
     products = await north.call("GET", "/api/v1/customers/10003/products", absolute=True)
     assert products.status == 200 and products.body["totalItems"] == 60

@@ -52,7 +52,7 @@ async def test_a_restarted_simulator_resumes_orders_tokens_clock_and_catalog(db_
     config = SimConfig(profile=parse_profile(PROFILE, base=None), db_url=db_url, strict=True)
     first = SimServer(config)
     await first.start()
-    south = client_for(first, session, "10002")
+    south = await client_for(first, session, "10002")
     await south.login()
     products = [p for p in (await south.call("GET", "/products")).body["items"] if p["active"]][:2]
     await first.admin(
@@ -70,7 +70,7 @@ async def test_a_restarted_simulator_resumes_orders_tokens_clock_and_catalog(db_
     second = SimServer(config)
     await second.start()
     try:
-        again = client_for(second, session, "10002")
+        again = await client_for(second, session, "10002")
         again.token = south.token
         assert (await again.call("GET", f"/orders/{order['orderId']}")).body["status"] == "PROCESSED"
         assert (await again.call("GET", "/webhook")).body["url"] == "http://127.0.0.1:1/hook"
@@ -95,7 +95,7 @@ async def test_a_reset_forgets_every_order(db_url: str, session) -> None:
     server = SimServer(SimConfig(profile=parse_profile(PROFILE, base=None), db_url=db_url, strict=True))
     await server.start()
     try:
-        north = client_for(server, session, "10001")
+        north = await client_for(server, session, "10001")
         products = [p for p in (await north.call("GET", "/products")).body["items"] if p["active"]][:1]
         await north.create_order(order_body(products))
         await server.admin(session, "POST", "reset")

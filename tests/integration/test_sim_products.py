@@ -75,7 +75,7 @@ async def test_scheduled_catalog_changes_happen_on_the_virtual_clock(start_sim, 
             }
         }
     )
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     start = (await server.admin(session, "GET", "clock"))["now"]
     await client.advance("150m")
     first = await client.call("GET", "/products", params={"updatedSince": start})
@@ -99,7 +99,7 @@ async def test_a_bad_updated_since_is_rejected_naming_it(north: SimClient) -> No
 
 
 async def test_a_catalog_of_100000_products_is_served_to_its_last_page(start_sim, session) -> None:
-    client = client_for(await start_sim({"catalog": {"size": 100_000, "changes": []}}), session, "10001")
+    client = await client_for(await start_sim({"catalog": {"size": 100_000, "changes": []}}), session, "10001")
     last = await client.call("GET", "/products", params={"page": "100", "size": "1000"})
     assert last.status == 200 and last.body["totalItems"] == 100_000 and last.body["totalPages"] == 100
     assert len(last.body["items"]) == 1000

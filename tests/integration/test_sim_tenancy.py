@@ -64,7 +64,7 @@ class Tenant:
 
 
 async def tenant(server: SimServer, session: aiohttp.ClientSession, number: str, label: str) -> Tenant:
-    client = client_for(server, session, number)
+    client = await client_for(server, session, number)
     if client.customer.auth == "token":
         assert (await client.login()).status == 200
     items = (await client.call("GET", "/products", params={"size": "60"})).body["items"]
@@ -112,7 +112,7 @@ async def test_a_valid_credential_on_another_customers_path_gets_403_no_data_and
 async def test_head_on_another_customers_path_gets_403_too(start_sim, session, path: str) -> None:
     server = await start_sim()
     theirs = await tenant(server, session, "10002", "victim")
-    north = client_for(server, session, "10001")
+    north = await client_for(server, session, "10001")
     url = server.url + theirs.path + path.format(orderId=theirs.order_id)
     async with session.head(url, headers=north.auth_headers()) as response:
         assert response.status == 403
@@ -136,7 +136,7 @@ async def test_another_customers_order_id_on_ones_own_path_is_not_found(
 @pytest.mark.parametrize("number", ["1000%32", "%31%30%30%30%32", "10002%20", "010002", "10002%00"])
 async def test_a_disguised_customer_number_is_still_someone_elses(sim: SimServer, session, number: str) -> None:
     theirs = await tenant(sim, session, "10002", "victim")
-    north = client_for(sim, session, "10001")
+    north = await client_for(sim, session, "10001")
     url = URL(f"{sim.url}/api/v1/customers/{number}/orders", encoded=True)
     async with session.get(url, headers=north.auth_headers()) as response:
         assert response.status in (400, 403) and response.content_type == "application/problem+json"
@@ -149,7 +149,7 @@ async def test_events_of_one_customers_orders_reach_only_its_own_receiver_signed
 ) -> None:
     server = await start_sim({"lifecycle": {"processingDelay": "5m", "acceptanceDelay": "10m"}})
     receivers = {number: await receiver_factory() for number in ("10001", "10003")}
-    clients = {number: client_for(server, session, number) for number in receivers}
+    clients = {number: await client_for(server, session, number) for number in receivers}
     orders = {}
     for number, client in clients.items():
         secret = f"secret-of-{number}-0123456789"

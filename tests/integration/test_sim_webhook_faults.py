@@ -21,7 +21,7 @@ STATUS, DISPATCH = "order.status_changed", "dispatch_notification.created"
 async def hooked(start_sim, session, receiver_factory, faults: list[dict], seed: int = 1) -> tuple[SimClient, Receiver]:
     """Customer 10001 of a quiet simulator with these fault rules, its webhook pointing at a fresh receiver."""
     server = await start_sim({**QUIET, "faults": faults}, seed=seed)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     receiver = await receiver_factory()
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
     return client, receiver

@@ -18,7 +18,7 @@ FAST = {
 
 
 async def test_a_registration_shows_its_url_but_never_its_secret(start_sim, session) -> None:
-    client = client_for(await start_sim(), session, "10003")
+    client = await client_for(await start_sim(), session, "10003")
     put = await client.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": SECRET})
     got = await client.call("GET", "/webhook")
     assert put.status == got.status == 200 and got.body["url"] == "http://127.0.0.1:9/h"
@@ -29,7 +29,7 @@ async def test_a_registration_shows_its_url_but_never_its_secret(start_sim, sess
 
 
 async def test_a_bad_registration_names_the_field(start_sim, session) -> None:
-    client = client_for(await start_sim(), session, "10003")
+    client = await client_for(await start_sim(), session, "10003")
     answer = await client.call("PUT", "/webhook", json={"url": "ftp://x", "secret": "short"})
     assert answer.status == 422 and answer.pointers == ["/secret", "/url"]
 
@@ -38,7 +38,7 @@ async def test_status_changes_and_dispatches_arrive_signed_with_the_secret(
     start_sim, session, receiver_factory
 ) -> None:
     server = await start_sim(FAST)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     receiver = await receiver_factory()
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
     products = (await client.call("GET", "/products", params={"size": "10"})).body["items"]
@@ -66,7 +66,7 @@ async def test_a_failing_receiver_gets_the_event_again_with_exponential_backoff(
     start_sim, session, receiver_factory
 ) -> None:
     server = await start_sim(FAST)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     receiver = await receiver_factory(failures=2)
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
     order = (
@@ -90,7 +90,7 @@ async def test_a_receiver_that_never_answers_well_is_given_up_after_the_maximum_
     start_sim, session, receiver_factory
 ) -> None:
     server = await start_sim(FAST)
-    client = client_for(server, session, "10001")
+    client = await client_for(server, session, "10001")
     receiver = await receiver_factory(failures=100)
     await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": SECRET})
     order = (

@@ -1,4 +1,4 @@
-"""The simulator stays an independent oracle: it never imports the portal."""
+"""Imports run one way: the harness above both apps, the simulator an independent oracle, contracts below all."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def imported_packages(package: str) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 found.add(node.module.split(".")[0])
     return found
+
+
+def test_the_portal_imports_neither_the_harness_nor_the_simulator() -> None:
+    assert not imported_packages("portal") & {"scenarios", "supplier_sim"}
 
 
 def test_the_simulator_never_imports_the_portal_or_the_scenarios() -> None:

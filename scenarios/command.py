@@ -1,8 +1,9 @@
-"""The `orderportal` command."""
+"""The `orderportal` command: the harness above both apps is where they are put together."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import click
 
@@ -11,7 +12,10 @@ from portal.entrypoints.serve import portal
 from scenarios.certify.cli import certify
 from scenarios.cli import scenarios_group
 from scenarios.faultmatrix.cli import faults_group
+from scenarios.runner import bundled, run
 from supplier_sim.cli import sim
+
+WALK = "manual-walk"
 
 
 @click.group()
@@ -24,12 +28,13 @@ def main() -> None:
 @click.option("--seed", default=1, show_default=True, type=int)
 def demo(seed: int) -> None:
     """Walk the whole Orderportal manual against an in-process simulator, one line a step."""
-    from portal.entrypoints.demo import DemoFailed, run
-
-    try:
-        asyncio.run(run(click.echo, seed))
-    except DemoFailed as exc:
-        raise click.ClickException(str(exc)) from None
+    walk = dataclasses.replace(next(s for s in bundled() if s.name == WALK), seed=seed)
+    finished = asyncio.run(run(walk, lambda event: None, click.echo))
+    failed = next((step for step in finished.steps if not step.ok), None)
+    if failed is not None:
+        raise click.ClickException(
+            f"step {failed.index} {failed.action}: expected {failed.expected}, found {failed.found}"
+        )
 
 
 main.add_command(sim)
