@@ -155,26 +155,11 @@ async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> tu
         step_action: Any = ACTIONS[action]
         summary = await step_action(stage, args)
     except StepFailed as failed:
-        return StepFinished(
-            name,
-            index,
-            action,
-            False,
-            (time.perf_counter() - started) * 1000,
-            failed.expected,
-            failed.found,
-            failed.evidence,
-        ), None
+        expected, found, evidence = failed.expected, failed.found, failed.evidence
     except Exception as exc:  # a crash in a step is a failed step, with its trace
-        found = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
-        return StepFinished(
-            name,
-            index,
-            action,
-            False,
-            (time.perf_counter() - started) * 1000,
-            "the step to run",
-            found,
-            stage.exchanges[-3:],
-        ), None
-    return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000), summary
+        expected, found = "the step to run", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        evidence = stage.exchanges[-3:]
+    else:
+        return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000), summary
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return StepFinished(name, index, action, False, elapsed_ms, expected, found, evidence), None

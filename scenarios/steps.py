@@ -54,6 +54,14 @@ async def set_up(stage: Stage, args: dict[str, Any]) -> str:
     return f"org unit {unit}, warehouse {house}, supplier {supplier['name']} on {supplier['orderInterface']}"
 
 
+async def switch(stage: Stage, args: dict[str, Any]) -> str:
+    """Change the supplier's order interface, as the manual's Edit Supplier page does."""
+    shop = stage.shop(args)
+    body = {"orderInterface": args["interface"], "baseUrl": stage.sim.url}
+    shop.supplier = await stage.call("PATCH", f"/api/suppliers/{shop.supplier['id']}", body)
+    return f"supplier {shop.supplier['name']} switched to {shop.supplier['orderInterface']}"
+
+
 async def couple(stage: Stage, args: dict[str, Any]) -> str:
     known = stage.shops.get(args.get("shop", "main"))
     shop = known if known and known.customer["number"] == args["customer"] else await _shop(stage, args, couple=False)
@@ -257,6 +265,7 @@ async def together(stage: Stage, steps: list[dict[str, Any]]) -> str:
 
 ACTIONS: dict[str, Any] = {
     "set_up": set_up,
+    "switch": switch,
     "couple": couple,
     "open": open_portal,
     "cart": cart,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -58,20 +59,29 @@ async def empty_portal_database(directory: Path) -> str:
     return url
 
 
+class Servers(list[Any]):
+    """The servers a test started on free loopback ports, each stopped after it."""
+
+    def starter(self, make: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        async def start(*args: Any, **options: Any) -> Any:
+            server = make(*args, **options)
+            await server.start()
+            self.append(server)
+            return server
+
+        return start
+
+    async def stop(self) -> None:
+        for server in self:
+            await server.stop()
+
+
 @pytest.fixture
 async def start_sim() -> AsyncIterator[Callable[..., Awaitable[SimServer]]]:
     """Start simulators on free loopback ports (strict: every answer checked); stop and check them after."""
-    servers: list[SimServer] = []
-
-    async def start(profile: dict[str, Any] | None = None, **config: Any) -> SimServer:
-        server = sim_server(profile, **config)
-        await server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await server.stop()
+    servers = Servers()
+    yield servers.starter(sim_server)
+    await servers.stop()
     for server in servers:
         server.check()
 
@@ -127,17 +137,10 @@ async def portal_db(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def start_portal(portal_db: str) -> AsyncIterator[Callable[..., Awaitable[PortalServer]]]:
-    servers: list[PortalServer] = []
-
-    async def start(**options: Any) -> PortalServer:
-        server = portal_server(portal_db, **options)
-        await server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        await server.stop()
+    """Start portals on the test's database and free loopback ports; stop them after."""
+    servers = Servers()
+    yield servers.starter(functools.partial(portal_server, portal_db))
+    await servers.stop()
 
 
 @dataclass(frozen=True, slots=True)
