@@ -13,10 +13,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_schema, make_engine, make_sessions
-from portal.adapters.supplier_client import Credentials, RetryPolicy, SupplierClient
+from portal.adapters.supplier_client import RetryPolicy, SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
-from portal.domain.setup import CustomerNumber, Supplier
+from portal.domain.setup import Credentials, CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
 from portal.entrypoints.worker import sync
 from portal.service_layer.context import Portal
@@ -94,7 +94,7 @@ class PortalServer:
         """One client per supplier URL, customer number and credentials, so that a token is reused."""
         if not supplier.base_url:
             raise IllegalState(f"supplier {supplier.name} has no baseUrl")
-        key = (supplier.base_url, customer.number, credentials(customer))
+        key = (supplier.base_url, customer.number, customer.credentials)
         if key not in self._clients:
             self._clients[key] = SupplierClient(
                 self._session, *key, timeout_s=self.timeout_s, retry=self.retry, seed=self.seed
@@ -120,7 +120,3 @@ class PortalServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-
-def credentials(customer: CustomerNumber) -> Credentials:
-    """How a customer number signs in at its supplier."""
-    return Credentials(customer.auth_method.value, customer.username, customer.password, customer.api_key)

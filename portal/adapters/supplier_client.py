@@ -7,7 +7,6 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +36,7 @@ from portal.adapters.supplier_errors import (
     WrongCredentials,
 )
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
+from portal.domain.setup import Credentials
 
 __all__ = [
     "ContractBroken",
@@ -51,24 +51,9 @@ __all__ = [
 ]
 log = logging.getLogger("portal.supplier")
 
-METHODS = ("basic", "token", "api-key")
 MAX_PAGE_SIZE = 1000
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a full page of 1,000 products is well under 1 MiB
 monotonic = time.monotonic  # the client's own clock for token renewal; a test moves it
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """How one customer number signs in at its supplier; the secrets stay out of the repr."""
-
-    method: str
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    api_key: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown auth method {self.method!r}; use one of {', '.join(METHODS)}")
 
 
 class SupplierClient:
@@ -105,7 +90,7 @@ class SupplierClient:
     def __repr__(self) -> str:
         return (
             f"SupplierClient({self.base_url!r}, customer_number={self.customer_number!r}, "
-            f"method={self.credentials.method!r})"
+            f"method={str(self.credentials.method)!r})"
         )
 
     async def check_access(self) -> None:

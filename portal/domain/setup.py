@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from portal.domain.errors import InvalidInput
+
 
 class OrderInterface(StrEnum):
     PRECASTED = "PRECASTED"
@@ -15,6 +17,29 @@ class AuthMethod(StrEnum):
     BASIC = "basic"
     TOKEN = "token"
     API_KEY = "api-key"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """How a customer number signs in at its supplier; the secrets stay out of the repr."""
+
+    method: AuthMethod
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.method not in tuple(AuthMethod):
+            methods = ", ".join(AuthMethod)
+            raise ValueError(f"unknown auth method {self.method!r}; use one of {methods}")
+        object.__setattr__(self, "method", AuthMethod(self.method))
+
+    def check(self) -> None:
+        """InvalidInput naming the field when the method lacks what it needs."""
+        if self.method is AuthMethod.API_KEY and not self.api_key:
+            raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
+        if self.method is not AuthMethod.API_KEY and not (self.username and self.password):
+            raise InvalidInput(f"the {self.method.value} method needs a username and a password", field="/password")
 
 
 class Coupling(StrEnum):
@@ -63,6 +88,16 @@ class CustomerNumber:
     last_error: str | None = None
     poll_cursor: str | None = None  # the newest updatedAt seen when polling every open order
     id: int | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.auth_method, self.username, self.password, self.api_key)
+
+    def sign_in_with(self, credentials: Credentials) -> None:
+        """New credentials from the supplier: the customer number must be coupled again with them."""
+        self.auth_method, self.username = credentials.method, credentials.username
+        self.password, self.api_key = credentials.password, credentials.api_key
+        self.uncouple("the credentials changed: couple again")
 
     def couple(self) -> None:
         self.state, self.last_error = Coupling.COUPLED, None

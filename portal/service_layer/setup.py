@@ -16,7 +16,7 @@ from portal.adapters.supplier_errors import (
     WrongCredentials,
 )
 from portal.domain.errors import CouplingFailed, Duplicate, IllegalState, InvalidInput
-from portal.domain.setup import AuthMethod, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
+from portal.domain.setup import AuthMethod, Credentials, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import common
 from portal.service_layer.context import Portal, SupplierApi
 from portal.service_layer.unit_of_work import Repository, UnitOfWork
@@ -85,52 +85,26 @@ async def set_order_interface(
         return supplier
 
 
-def _check_credentials(method: AuthMethod, username: str | None, password: str | None, api_key: str | None) -> None:
-    if method is AuthMethod.API_KEY and not api_key:
-        raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
-    if method is not AuthMethod.API_KEY and not (username and password):
-        raise InvalidInput(f"the {method.value} method needs a username and a password", field="/password")
-
-
-async def change_credentials(
-    portal: Portal,
-    customer_id: int,
-    method: AuthMethod,
-    username: str | None,
-    password: str | None,
-    api_key: str | None,
-) -> CustomerNumber:
+async def change_credentials(portal: Portal, customer_id: int, credentials: Credentials) -> CustomerNumber:
     """New credentials from the supplier: the customer number must be coupled again with them."""
-    _check_credentials(method, username, password, api_key)
+    credentials.check()
     async with portal.uow() as uow:
         customer = await uow.customers.get(customer_id, lock=True)
-        customer.auth_method, customer.username, customer.password, customer.api_key = (
-            method,
-            username,
-            password,
-            api_key,
-        )
-        customer.uncouple("the credentials changed: couple again")
+        customer.sign_in_with(credentials)
         await uow.commit()
         return customer
 
 
 async def add_customer_number(
-    portal: Portal,
-    supplier_id: int,
-    org_unit_id: int,
-    number: str,
-    method: AuthMethod,
-    username: str | None,
-    password: str | None,
-    api_key: str | None,
+    portal: Portal, supplier_id: int, org_unit_id: int, number: str, credentials: Credentials
 ) -> CustomerNumber:
     """Record a customer number for an org unit; it starts uncoupled."""
-    _check_credentials(method, username, password, api_key)
+    credentials.check()
     async with portal.uow() as uow:
         await uow.suppliers.get(supplier_id)
         await uow.org_units.get(org_unit_id)
-        customer = CustomerNumber(supplier_id, org_unit_id, number, method, username, password, api_key)
+        c = credentials
+        customer = CustomerNumber(supplier_id, org_unit_id, number, c.method, c.username, c.password, c.api_key)
         what = f"a customer number of supplier {supplier_id} for org unit {org_unit_id}"
         await _add_unique(uow, uow.customers, customer, what)
         return customer

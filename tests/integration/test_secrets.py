@@ -14,7 +14,7 @@ import pytest
 
 import scenarios.runner
 from contracts.wire import basic_authorization
-from portal.bootstrap import PortalServer, credentials
+from portal.bootstrap import PortalServer
 from portal.domain.setup import AuthMethod, CustomerNumber
 from scenarios import reporting
 from scenarios.certify import reports
@@ -233,7 +233,7 @@ async def test_no_secret_reaches_a_log_journal_delivery_report_console_or_answer
 def test_the_portals_customer_numbers_and_credentials_keep_their_secrets_out_of_their_repr() -> None:
     customer = CustomerNumber(1, 1, "10001", AuthMethod.BASIC, "north-market", "pass-0123456789", "key-0123456789")
     customer.webhook_secret = "hook-secret-0123456789"
-    shown = repr(customer) + repr(credentials(customer))
+    shown = repr(customer) + repr(customer.credentials)
     assert "10001" in shown and not [s for s in ("pass-", "key-", "hook-secret-") if s in shown]
 
 

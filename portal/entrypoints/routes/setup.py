@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from portal.domain.setup import AuthMethod, OrderInterface
+from portal.domain.setup import AuthMethod, Credentials, OrderInterface
 from portal.entrypoints import views
 from portal.entrypoints.http import body_of, ident, ok
 from portal.entrypoints.typedefs import PORTAL
@@ -39,6 +41,10 @@ async def change_supplier(request: web.Request) -> web.Response:
     return ok(views.supplier(changed))
 
 
+def credentials_of(body: dict[str, Any]) -> Credentials:
+    return Credentials(AuthMethod(body["authMethod"]), body.get("username"), body.get("password"), body.get("apiKey"))
+
+
 async def add_customer_number(request: web.Request) -> web.Response:
     b = await body_of(request, "customer-number")
     customer = await setup.add_customer_number(
@@ -46,10 +52,7 @@ async def add_customer_number(request: web.Request) -> web.Response:
         b["supplierId"],
         b["orgUnitId"],
         b["number"],
-        AuthMethod(b["authMethod"]),
-        b.get("username"),
-        b.get("password"),
-        b.get("apiKey"),
+        credentials_of(b),
     )
     return ok(views.customer_number(customer), 201)
 
@@ -60,14 +63,7 @@ async def get_customer_number(request: web.Request) -> web.Response:
 
 async def change_credentials(request: web.Request) -> web.Response:
     b = await body_of(request, "credentials")
-    customer = await setup.change_credentials(
-        request.app[PORTAL],
-        ident(request, "id"),
-        AuthMethod(b["authMethod"]),
-        b.get("username"),
-        b.get("password"),
-        b.get("apiKey"),
-    )
+    customer = await setup.change_credentials(request.app[PORTAL], ident(request, "id"), credentials_of(b))
     return ok(views.customer_number(customer))
 
 
