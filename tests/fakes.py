@@ -11,7 +11,6 @@ from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
-from portal.adapters.supplier_errors import SupplierError
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate, NotFound
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
@@ -26,6 +25,7 @@ from portal.domain.model import (
 )
 from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
 from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import SupplierError
 from portal.service_layer.unit_of_work import kind_of
 
 

@@ -11,7 +11,7 @@ import orjson
 
 from contracts import Violation, contracts
 from contracts.wire import parse_timestamp
-from portal.adapters.supplier_errors import ContractBroken
+from portal.service_layer.supplier_errors import ContractBroken
 
 JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 MAX_TOKEN_LIFETIME_S = 30 * 86400

@@ -17,7 +17,6 @@ from contracts import Violation
 from contracts.redaction import REDACTED
 from contracts.wire import basic_authorization
 from portal.adapters import translation
-from portal.adapters.retry import RetryPolicy
 from portal.adapters.supplier_answers import (
     Answer,
     checked,
@@ -27,7 +26,10 @@ from portal.adapters.supplier_answers import (
     retry_after,
     trouble,
 )
-from portal.adapters.supplier_errors import (
+from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
+from portal.domain.setup import Credentials
+from portal.service_layer.retry import RetryPolicy
+from portal.service_layer.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
@@ -35,8 +37,6 @@ from portal.adapters.supplier_errors import (
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
-from portal.domain.setup import Credentials
 
 __all__ = [
     "ContractBroken",

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from contracts.wire import format_timestamp
-from portal.adapters.retry import RetryPolicy
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
 from portal.domain.setup import CustomerNumber, Supplier
+from portal.service_layer.retry import RetryPolicy
 from portal.service_layer.unit_of_work import UnitOfWork
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from portal.adapters.supplier_errors import ContractBroken, SupplierError
 from portal.domain.catalog import Cart, CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, NotFound, SupplierProblem
 from portal.domain.matching import Match, match_all
 from portal.domain.model import StockOrder, StockOrderState
 from portal.service_layer import common
 from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import ContractBroken, SupplierError
 from portal.service_layer.unit_of_work import UnitOfWork
 
 

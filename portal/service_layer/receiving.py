@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from portal.adapters.supplier_errors import SupplierError
 from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem
 from portal.domain.model import DispatchNotification, ReceiptLine, StockLevel, StockOrder, StockOrderState, StockReceipt
 from portal.domain.statuses import ACCEPTED
 from portal.service_layer import common
 from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import SupplierError
 from portal.service_layer.unit_of_work import UnitOfWork
 
 

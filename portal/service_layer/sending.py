@@ -13,7 +13,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal.adapters.supplier_errors import (
+from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
+from portal.domain.model import SendIntent, StockOrder, StockOrderState
+from portal.domain.setup import CustomerNumber, Supplier
+from portal.service_layer import common
+from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
@@ -21,11 +26,6 @@ from portal.adapters.supplier_errors import (
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
-from portal.domain.model import SendIntent, StockOrder, StockOrderState
-from portal.domain.setup import CustomerNumber, Supplier
-from portal.service_layer import common
-from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.outbox")

@@ -8,17 +8,17 @@ from typing import TypeVar
 
 from yarl import URL
 
-from portal.adapters.supplier_errors import (
+from portal.domain.errors import CouplingFailed, Duplicate, IllegalState, InvalidInput
+from portal.domain.setup import AuthMethod, Credentials, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
+from portal.service_layer import common
+from portal.service_layer.context import Portal, SupplierApi
+from portal.service_layer.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.errors import CouplingFailed, Duplicate, IllegalState, InvalidInput
-from portal.domain.setup import AuthMethod, Credentials, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
-from portal.service_layer import common
-from portal.service_layer.context import Portal, SupplierApi
 from portal.service_layer.unit_of_work import Repository, UnitOfWork
 
 log = logging.getLogger("portal.setup")

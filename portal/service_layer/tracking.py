@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from portal.adapters.supplier_errors import ContractBroken, SupplierError
 from portal.domain import tracking
 from portal.domain.errors import Duplicate, IllegalState, NotFound, SupplierProblem
 from portal.domain.messages import DispatchEvent, SupplierOrder, WebhookEvent
@@ -14,6 +13,7 @@ from portal.domain.setup import Coupling, CustomerNumber, OrderInterface
 from portal.domain.statuses import NEW, PROCESSED
 from portal.service_layer import common
 from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import ContractBroken, SupplierError
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.webhooks")

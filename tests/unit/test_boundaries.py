@@ -1,23 +1,31 @@
-"""Imports run one way: the harness above both apps, the simulator an independent oracle, contracts below all."""
+"""Imports run one way: the harness above both apps, the simulator an independent oracle, contracts below all.
+
+Inside the portal: entrypoints and adapters above the service layer, the service layer above the domain.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def imported_packages(package: str) -> set[str]:
+def imported_modules(package: str) -> set[str]:
+    """The dotted names of every module that the files of ``package`` import, absolute imports only."""
     found = set()
-    root = ROOT / package
-    for path in [root] if root.suffix == ".py" else root.rglob("*.py"):
+    for path in (ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[0] for alias in node.names}
+                found |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module.split(".")[0])
+                found.add(node.module)
     return found
+
+
+def imported_packages(package: str) -> set[str]:
+    return {name.split(".")[0] for name in imported_modules(package)}
 
 
 def test_the_portal_imports_neither_the_harness_nor_the_simulator() -> None:
@@ -36,19 +44,11 @@ def test_the_portal_service_layer_imports_neither_sqlalchemy_nor_aiohttp() -> No
     assert not imported_packages("portal/service_layer") & {"sqlalchemy", "aiohttp"}
 
 
+def test_the_portal_service_layer_reaches_no_adapter_and_no_entrypoint() -> None:
+    portal_modules = {name for name in imported_modules("portal/service_layer") if name.startswith("portal")}
+    assert {name.split(".")[1] for name in portal_modules} <= {"domain", "service_layer"}
+
+
 def test_the_portal_domain_imports_only_the_standard_library() -> None:
-    import sys
-
-    outside = {name for name in imported_packages("portal/domain") if name not in sys.stdlib_module_names}
-    assert outside <= {"portal"}
-    assert not {m for m in _portal_modules("portal/domain") if not m.startswith("portal.domain")}
-
-
-def _portal_modules(package: str) -> set[str]:
-    """The portal modules that ``package`` imports, by their dotted names."""
-    found = set()
-    for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("portal"):
-                found.add(node.module)
-    return found
+    outside = {name for name in imported_modules("portal/domain") if name.split(".")[0] not in sys.stdlib_module_names}
+    assert all(name.startswith("portal.domain") for name in outside), outside

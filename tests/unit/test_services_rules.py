@@ -6,12 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from portal.adapters.supplier_errors import (
-    ContractBroken,
-    SupplierRejected,
-    SupplierUnreachable,
-    WrongCredentials,
-)
 from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
 from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
@@ -19,6 +13,12 @@ from portal.domain.model import DispatchLine, StatusChange, StockOrderState
 from portal.domain.setup import AuthMethod, Coupling, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import ordering, receiving, sending, tracking
 from portal.service_layer.context import Portal
+from portal.service_layer.supplier_errors import (
+    ContractBroken,
+    SupplierRejected,
+    SupplierUnreachable,
+    WrongCredentials,
+)
 from tests.fakes import FakeSupplier, FakeUnitOfWork, Store, fake_portal
 
 AT = "2026-01-05T08:00:00.000Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from portal.adapters.supplier_errors import ContractBroken, SupplierError, SupplierUnreachable
+from portal.service_layer.supplier_errors import ContractBroken, SupplierError, SupplierUnreachable
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})  # the supplier is busy or failing, not refusing
 
