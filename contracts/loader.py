@@ -12,7 +12,7 @@ import jsonschema
 import jsonschema_rs
 import yaml
 
-from contracts.redaction import SECRET_FIELDS
+from contracts.redaction import SECRET_FIELDS, redact_json
 
 CONTRACT_VERSION = "1.0.0"
 SCHEMA_SUFFIX = ".schema.json"
@@ -47,9 +47,9 @@ def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
     """Point at the field itself, not its parent, for a missing or an unexpected property."""
     path = list(error.instance_path)
     kind = error.kind
+    withheld = [Violation(_pointer(path), f"fails the contract's {kind.name} rule (value withheld)")]
     if path and str(path[-1]).lower() in SECRET_FIELDS:
-        # The validator's message quotes the value, and this one is a secret.
-        return [Violation(_pointer(path), f"fails the contract's {kind.name} rule (value withheld)")]
+        return withheld  # the validator's message quotes the value, and this one is a secret
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         return [Violation(_pointer([*path, kind.property]), "is required")]
     if isinstance(
@@ -60,6 +60,8 @@ def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
         ),
     ):
         return [Violation(_pointer([*path, extra]), "is not allowed") for extra in kind.unexpected]
+    if redact_json(error.instance) != error.instance:
+        return withheld  # the message would quote an object that holds a secret, at any depth
     return [Violation(_pointer(path), error.message)]
 
 

@@ -41,6 +41,13 @@ def test_a_violation_lists_every_failing_pointer_not_just_the_first() -> None:
     assert [v.pointer for v in caught.value.violations] == ["/colour", "/containerAmount", "/name", "/taxRate"]
 
 
+def test_a_rule_broken_by_an_object_that_holds_a_secret_never_quotes_it() -> None:
+    secret = "rotated-pass-9f31c2"
+    violations = contracts().errors("sim-credentials-change", {"password": secret, "apiKey": "key-0123456789ab"})
+    assert violations and all(secret not in v.message for v in violations)
+    assert [v.pointer for v in violations] == [""]
+
+
 def test_a_valid_product_passes_and_a_rejection_needs_its_reason() -> None:
     contracts().validate("product", PRODUCT)
     assert contracts().is_valid(
