@@ -128,7 +128,8 @@ async def create(stage: Stage, args: dict[str, Any]) -> str | None:
     if order["id"] in stage.orders.values() and "as" not in args:
         line = order["lines"][0]["containers"]
         return f"the cart went into the same unbooked order {order['number']}: line 1 now {line} containers"
-    return f"stock order {order['number']} created with {len(order['lines'])} lines"
+    lines = len(order['lines'])
+    return f"stock order {order['number']} created with {lines} line{'' if lines == 1 else 's'}"
 
 
 async def edit(stage: Stage, args: dict[str, Any]) -> str | None:

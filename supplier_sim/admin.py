@@ -142,9 +142,11 @@ async def change_credentials(request: web.Request) -> web.Response:
     if customer is None:
         raise Problem.not_found(f"no customer {number!r}")
     field = "password" if customer.auth in ("basic", "token") else "apiKey"
-    if field not in body or len(body) != 1:
+    wrong = next((name for name in body if name != field), None)
+    if wrong is not None or field not in body:
+        # Point at the field that does not belong, or else at the one that is missing.
         raise Problem.invalid_field(
-            f"/{field}", f"customer {number} signs in with {customer.auth}: send its {field} only"
+            f"/{wrong or field}", f"customer {number} signs in with {customer.auth}: send its {field} only"
         )
     changed = sim.change_credentials(number, body.get("password"), body.get("apiKey"))
     return json_response(login(changed))

@@ -77,7 +77,8 @@ async def _serve(server: SimServer) -> None:
     )
     click.echo(f"  Supplier API v1: {url}/api/v1/customers/{{customerNumber}}/...")
     if config.admin:
-        click.echo(f"  admin API:       {url}/_sim/  (clock, reset, transitions, dispatch, journal)")
+        parts = "clock, reset, transitions, dispatch, journal, faults, customers, orders"
+        click.echo(f"  admin API:       {url}/_sim/  ({parts})")
     click.echo("demo customers:")
     for c in config.profile.customers:
         credential = (
