@@ -7,78 +7,29 @@ the baseline each run in a child process on a free 127.0.0.1 port; wrk alternate
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
 import contextlib
-import gc
 import os
-import re
 import secrets
-import select
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import aiohttp
 import orjson
-from aiohttp import web
+from processes import Child, start_child
+from supplier_api import ORDERS_PATH, PAGE_QUERY, PRODUCTS_PATH, http
+from wrk import WrkResult, run_wrk, write_lua
 
-from supplier_sim import SimConfig, SimServer
-from supplier_sim.profile import parse_profile
-
-HERE = Path(__file__).resolve().parent
-CUSTOMER = "10001"
-AUTH = "Basic " + base64.b64encode(b"north-market:north-demo-pass-1").decode()
-ROUTE = "/api/v1/customers/{customerNumber}"
-PRODUCTS_PATH = f"/api/v1/customers/{CUSTOMER}/products"
-ORDERS_PATH = f"/api/v1/customers/{CUSTOMER}/orders"
-PAGE_QUERY = "?page=1&size=100"
-JSON = "application/json"
 BASELINE = "baseline"
-START_TIMEOUT_S = 60.0
 PRODUCTS_TARGET_RPS = 8000.0
 ORDERS_TARGET_RPS = 1000.0
 ORDERS_TARGET_P99_MS = 50.0
-WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-# One POST per request with a unique Idempotency-Key: <run prefix>-<thread>-<counter>.
-ORDER_LUA = """
-local body = [==[{body}]==]
-local headers = {{
-  ["Content-Type"] = "application/json",
-  ["Authorization"] = "{auth}",
-}}
-local counter = 0
-local threads = 0
-local prefix = "run"
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
-end
-
-function init(args)
-  prefix = args[1] .. "-" .. thread_id
-end
-
-function request()
-  counter = counter + 1
-  headers["Idempotency-Key"] = prefix .. "-" .. counter
-  return wrk.format("POST", nil, headers, body)
-end
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,27 +46,6 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
-class Child:
-    """A server in a child process, with the URL it printed and the file its stderr goes to."""
-
-    label: str
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-
-@dataclass(frozen=True, slots=True)
-class WrkResult:
-    """What one wrk run reported."""
-
-    rps: float
-    p99_ms: float
-    requests: int
-    non_2xx: int
-    socket_errors: int
-
-
-@dataclass(frozen=True, slots=True)
 class Row:
     """One line of the table: a scenario on one server, medians over the rounds."""
 
@@ -126,186 +56,6 @@ class Row:
     non_2xx: int
     socket_errors: int
     answered: int  # 2xx answers in all, warm-up and check included
-
-
-# --- child processes -------------------------------------------------------------------------
-
-
-def serve_sim(db_url: str, catalog_size: str) -> None:
-    """Child: run the simulator until killed; print its URL once it listens."""
-    asyncio.run(_serve_sim(db_url, int(catalog_size)))
-
-
-async def _serve_sim(db_url: str, catalog_size: int) -> None:
-    profile = parse_profile({"catalog": {"size": catalog_size}}, base=None)
-    config = SimConfig(profile=profile, seed=1, clock="virtual", db_url=db_url)
-    server = SimServer(config, host="127.0.0.1", port=0)
-    print(await server.start(), flush=True)
-    gc.freeze()  # as `orderportal sim` does once it listens
-    await asyncio.Event().wait()
-
-
-def serve_baseline(sim_url: str) -> None:
-    """Child: a bare aiohttp app with the simulator's products page and a no-op order POST."""
-    asyncio.run(_serve_baseline(sim_url))
-
-
-async def _serve_baseline(sim_url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        url = sim_url + PRODUCTS_PATH + PAGE_QUERY
-        async with session.get(url, headers={"Authorization": AUTH}) as response:
-            response.raise_for_status()
-            page = await response.read()
-
-    async def products(_request: web.Request) -> web.Response:
-        return web.Response(body=page, content_type=JSON)
-
-    async def create_order(request: web.Request) -> web.Response:
-        order = orjson.loads(await request.read())
-        body = orjson.dumps({"orderId": "BASELINE", "lines": len(order["lines"])})
-        return web.Response(body=body, status=201, content_type=JSON)
-
-    app = web.Application()
-    app.router.add_get(f"{ROUTE}/products", products)
-    app.router.add_post(f"{ROUTE}/orders", create_order)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    await web.SockSite(runner, sock).start()
-    print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    await asyncio.Event().wait()
-
-
-def start_child(label: str, function: str, argv: list[str], log: Path, stack: contextlib.ExitStack) -> Child:
-    """Start ``bench_sim.<function>(*argv)`` in a new process; wait for the URL it prints."""
-    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sim; bench_sim.{function}(*sys.argv[1:])"
-    with log.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, *argv],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            start_new_session=True,  # Ctrl-C reaches only us
-        )
-    stack.callback(stop_child, proc)
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
-    line = proc.stdout.readline().decode().strip() if ready else ""
-    if not line.startswith("http://"):
-        raise RuntimeError(f"{label} did not start; its stderr:\n{log.read_text(errors='replace')}")
-    child = Child(label, proc, line, log)
-    wait_until_answering(child)
-    return child
-
-
-def wait_until_answering(child: Child) -> None:
-    """Poll the products page until the child answers 200."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            http(child.url + PRODUCTS_PATH + PAGE_QUERY)
-            return
-        except (OSError, RuntimeError):
-            if child.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{child.label} at {child.url} does not answer") from None
-            time.sleep(0.1)
-
-
-def stop_child(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate one child process, killing it if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-# --- HTTP and wrk ----------------------------------------------------------------------------
-
-
-def http(url: str, body: bytes | None = None, key: str | None = None) -> tuple[int, bytes]:
-    """One request with the customer's Basic auth; a POST when ``body`` is given."""
-    headers = {"Authorization": AUTH}
-    if body is not None:
-        headers["Content-Type"] = JSON
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(url, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{url} answered {exc.code}: {exc.read()[:500]!r}") from None
-
-
-def order_body(products: list[dict[str, Any]], lines: int) -> bytes:
-    """An order of ``lines`` active catalog products, each quantity = containers x amount."""
-    active = [p for p in products if p["active"]][:lines]
-    if len(active) < lines:
-        raise RuntimeError(f"the first products page has {len(active)} active products, {lines} needed")
-    return orjson.dumps(
-        {
-            "orderNumber": f"BENCH-{lines}",
-            "orgUnit": "store-1",
-            "warehouse": {"id": "W1", "name": "Main"},
-            "lines": [
-                {
-                    "lineNumber": number,
-                    "productNumber": product["productNumber"],
-                    "containers": 1 + number % 3,
-                    "containerAmount": product["containerAmount"],
-                    "quantity": (1 + number % 3) * product["containerAmount"],
-                }
-                for number, product in enumerate(active, start=1)
-            ],
-        }
-    )
-
-
-def write_lua(scenario: Scenario, directory: Path) -> Path:
-    """The wrk script that POSTs the scenario's order with a fresh Idempotency-Key each time."""
-    assert scenario.order is not None
-    path = directory / f"{scenario.name.replace(' ', '-')}.lua"
-    path.write_text(ORDER_LUA.format(body=scenario.order.decode(), auth=AUTH))
-    return path
-
-
-def run_wrk(args: argparse.Namespace, url: str, lua: Path | None, prefix: str, seconds: int) -> WrkResult:
-    """One wrk run against ``url``; a POST script when ``lua`` is given."""
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
-    if lua is None:
-        command += ["-H", f"Authorization: {AUTH}", url]
-    else:
-        command += ["-s", str(lua), url, "--", prefix]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_wrk(done.stdout)
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """Requests/sec, the 99% latency, and the error counts from wrk's text output."""
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
-    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
-    if not (rps and p99 and total):
-        raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return WrkResult(
-        rps=float(rps.group(1)),
-        p99_ms=float(p99.group(1)) * WRK_UNITS_MS[p99.group(2)],
-        requests=int(total.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
-    )
-
-
-# --- the benchmark ---------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
@@ -344,6 +94,30 @@ def start_servers(args: argparse.Namespace, tmp: Path, stack: contextlib.ExitSta
     for child in [*children, baseline]:
         print(f"  {child.label}: {child.url} (pid {child.proc.pid})")
     return [*children, baseline]
+
+
+def order_body(products: list[dict[str, Any]], lines: int) -> bytes:
+    """An order of ``lines`` active catalog products, each quantity = containers x amount."""
+    active = [p for p in products if p["active"]][:lines]
+    if len(active) < lines:
+        raise RuntimeError(f"the first products page has {len(active)} active products, {lines} needed")
+    return orjson.dumps(
+        {
+            "orderNumber": f"BENCH-{lines}",
+            "orgUnit": "store-1",
+            "warehouse": {"id": "W1", "name": "Main"},
+            "lines": [
+                {
+                    "lineNumber": number,
+                    "productNumber": product["productNumber"],
+                    "containers": 1 + number % 3,
+                    "containerAmount": product["containerAmount"],
+                    "quantity": (1 + number % 3) * product["containerAmount"],
+                }
+                for number, product in enumerate(active, start=1)
+            ],
+        }
+    )
 
 
 def scenarios(sim_url: str) -> list[Scenario]:
@@ -501,7 +275,7 @@ def main() -> int:
             servers = start_servers(args, tmp, stack)
             rows: list[Row] = []
             for scenario in scenarios(servers[0].url):
-                lua = write_lua(scenario, tmp) if scenario.is_order else None
+                lua = write_lua(scenario.name, scenario.order, tmp) if scenario.order is not None else None
                 rows += measure(args, scenario, servers, lua, run_id)
             print_table(rows)
             print_targets(rows)
