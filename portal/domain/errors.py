@@ -49,7 +49,9 @@ class Unauthorized(DomainError):
     kind = "unauthorized"
 
 
-class Duplicate(DomainError):
-    """What an action adds exists already, or a concurrent change got there first."""
+class Duplicate(Exception):
+    """A uniqueness rule of the storage was broken: what an action adds exists already, or a race was lost.
 
-    kind = "conflict"
+    Not a DomainError: a service that expects one catches it, and anywhere else it ends the action as
+    a 409 conflict, the way the database's own error did before the unit of work translated it.
+    """

@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from portal.domain.errors import DomainError, InvalidInput, NotFound
+from portal.domain.errors import DomainError, Duplicate, InvalidInput, NotFound
 from portal.entrypoints.requests import requests
 
 log = logging.getLogger("portal.api")
@@ -53,7 +53,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if exc.status < 400:
             raise
         return problem(exc.status, "http-error", exc.reason)
-    except IntegrityError:
+    except (Duplicate, IntegrityError):
         return problem(409, "conflict", "a concurrent change got there first; reload and try again")
     except OperationalError as exc:
         log.warning("%s %s: the database is busy: %s", request.method, request.path, exc.orig)
