@@ -27,8 +27,13 @@ def order_request(raw: dict[str, Any]) -> OrderRequest:
     """The fields of an order that the portal sends, as the supplier holds them."""
     warehouse = raw.get("warehouse") or {}
     lines = tuple(
-        RequestLine(x.get("lineNumber"), x.get("productNumber"), x.get("containers"), x.get("containerAmount"),
-                    x.get("quantity"))
+        RequestLine(
+            x.get("lineNumber"),
+            x.get("productNumber"),
+            x.get("containers"),
+            x.get("containerAmount"),
+            x.get("quantity"),
+        )
         for x in raw.get("lines", [])
     )
     return OrderRequest(
@@ -105,5 +110,5 @@ def webhook_event(raw: dict[str, Any]) -> WebhookEvent:
     data = raw["data"]
     if raw["type"] == "dispatch_notification.created":
         return DispatchEvent(raw["eventId"], dispatch_note(data), json.dumps(raw))
-    change = StatusChange(data["status"], data["at"], data.get("reasonCode"), data.get("message"))
+    change = status_change(data)
     return StatusEvent(raw["eventId"], data["orderId"], data["previousStatus"], change, json.dumps(raw))

@@ -1,6 +1,7 @@
 """The manual's order statuses at the supplier and their legal moves, stated by the portal itself.
 
-The simulator keeps its own table: two independent readings of the manual check each other.
+``contracts.statuses`` states them for the simulator and certification; the portal's domain keeps
+its own, so that it imports only the standard library, and a unit test holds the two equal.
 """
 
 from __future__ import annotations

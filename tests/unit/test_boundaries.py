@@ -52,3 +52,28 @@ def test_the_portal_service_layer_reaches_no_adapter_and_no_entrypoint() -> None
 def test_the_portal_domain_imports_only_the_standard_library() -> None:
     outside = {name for name in imported_modules("portal/domain") if name.split(".")[0] not in sys.stdlib_module_names}
     assert all(name.startswith("portal.domain") for name in outside), outside
+
+
+SHARED_BY_SERVICES = {"common", "context", "unit_of_work", "retry", "supplier_errors"}
+
+
+def test_no_service_module_imports_another_only_the_steps_they_share() -> None:
+    for path in (ROOT / "portal/service_layer").glob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "portal.service_layer":
+                named = {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("portal.service_layer."):
+                named = {(node.module or "").rsplit(".", 1)[1]}
+            else:
+                continue
+            assert named <= SHARED_BY_SERVICES, f"{path.name} imports {sorted(named - SHARED_BY_SERVICES)}"
+
+
+def test_the_apps_use_absolute_imports_only_so_that_these_boundaries_see_every_import() -> None:
+    for package in ("portal", "supplier_sim", "contracts", "scenarios"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = [
+                n for n in ast.walk(ast.parse(path.read_text("utf-8"))) if isinstance(n, ast.ImportFrom) and n.level
+            ]
+            assert not relative, f"{path.relative_to(ROOT)} has a relative import"

@@ -128,3 +128,20 @@ def test_matching_prefers_the_supplier_item_then_any_barcode_and_names_each_diff
     assert found[0].differences == ("name", "barcodes", "price")
     assert found[1].differences == ("name", "price", "container amount")
     assert found[2].differences == ("withdrawn",)
+
+
+def test_the_portals_statement_of_the_legal_moves_agrees_with_the_contracts() -> None:
+    from contracts import statuses as contract
+    from portal.domain import statuses as portal
+
+    assert {str(s): {str(t) for t in moves} for s, moves in portal.LEGAL_MOVES.items()} == {
+        s: set(moves) for s, moves in contract.LEGAL_MOVES.items()
+    }
+    histories = [
+        ["NEW"],
+        ["NEW", "PROCESSED", "ACCEPTED"],
+        ["NEW", "ACCEPTED"],
+        ["PROCESSED"],
+        ["NEW", "REJECTED", "NEW"],
+    ]
+    assert [portal.illegal_step(h) for h in histories] == [contract.illegal_step(h) for h in histories]

@@ -15,11 +15,12 @@ from portal.service_layer import ordering, receiving, sending, tracking
 from portal.service_layer.context import Portal
 from portal.service_layer.supplier_errors import (
     ContractBroken,
+    CustomerNumberRefused,
     SupplierRejected,
     SupplierUnreachable,
     WrongCredentials,
 )
-from tests.fakes import FakeSupplier, FakeUnitOfWork, Store, fake_portal
+from tests.fakes import FakeSupplier, fake_portal
 
 AT = "2026-01-05T08:00:00.000Z"
 
@@ -47,7 +48,8 @@ async def booked(portal: Portal, ids: dict[str, int], containers: int = 2) -> in
     return (await ordering.book_stock_order(portal, order.id or 0)).id or 0
 
 
-def accepted_answer(number: str = "SO-000001") -> SupplierOrder:
+def taken_answer() -> SupplierOrder:
+    """The supplier's answer to a new order: it holds it as ORD-1, in NEW."""
     history = (StatusChange("NEW", AT),)
     return SupplierOrder("ORD-1", "NEW", AT, history, None)  # type: ignore[arg-type]
 
@@ -96,12 +98,12 @@ async def test_an_empty_order_cannot_be_booked() -> None:
 
 
 async def test_a_send_the_supplier_takes_marks_the_order_sent_and_empties_the_outbox() -> None:
-    portal, _, supplier = fake_portal(FakeSupplier(created=[accepted_answer()]))
+    portal, _, supplier = fake_portal(FakeSupplier(created=[taken_answer()]))
     order_id = await booked(portal, await shop(portal))
     sent = await sending.send_stock_order(portal, order_id)
     assert sent.order.state is StockOrderState.SENT and sent.intent is None
     assert sent.order.supplier_order_id == "ORD-1" and await sending.outbox(portal) == []
-    (request, key), = supplier.requests
+    ((request, key),) = supplier.requests
     assert request.order_number == sent.order.number and key == sent.order.idempotency_key
 
 
@@ -134,11 +136,11 @@ async def test_a_refused_order_is_dropped_from_the_outbox_and_stays_booked(statu
 
 @pytest.mark.parametrize("status", [401, 403, 409])
 async def test_a_refusal_of_credentials_or_key_keeps_the_order_and_401_403_uncouple(status: int) -> None:
-    failure = (
-        WrongCredentials("POST /orders", "no", status)
-        if status != 409
-        else SupplierRejected("POST /orders", {"title": "c", "detail": "d"}, 409)
-    )
+    failure = {
+        401: WrongCredentials("POST /orders", "no", 401),
+        403: CustomerNumberRefused("POST /orders", "no", 403),
+        409: SupplierRejected("POST /orders", {"title": "c", "detail": "d"}, 409),
+    }[status]
     portal, _, _ = fake_portal(FakeSupplier(created=[failure]))
     order_id = await booked(portal, await shop(portal))
     with pytest.raises(SupplierProblem, match="stays in the outbox"):
@@ -167,7 +169,7 @@ async def test_a_send_refuses_at_once_when_the_customer_number_is_uncoupled() ->
     assert await sending.outbox(portal) == [] and supplier.requests == []
 
 
-async def sent(portal: Portal, store: Store) -> int:
+async def sent(portal: Portal) -> int:
     ids = await shop(portal)
     order_id = await booked(portal, ids)
     await sending.send_stock_order(portal, order_id)
@@ -179,31 +181,31 @@ def event(previous: str, status: str, event_id: str = "e1") -> StatusEvent:
 
 
 async def test_a_forward_move_is_applied_and_a_late_one_ignored() -> None:
-    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
-    order_id = await sent(portal, store)
+    portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
+    order_id = await sent(portal)
     assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))).result == "applied"
     assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED", "e2"))).result == "ignored"
     assert (await sending.stock_order(portal, order_id)).order.portal_status == "PROCESSED"
 
 
 async def test_an_illegal_move_is_kept_as_a_violation_and_not_applied() -> None:
-    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
-    order_id = await sent(portal, store)
+    portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
+    order_id = await sent(portal)
     assert (await tracking.receive_event(portal, 1, event("NEW", "ACCEPTED"))).result == "violation"
     assert (await sending.stock_order(portal, order_id)).order.portal_status == "NEW"
     assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
 
 
 async def test_an_event_delivered_twice_is_handled_once() -> None:
-    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
-    await sent(portal, store)
+    portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
+    await sent(portal)
     await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
     assert (await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))).result == "duplicate"
 
 
 async def accepted_with_a_dispatch(quantity: int = 12) -> tuple[Portal, int, int]:
-    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
-    order_id = await sent(portal, store)
+    portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
+    order_id = await sent(portal)
     await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
     await tracking.receive_event(portal, 1, event("PROCESSED", "ACCEPTED", "e2"))
     note = DispatchNote("D-1", "ORD-1", AT, (DispatchLine(1, "P1", quantity),))
@@ -236,14 +238,9 @@ async def test_a_dispatch_notification_is_received_once_and_its_booking_raises_s
 
 
 async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notification() -> None:
-    portal, store, _ = fake_portal(FakeSupplier(created=[accepted_answer()]))
-    await sent(portal, store)
+    portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
+    await sent(portal)
     await tracking.receive_event(portal, 1, event("NEW", "PROCESSED"))
     await tracking.receive_event(portal, 1, event("PROCESSED", "ACCEPTED", "e2"))
     note = DispatchNote("D-9", "ORD-1", AT, (DispatchLine(1, "P1", 13),))
     assert (await tracking.receive_event(portal, 1, DispatchEvent("e3", note))).result == "violation"
-
-
-def test_the_fake_unit_of_work_is_what_the_portal_gets() -> None:
-    portal, store, _ = fake_portal()
-    assert isinstance(portal.uow(), FakeUnitOfWork) and portal.uow().store is store
