@@ -13,7 +13,7 @@ from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
 from supplier_sim.http import integer, json_response, read_json
-from supplier_sim.inspection import login, setup_inspection_routes
+from supplier_sim.inspection import setup_inspection_routes
 from supplier_sim.problems import Problem
 from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
@@ -140,7 +140,7 @@ async def change_credentials(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     customer = sim.profile.customer(number)
     if customer is None:
-        raise Problem.not_found(f"no customer {number!r}")
+        raise Problem.not_found("the profile has no customer with this number")
     field = "password" if customer.auth in ("basic", "token") else "apiKey"
     wrong = next((name for name in body if name != field), None)
     if wrong is not None or field not in body:
@@ -148,13 +148,13 @@ async def change_credentials(request: web.Request) -> web.Response:
         raise Problem.invalid_field(
             f"/{wrong or field}", f"customer {number} signs in with {customer.auth}: send its {field} only"
         )
-    changed = sim.change_credentials(number, body.get("password"), body.get("apiKey"))
-    return json_response(login(changed))
+    sim.change_credentials(number, body.get("password"), body.get("apiKey"))
+    return web.Response(status=204)  # the new secret is not sent back: the caller has it
 
 
 async def expire_tokens(request: web.Request) -> web.Response:
-    """Every bearer token issued so far becomes unknown, as after a restart of the supplier."""
-    return json_response({"expired": request.app[SIM].auth.expire_tokens()})
+    """Every bearer token issued so far is revoked: a client must log in again."""
+    return json_response({"expired": await request.app[SIM].expire_tokens()})
 
 
 @web.middleware

@@ -34,7 +34,6 @@ RESPONSE_SCHEMAS = {
     "admin.dispatch": "dispatch-notification",
     "admin.catalog-change": "product",
     "admin.credentials": "sim-credentials",
-    "admin.credentials.put": "sim-credentials",
     "admin.expire-tokens": "sim-expired-tokens",
     "admin.orders": "sim-orders",
     "admin.notes": "sim-dispatch-notifications",

@@ -44,7 +44,7 @@ class Authenticator:
         self._token_users = {c.username: c for c in customers if c.auth == "token"}
 
     def expire_tokens(self) -> int:
-        """Forget every token issued so far, as a restart of the supplier would; how many there were."""
+        """Forget every token issued so far; how many there were."""
         count = len(self.tokens)
         self.tokens.clear()
         return count

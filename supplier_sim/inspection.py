@@ -62,7 +62,7 @@ async def credentials(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     customer = request.app[SIM].profile.customer(number)
     if customer is None:
-        raise Problem.not_found(f"no customer {number!r}")
+        raise Problem.not_found("the profile has no customer with this number")
     return json_response(login(customer))
 
 
@@ -88,7 +88,7 @@ async def dispatch_notifications(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     found = await request.app[SIM].orders.dispatch_notifications(None, order_id, 1, 100_000)
     if found is None:
-        raise Problem.not_found(f"no order {order_id!r}")
+        raise Problem.not_found("the simulator holds no order with this id")
     items, total = found
     return json_response({"items": items, "total": total})
 

@@ -165,6 +165,12 @@ class Simulator:
         await self.orders.load()
         await self.hooks.load()
 
+    async def expire_tokens(self) -> int:
+        """Revoke every bearer token issued so far, the stored ones too: each is refused from now on."""
+        async with self.db.write() as conn:
+            await conn.execute(tables.tokens.delete())
+        return self.auth.expire_tokens()
+
     async def issue_token(self, username: str, password: str) -> tuple[str, Token]:
         token, issued = self.auth.login(username, password)
         async with self.db.write() as conn:

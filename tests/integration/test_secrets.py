@@ -121,7 +121,12 @@ def record_handouts(monkeypatch: pytest.MonkeyPatch, evidence: Evidence) -> None
     async def reading(self: aiohttp.ClientResponse) -> bytes:
         body = await read(self)
         # The two answers that carry a secret on purpose: a token to its owner, a login to the admin's harness.
-        handout = self.url.path == "/api/v1/auth" or self.url.path.startswith("/_sim/customers/")
+        login = (
+            self.method == "GET"
+            and self.url.path.startswith("/_sim/customers/")
+            and self.url.path.endswith("/credentials")
+        )
+        handout = self.url.path == "/api/v1/auth" or login
         if not handout:
             evidence.shown[f"answer {self.method} {self.url} #{len(evidence.shown)}"] = body.decode("utf-8", "replace")
         return body
