@@ -25,7 +25,7 @@ class Answer:
 
     method: str
     path: str
-    request: Any
+    request: Any = field(repr=False)  # it may hold a password: a failed assertion prints the repr
     status: int
     content_type: str
     headers: dict[str, str]
@@ -58,6 +58,10 @@ class ApiError(Exception):
 
 class NotAProblem(AssertionError):
     """A strict client got an error answer that is not a well-formed application/problem+json."""
+
+
+class NotJson(AssertionError):
+    """A strict client got an answer that says it is JSON and does not parse."""
 
 
 async def exchange(
@@ -94,6 +98,8 @@ class PortalClient:
             well_formed = answer.content_type == PROBLEM_JSON and isinstance(answer.body, dict)
             if not (well_formed and answer.body.get("status") == answer.status and answer.detail):
                 raise NotAProblem(answer)
+        if self.strict and answer.content_type == "application/json" and isinstance(answer.body, str):
+            raise NotJson(answer)
         return answer
 
     async def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:

@@ -32,8 +32,10 @@ async def _shop(stage: Stage, args: dict[str, Any], couple: bool) -> Shop:
     )
     try:
         login = await stage.sim.credentials(number)
-    except ApiError:  # a customer the supplier does not know: coupling it must fail
-        login = Login(number, "basic", "nobody", "x")
+    except ApiError as exc:
+        if exc.answer.status != 404:
+            raise
+        login = Login(number, "basic", "nobody", "x")  # a customer the supplier does not know: coupling must fail
     if "password" in args:
         login = Login(number, login.auth, login.username, args["password"], login.api_key)
     interface = args.get("interface", "ORDERPORTAL")
@@ -69,7 +71,8 @@ async def couple(stage: Stage, args: dict[str, Any]) -> str:
     if coupled is None:
         return f"customer number {args['customer']} refused as expected"
     shop.customer = coupled
-    return f"customer number {coupled['number']} ({coupled['authMethod']}): {coupled['state']}"
+    pushed = ", webhook registered" if coupled["webhook"] else ", polling only"
+    return f"customer number {coupled['number']} ({coupled['authMethod']}): {coupled['state']}{pushed}"
 
 
 async def open_portal(stage: Stage, args: dict[str, Any]) -> str | None:
@@ -128,7 +131,7 @@ async def create(stage: Stage, args: dict[str, Any]) -> str | None:
     if order["id"] in stage.orders.values() and "as" not in args:
         line = order["lines"][0]["containers"]
         return f"the cart went into the same unbooked order {order['number']}: line 1 now {line} containers"
-    lines = len(order['lines'])
+    lines = len(order["lines"])
     return f"stock order {order['number']} created with {lines} line{'' if lines == 1 else 's'}"
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import aiohttp
 
-from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
+from portal.service_layer.retry import RetryPolicy
 from scenarios.drivers import SimAdmin
 from scenarios.faultmatrix.expected import EXPECTED, NOT_APPLICABLE
 from scenarios.faultmatrix.faults import ROWS, FaultRow
