@@ -33,6 +33,7 @@ bench: $(VENV)/.installed-base
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff mypy
 	$(BIN)/ruff check contracts supplier_sim portal scenarios tests bench
+	$(BIN)/ruff format --check contracts supplier_sim portal scenarios tests bench
 	$(BIN)/mypy contracts supplier_sim portal scenarios
 
 clean:

@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 
 from contracts.wire import basic_authorization
-from portal.adapters.catalog_store import row
 from portal.bootstrap import PortalServer
 from scenarios.drivers import Login, PortalClient, ShopNames, SimAdmin, set_up_shop
 from supplier_sim import SimConfig, SimServer
@@ -47,21 +46,20 @@ async def supplier_products(session: aiohttp.ClientSession, sim: SimAdmin, login
 
 def bare_insert(products: list[dict[str, Any]], path: Path) -> float:
     """The baseline: the same rows, one executemany into a bare SQLite table."""
-    rows = [row(1, p) for p in products]
     values = [
         (
-            r["supplier_id"],
-            r["product_number"],
-            r["name"],
-            ",".join(r["barcodes"]),
-            r["container_amount"],
-            str(r["purchase_price"]),
-            r["currency"],
-            r["tax_rate"],
-            r["active"],
-            r["updated_at"],
+            1,
+            p["productNumber"],
+            p["name"],
+            ",".join(p["barcodes"]),
+            p["containerAmount"],
+            p["purchasePrice"]["amount"],
+            p["purchasePrice"]["currency"],
+            p["taxRate"],
+            p["active"],
+            p["updatedAt"],
         )
-        for r in rows
+        for p in products
     ]
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")

@@ -13,13 +13,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_schema, make_engine, make_sessions
-from portal.adapters.supplier_client import RetryPolicy, SupplierClient
+from portal.adapters.supplier_client import SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
 from portal.domain.setup import Credentials, CustomerNumber, Supplier
 from portal.entrypoints.app import create_app
 from portal.entrypoints.worker import sync
 from portal.service_layer.context import Portal
+from portal.service_layer.retry import RetryPolicy
 from portal.state import PortalState
 
 log = logging.getLogger("portal.worker")
@@ -119,4 +120,3 @@ class PortalServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-

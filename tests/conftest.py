@@ -16,8 +16,8 @@ from aiohttp import web
 from contracts.signing import signed_headers
 from portal.adapters import orm
 from portal.adapters.database import make_engine
-from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
+from portal.service_layer.retry import RetryPolicy
 from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
 from scenarios.drivers import Shop as ShopSetUp
 from supplier_sim import SimConfig, SimServer

@@ -9,7 +9,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.adapters import translation
 from portal.adapters.orm import catalog_entries
 from portal.domain.messages import CatalogProduct
 
@@ -21,11 +20,6 @@ FIELDS = ("product_number", *UPDATED)
 def entry_row(supplier_id: int, product: CatalogProduct) -> dict[str, Any]:
     """A supplier's product as a catalog entry row."""
     return {"supplier_id": supplier_id, **{name: getattr(product, name) for name in FIELDS}}
-
-
-def row(supplier_id: int, product: dict[str, Any]) -> dict[str, Any]:
-    """A product of Supplier API v1, as it comes over the wire, as a catalog entry row."""
-    return entry_row(supplier_id, translation.catalog_product(product))
 
 
 async def upsert(session: AsyncSession, supplier_id: int, products: Sequence[CatalogProduct]) -> None:

@@ -36,6 +36,7 @@ class Answer:
         except orjson.JSONDecodeError:
             return cls(status, content_type, body, date, retry_after, unreadable=True)
 
+
 def checked(endpoint: str, answer: Answer, content_type: str, schema: str) -> Any:
     """The body, when it has ``content_type``, is JSON and meets ``schema``; ContractBroken otherwise."""
     if answer.content_type != content_type:
@@ -49,6 +50,7 @@ def checked(endpoint: str, answer: Answer, content_type: str, schema: str) -> An
         raise ContractBroken(endpoint, violations, answer.status)
     return body
 
+
 def page_violations(page: dict[str, Any], first: dict[str, Any], number: int, size: int) -> list[Violation]:
     """Where a page disagrees with the page asked for or with the first page's totals."""
     total = first["totalItems"]
@@ -60,6 +62,7 @@ def page_violations(page: dict[str, Any], first: dict[str, Any], number: int, si
         for name, value in expected.items()
         if found[name] != value
     ]
+
 
 def trouble(answer: Answer) -> str:
     return f"{answer.status}, a body that is not JSON" if answer.unreadable else str(answer.status)
@@ -89,6 +92,7 @@ def lifetime_s(expires_at: str, date: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return lifetime_s if 0 < lifetime_s <= MAX_TOKEN_LIFETIME_S else None
+
 
 def repeats(page: dict[str, Any], key: str, seen: set[str]) -> list[Violation]:
     """Items whose ``key`` came before, on this page or an earlier one; the rest join ``seen``."""

@@ -38,17 +38,6 @@ from portal.service_layer.supplier_errors import (
     WrongCredentials,
 )
 
-__all__ = [
-    "ContractBroken",
-    "Credentials",
-    "CustomerNumberRefused",
-    "RetryPolicy",
-    "SupplierClient",
-    "SupplierError",
-    "SupplierRejected",
-    "SupplierUnreachable",
-    "WrongCredentials",
-]
 log = logging.getLogger("portal.supplier")
 
 MAX_PAGE_SIZE = 1000
@@ -325,5 +314,3 @@ async def _bounded(endpoint: str, response: aiohttp.ClientResponse) -> bytes:
             raise ContractBroken(endpoint, [violation], response.status)
         chunks.append(chunk)
     return b"".join(chunks)
-
-

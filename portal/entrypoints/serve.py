@@ -10,8 +10,8 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.databases import async_url
-from portal.adapters.supplier_client import RetryPolicy
 from portal.bootstrap import PortalServer
+from portal.service_layer.retry import RetryPolicy
 
 
 @click.command("portal")

@@ -42,5 +42,3 @@ async def catch_up(portal: Portal) -> dict[str, int]:
             continue
         counts["dispatches"] += 1
     return counts
-
-

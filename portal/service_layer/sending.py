@@ -124,9 +124,7 @@ async def _failed(portal: Portal, tried: StockOrder, exc: SupplierError) -> Send
         if isinstance(exc, WrongCredentials | CustomerNumberRefused):
             # No more calls with credentials the supplier refuses (a lockout): the order waits, blocked,
             # until the user couples the customer number again.
-            customer = await uow.customers.one(
-                lock=True, supplier_id=order.supplier_id, org_unit_id=order.org_unit_id
-            )
+            customer = await uow.customers.one(lock=True, supplier_id=order.supplier_id, org_unit_id=order.org_unit_id)
             if customer is not None:
                 customer.uncouple(f"the supplier refused it while stock order {order.number} was sent: {exc}")
         await uow.commit()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from portal.adapters.supplier_client import SupplierClient, SupplierUnreachable
+from portal.adapters.supplier_client import SupplierClient
 from portal.domain.model import StockOrder
+from portal.service_layer.supplier_errors import SupplierUnreachable
 from tests.conftest import Shop, make_shop
 from tests.helpers import held_orders, portal_api
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.adapters.supplier_client import SupplierClient, SupplierRejected, SupplierUnreachable, WrongCredentials
+from portal.adapters.supplier_client import SupplierClient
 from portal.service_layer import sending
+from portal.service_layer.supplier_errors import SupplierRejected, SupplierUnreachable, WrongCredentials
 from tests.conftest import Shop, make_shop
 from tests.helpers import client_for, held_orders, order_body
 

@@ -14,17 +14,17 @@ from aiohttp import web
 
 from contracts.wire import basic_authorization
 from portal.adapters import supplier_client
-from portal.adapters.supplier_client import (
+from portal.adapters.supplier_client import SupplierClient
+from portal.domain.messages import CatalogProduct, OrderRequest, RequestLine
+from portal.domain.setup import Credentials
+from portal.service_layer.retry import RetryPolicy
+from portal.service_layer.supplier_errors import (
     ContractBroken,
-    Credentials,
     CustomerNumberRefused,
-    RetryPolicy,
-    SupplierClient,
     SupplierRejected,
     SupplierUnreachable,
     WrongCredentials,
 )
-from portal.domain.messages import CatalogProduct, OrderRequest, RequestLine
 from supplier_sim import SimServer
 from supplier_sim.typedefs import ERRORS
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from portal.adapters.supplier_answers import retry_after as _retry_after
-from portal.adapters.supplier_client import RetryPolicy
+from portal.service_layer.retry import RetryPolicy
 
 
 def test_pauses_grow_exponentially_up_to_the_cap_with_full_jitter() -> None:
