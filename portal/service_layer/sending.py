@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
 from portal.domain.model import SendIntent, StockOrder, StockOrderState
-from portal.domain.setup import CustomerNumber, Supplier
 from portal.service_layer import common
 from portal.service_layer.context import Portal
 from portal.service_layer.supplier_errors import (
@@ -29,7 +28,6 @@ from portal.service_layer.supplier_errors import (
 from portal.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("portal.outbox")
-Reached = tuple[Supplier, CustomerNumber]  # an order's supplier and the customer number that reaches it
 REFUSALS = frozenset({400, 422})  # the order itself is refused: no attempt with this body was ever taken
 
 
@@ -50,35 +48,34 @@ async def send_stock_order(portal: Portal, order_id: int) -> Sending:
             return Sending(order, None)  # a resend after a lost answer: the order is there already
         if order.state is not StockOrderState.BOOKED:
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
-        reached = await common.order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
+        await common.order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
         if await uow.intents.one(stock_order_id=order_id) is None:
             assert order.idempotency_key is not None, "booking gives the key"
             uow.intents.add(SendIntent(order_id, order.idempotency_key, portal.now(), next_attempt_ms=portal.now_ms()))
             await uow.commit()
-    return await deliver(portal, order_id, reached)
+    return await deliver(portal, order_id)
 
 
-async def deliver(portal: Portal, order_id: int, reached: Reached | None = None) -> Sending:
-    """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem).
-
-    ``reached`` is the supplier and customer number a send has just looked up, so they are not looked up twice.
-    """
+async def deliver(portal: Portal, order_id: int) -> Sending:
+    """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem)."""
     if order_id in portal.delivering:  # the worker and a user's click at once: one attempt is enough
         return await stock_order(portal, order_id)
     portal.delivering.add(order_id)
     try:
-        return await _deliver(portal, order_id, reached)
+        return await _deliver(portal, order_id)
     finally:
         portal.delivering.discard(order_id)
 
 
-async def _deliver(portal: Portal, order_id: int, reached: Reached | None = None) -> Sending:
+async def _deliver(portal: Portal, order_id: int) -> Sending:
     async with portal.uow() as uow:
         order = await uow.orders.get(order_id)
         intent = await uow.intents.one(stock_order_id=order_id)
         if intent is None or order.state is not StockOrderState.BOOKED:
             return Sending(order, intent)
-        supplier, customer = reached or await common.order_supplier(uow, order)
+        # Looked up again, not taken from the send that queued it: a customer number uncoupled since
+        # (its credentials refused on another order, say) must not be called with them.
+        supplier, customer = await common.order_supplier(uow, order)
         request = await common.order_request(uow, order)
     try:  # no transaction is open while the supplier answers
         answer = await portal.client_for(supplier, customer).create_order(request, intent.idempotency_key)

@@ -244,3 +244,24 @@ async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notifi
     await tracking.receive_event(portal, 1, event("PROCESSED", "ACCEPTED", "e2"))
     note = DispatchNote("D-9", "ORD-1", AT, (DispatchLine(1, "P1", 13),))
     assert (await tracking.receive_event(portal, 1, DispatchEvent("e3", note))).result == "violation"
+
+
+async def test_a_customer_number_uncoupled_after_queueing_is_not_called_when_the_order_is_delivered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    portal, _, supplier = fake_portal(FakeSupplier(created=[taken_answer()]))
+    order_id = await booked(portal, await shop(portal))
+    deliver = sending._deliver
+
+    async def uncoupled_meanwhile(portal: Portal, order_id: int) -> sending.Sending:
+        async with portal.uow() as uow:  # the worker got a 401 on another order of this customer number
+            (customer,) = await uow.customers.all()
+            customer.uncouple("refused on another order")
+            await uow.commit()
+        return await deliver(portal, order_id)
+
+    monkeypatch.setattr(sending, "_deliver", uncoupled_meanwhile)
+    with pytest.raises(NotSendable):
+        await sending.send_stock_order(portal, order_id)
+    assert supplier.requests == []
+    assert (await sending.stock_order(portal, order_id)).intent is not None
