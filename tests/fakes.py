@@ -126,7 +126,7 @@ class FakeRepository(Generic[T]):
             else:
                 self.add(entry)  # type: ignore[arg-type]
 
-    async def matching(self, entries: Sequence[CatalogEntry]) -> list[T]:
+    async def matching(self, entries: Sequence[CatalogEntry], lock: bool = False) -> list[T]:
         items = {(e.supplier_id, e.product_number) for e in entries}
         codes = {code for e in entries for code in e.barcodes}
         return [

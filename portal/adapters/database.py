@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
@@ -34,6 +35,15 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(orm.metadata.create_all)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and was undone.
+LOST_RACE = frozenset({"40P01", "40001"})
+
+
+def lost_race(error: DBAPIError) -> bool:
+    """The database undid the transaction because a concurrent one won; SQLite never says so."""
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE
 
 
 def _begin_immediate(connection: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import catalog_store, stock_store
@@ -18,6 +18,21 @@ from portal.domain.model import StockLevel
 from portal.service_layer.unit_of_work import kind_of
 
 T = TypeVar("T")
+HELD = "held"  # the session's rows loaded with a lock: the only persistent rows an action may change
+
+
+def hold(session: AsyncSession, entities: Sequence[object]) -> None:
+    """Note rows loaded FOR UPDATE, so that the unit of work lets the action change them."""
+    held = session.info.setdefault(HELD, set())
+    held.update(inspect(entity).identity_key for entity in entities)
+
+
+def locked(query: Select[Any]) -> Select[Any]:
+    """The query FOR NO KEY UPDATE on PostgreSQL (a row's foreign-key checks still pass), freshly read.
+
+    SQLite has no row locks: every transaction there begins IMMEDIATE, so actions run one at a time.
+    """
+    return query.with_for_update(key_share=True).execution_options(populate_existing=True)
 
 
 class SqlRepository(Generic[T]):
@@ -31,16 +46,23 @@ class SqlRepository(Generic[T]):
         await self.session.delete(entity)
 
     async def get(self, ident: int, lock: bool = False) -> T:
-        found = await self.session.get(self.cls, ident, with_for_update=lock, populate_existing=lock)
+        if lock:
+            query = locked(select(self.cls).where(MAPPED[self.cls].c.id == ident))
+            found = (await self.session.execute(query)).scalars().first()
+        else:
+            found = await self.session.get(self.cls, ident)
         if found is None:
             raise NotFound(f"no {kind_of(self.cls)} {ident}")
+        if lock:
+            hold(self.session, [found])
         return found
 
     async def one(self, lock: bool = False, **where: Any) -> T | None:
         query = select(self.cls).where(*self._filters(where))
-        if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        return (await self.session.execute(query)).scalars().first()
+        found = (await self.session.execute(locked(query) if lock else query)).scalars().first()
+        if lock and found is not None:
+            hold(self.session, [found])
+        return found
 
     async def all(self, order_by: str = "id", **where: Any) -> list[T]:
         query = select(self.cls).where(*self._filters(where)).order_by(MAPPED[self.cls].c[order_by])
@@ -70,7 +92,7 @@ class SqlCatalog(SqlRepository[CatalogEntry]):
 
 
 class SqlProducts(SqlRepository[Product]):
-    async def matching(self, entries: Sequence[CatalogEntry]) -> list[Product]:
+    async def matching(self, entries: Sequence[CatalogEntry], lock: bool = False) -> list[Product]:
         if not entries:
             return []
         keys = product_keys
@@ -80,7 +102,10 @@ class SqlProducts(SqlRepository[Product]):
             ((keys.c.kind == "item") & keys.c.key.in_(items)) | ((keys.c.kind == "barcode") & keys.c.key.in_(codes))
         )
         query = select(Product).where(MAPPED[Product].c.id.in_(ids)).order_by(MAPPED[Product].c.id)
-        return list((await self.session.execute(query)).scalars())
+        found = list((await self.session.execute(locked(query) if lock else query)).scalars())
+        if lock:
+            hold(self.session, found)
+        return found
 
 
 class SqlCarts(SqlRepository[Cart]):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import Any
 
-from portal.adapters.repositories import SqlCarts, SqlCatalog, SqlProducts, SqlRepository, SqlStock
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from portal.adapters.database import lost_race
+from portal.adapters.repositories import HELD, SqlCarts, SqlCatalog, SqlProducts, SqlRepository, SqlStock
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate
 from portal.domain.model import (
@@ -23,12 +28,17 @@ from portal.service_layer.unit_of_work import Carts, Catalog, Products, Reposito
 CONFLICT = "a concurrent change got there first; reload and try again"
 
 
+class UnlockedChange(RuntimeError):
+    """A service changed a stored row it had not loaded with ``lock=True``: on PostgreSQL a race would lose."""
+
+
 class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def __aenter__(self) -> SqlUnitOfWork:
         session = self._session = self._sessions()
+        session.info[HELD] = set()
         self.org_units: Repository[OrgUnit] = SqlRepository(session, OrgUnit)
         self.warehouses: Repository[Warehouse] = SqlRepository(session, Warehouse)
         self.suppliers: Repository[Supplier] = SqlRepository(session, Supplier)
@@ -45,10 +55,13 @@ class SqlUnitOfWork:
         self.seen_events: Repository[SeenEvent] = SqlRepository(session, SeenEvent)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         # Closing rolls back whatever was not committed and detaches the objects without expiring
         # them, so that an answer can still be built from what the action loaded.
         await self._session.close()
+        if isinstance(error, DBAPIError) and lost_race(error):
+            # A deadlock or a serialization failure on PostgreSQL: nothing was kept, the user retries.
+            raise Duplicate(CONFLICT) from None
 
     async def flush(self) -> None:
         try:
@@ -61,3 +74,24 @@ class SqlUnitOfWork:
             await self._session.commit()
         except IntegrityError:
             raise Duplicate(CONFLICT) from None
+
+
+@event.listens_for(Session, "before_flush")
+def _only_held_rows_change(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse to write a row the action read without a lock: SQLite forgives it, PostgreSQL loses a race."""
+    held = session.info.get(HELD)
+    if held is None:  # not a unit of work's session
+        return
+    for entity in session.dirty:
+        key = inspect(entity).identity_key
+        if key not in held and session.is_modified(entity):
+            raise UnlockedChange(f"{type(entity).__name__} {key[1] if key else ''} changed without lock=True")
+
+
+@event.listens_for(Session, "after_flush")
+def _hold_new_rows(session: Session, _context: Any) -> None:
+    """A row the action inserted is its own until commit: no one else sees it to race for it."""
+    held = session.info.get(HELD)
+    if held is not None:
+        # identity_key is set only after this hook: the key is built from the inserted primary key.
+        held.update(inspect(entity).mapper.identity_key_from_instance(entity) for entity in session.new)

@@ -59,9 +59,9 @@ async def supplier_products(portal: Portal, supplier_id: int, page: int, size: i
         return match_all(entries, await _candidates(uow, entries)), total
 
 
-async def _candidates(uow: UnitOfWork, entries: list[CatalogEntry]) -> list[Product]:
+async def _candidates(uow: UnitOfWork, entries: list[CatalogEntry], lock: bool = False) -> list[Product]:
     """The retailer products that could match these entries: by their supplier items or barcodes."""
-    return await uow.products.matching(entries)
+    return await uow.products.matching(entries, lock=lock)
 
 
 async def put_in_cart(
@@ -89,7 +89,7 @@ async def take_out_of_cart(portal: Portal, supplier_id: int, warehouse_id: int, 
 
 async def remove_line(portal: Portal, order_id: int, line_number: int) -> StockOrder:
     async with portal.uow() as uow:
-        order = await uow.orders.get(order_id)
+        order = await uow.orders.get(order_id, lock=True)
         order.remove(line_number)
         await uow.commit()
         return order
@@ -110,20 +110,25 @@ async def _cart(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> Cart:
     return cart
 
 
-async def _cart_matches(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> tuple[Cart, list[Match]]:
+async def _cart_matches(
+    uow: UnitOfWork, supplier_id: int, warehouse_id: int, lock_products: bool = False
+) -> tuple[Cart, list[Match]]:
+    """The held cart and its lines' matches; with ``lock_products`` the matched products are held too."""
     cart = await _cart(uow, supplier_id, warehouse_id)
     if not cart.lines:
         raise IllegalState("the cart is empty; put products in it first")
     numbers = [line.product_number for line in cart.lines]
     entries = await uow.catalog.among("product_number", numbers, supplier_id=supplier_id)
-    return cart, match_all(entries, await _candidates(uow, entries))
+    return cart, match_all(entries, await _candidates(uow, entries, lock=lock_products))
 
 
 async def update_products(portal: Portal, supplier_id: int, warehouse_id: int) -> ProductUpdate:
     """Create retailer products for the cart's unmatched supplier products, update the matched ones."""
     async with portal.uow() as uow:
         supplier = await uow.suppliers.get(supplier_id)
-        _, matches = await _cart_matches(uow, supplier_id, warehouse_id)
+        # The products are held (after the cart, in id order) because they are changed: two carts that
+        # update the same product one after the other never lose each other's barcodes.
+        _, matches = await _cart_matches(uow, supplier_id, warehouse_id, lock_products=True)
         created = updated = 0
         for match in matches:
             entry, product = match.entry, match.product
@@ -171,7 +176,7 @@ async def edit_stock_order(
 ) -> StockOrder:
     """Change containers per line, the note and the delivery date, while unbooked."""
     async with portal.uow() as uow:
-        order = await uow.orders.get(order_id)
+        order = await uow.orders.get(order_id, lock=True)
         for line_number, containers in lines.items():
             order.set_containers(line_number, containers)
         order.edit(note if note is not None else order.note, requested_delivery_date or order.requested_delivery_date)
@@ -181,7 +186,7 @@ async def edit_stock_order(
 
 async def book_stock_order(portal: Portal, order_id: int) -> StockOrder:
     async with portal.uow() as uow:
-        order = await uow.orders.get(order_id)
+        order = await uow.orders.get(order_id, lock=True)
         order.book()
         # Fixed at booking: a resend after a timeout carries the same key, so the supplier makes one order.
         order.idempotency_key = str(uuid.uuid4())

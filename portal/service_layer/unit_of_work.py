@@ -52,8 +52,8 @@ class Catalog(Repository[CatalogEntry], Protocol):
 
 
 class Products(Repository[Product], Protocol):
-    async def matching(self, entries: Sequence[CatalogEntry]) -> list[Product]:
-        """The products that share a supplier item or a barcode with any of ``entries``."""
+    async def matching(self, entries: Sequence[CatalogEntry], lock: bool = False) -> list[Product]:
+        """The products that share a supplier item or a barcode with any of ``entries``, by id."""
         ...
 
 
@@ -89,7 +89,9 @@ class UnitOfWork(Protocol):
 
     async def __aenter__(self) -> UnitOfWork: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        """Keep nothing uncommitted; a race the database undid (a deadlock, say) ends as Duplicate."""
+        ...
 
     async def flush(self) -> None:
         """Give new entities their ids now; Duplicate when one breaks a uniqueness rule."""
