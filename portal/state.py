@@ -20,6 +20,11 @@ class PortalState:
             customer = await uow.customers.one(id=customer_number_id)
         return None if customer is None else customer.webhook_secret
 
+    async def idempotency_key(self, stock_order_id: int) -> str | None:
+        """The key the order is sent with, fixed at booking; None before."""
+        async with self._portal.uow() as uow:
+            return (await uow.orders.get(stock_order_id)).idempotency_key
+
     async def receipts(self, stock_order_id: int) -> list[dict[str, Any]]:
         """Each receipt as the API shows one: its id, state and lines (lineNumber, productId, quantity), and more."""
         async with self._portal.uow() as uow:
