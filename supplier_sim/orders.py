@@ -33,6 +33,7 @@ def document(row: Row[Any]) -> dict[str, Any]:
         "statusHistory": orjson.loads(row.history),
         "createdAt": format_timestamp(row.created_ms),
         "updatedAt": format_timestamp(row.updated_ms),
+        "idempotencyKey": row.idempotency_key,
     }
 
 
@@ -162,7 +163,7 @@ class OrderBook:
         stored.add_done_callback(lambda future: self._settled(slot, future))
         await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
-        return order, True
+        return {**order, "idempotencyKey": key}, True
 
     def _settled(self, slot: tuple[str, str], stored: asyncio.Future[None]) -> None:
         """The key stays only if its order was committed; a failed write frees it for a retry."""
