@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -189,6 +189,8 @@ class FakeSupplier:
     notes: list[DispatchNote] = field(default_factory=list)
     products_listed: list[CatalogProduct] = field(default_factory=list)
     requests: list[tuple[OrderRequest, str]] = field(default_factory=list)
+    listed: list[SupplierOrder] = field(default_factory=list)  # what order() and orders() answer
+    between: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # run once, after the next answer
 
     async def check_access(self) -> None:
         return None
@@ -204,10 +206,19 @@ class FakeSupplier:
         return answer
 
     async def order(self, order_id: str) -> SupplierOrder:
-        raise NotImplementedError
+        answer = next(o for o in self.listed if o.order_id == order_id)
+        await self.meanwhile()
+        return answer
 
     async def orders(self, statuses: Sequence[str] = (), updated_since: str | None = None) -> list[SupplierOrder]:
-        return []
+        answers = list(self.listed)
+        await self.meanwhile()
+        return answers
+
+    async def meanwhile(self) -> None:
+        """What happens after the supplier answered and before the portal applies the answer."""
+        while self.between:
+            await self.between.pop(0)()
 
     async def dispatch_notifications(self, order_id: str) -> list[DispatchNote]:
         return list(self.notes)

@@ -30,7 +30,7 @@ class Outcome:
 def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: SupplierOrder) -> Outcome:
     """Apply a polled order if it moves forward; keep an illegal move as evidence and apply nothing."""
     history = observed.history
-    verdict = tracking.judge(order, observed.status, history)
+    verdict = tracking.judge(order, observed.status, history, observed.updated_at)
     if verdict.action == "violation":
         proof = observed.evidence
         common.record(uow, portal, order.supplier_id, "illegal-status", verdict.reason, proof, order.id)
@@ -39,7 +39,7 @@ def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: Suppl
         order.portal_status, order.status_history = observed.status, history
         order.status_updated_at = observed.updated_at
         order.rejection_reason = history[-1].reason_code
-    return Outcome("applied" if verdict.action == "apply" else "unchanged")
+    return Outcome("applied" if verdict.action == "apply" else "unchanged", verdict.reason)
 
 
 async def poll_stock_order(portal: Portal, order_id: int) -> tuple[StockOrder, Outcome]:

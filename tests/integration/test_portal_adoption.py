@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from portal.adapters.supplier_client import SupplierClient
@@ -12,6 +11,7 @@ from portal.service_layer.supplier_errors import SupplierUnreachable
 from supplier_sim import orders
 from tests.conftest import empty_portal_database, make_shop, portal_server
 from tests.helpers import held_orders
+
 
 def _without_key(order: dict[str, Any]) -> dict[str, Any]:
     """The order as a supplier shows it that does not echo the Idempotency-Key."""

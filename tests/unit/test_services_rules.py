@@ -196,6 +196,38 @@ async def test_an_illegal_move_is_kept_as_a_violation_and_not_applied() -> None:
     assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
 
 
+LATER = "2026-01-05T08:05:00.000Z"
+
+
+@pytest.mark.parametrize("poll", ["one", "all"])
+async def test_a_poll_answer_overtaken_by_a_webhook_is_old_news_not_a_violation(poll: str) -> None:
+    """The supplier answers NEW; a webhook moves the order to PROCESSED; then the poll's answer is applied."""
+    supplier = FakeSupplier(created=[taken_answer()])
+    portal, _, _ = fake_portal(supplier)
+    order_id = await sent(portal)
+    supplier.listed.append(taken_answer())
+    pushed = StatusEvent("e1", "ORD-1", "NEW", StatusChange("PROCESSED", LATER))
+    supplier.between.append(lambda: tracking.receive_event(portal, 1, pushed))
+    if poll == "one":
+        _, outcome = await tracking.poll_stock_order(portal, order_id)
+        assert outcome.result == "unchanged" and "old news" in outcome.detail
+    else:
+        assert (await tracking.poll_open_orders(portal, 1))["unchanged"] == 1
+    assert (await sending.stock_order(portal, order_id)).order.portal_status == "PROCESSED"
+    assert await tracking.violations(portal, 1) == []
+
+
+async def test_an_answer_stamped_after_the_last_change_that_shows_less_is_still_a_violation() -> None:
+    supplier = FakeSupplier(created=[taken_answer()])
+    portal, _, _ = fake_portal(supplier)
+    order_id = await sent(portal)
+    await tracking.receive_event(portal, 1, StatusEvent("e1", "ORD-1", "NEW", StatusChange("PROCESSED", LATER)))
+    supplier.listed.append(SupplierOrder("ORD-1", "NEW", "2026-01-05T09:00:00.000Z", (StatusChange("NEW", AT),), None))  # type: ignore[arg-type]
+    _, outcome = await tracking.poll_stock_order(portal, order_id)
+    assert outcome.result == "violation" and "went back from PROCESSED to NEW" in outcome.detail
+    assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
+
+
 async def test_an_event_delivered_twice_is_handled_once() -> None:
     portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
     await sent(portal)
