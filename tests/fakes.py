@@ -15,6 +15,7 @@ from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate, NotFound
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
 from portal.domain.model import (
+    MAX_STOCK,
     ContractViolation,
     DispatchNotification,
     SeenEvent,
@@ -139,12 +140,15 @@ class FakeRepository(Generic[T]):
         if await self.one(supplier_id=supplier_id, warehouse_id=warehouse_id) is None:
             self.add(Cart(supplier_id, warehouse_id))  # type: ignore[arg-type]
 
-    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> None:
+    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> bool:
         level = await self.one(warehouse_id=warehouse_id, product_id=product_id)
+        if (level.quantity if level else 0) + quantity > MAX_STOCK:  # type: ignore[attr-defined]
+            return False
         if level is None:
             self.add(StockLevel(warehouse_id, product_id, quantity))  # type: ignore[arg-type]
         else:
             level.quantity += quantity  # type: ignore[attr-defined]
+        return True
 
 
 class FakeUnitOfWork:

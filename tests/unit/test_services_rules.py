@@ -9,7 +9,7 @@ import pytest
 from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
 from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
-from portal.domain.model import DispatchLine, StatusChange, StockOrderState
+from portal.domain.model import MAX_STOCK, DispatchLine, StatusChange, StockOrderState
 from portal.domain.setup import AuthMethod, Coupling, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import ordering, receiving, sending, tracking
 from portal.service_layer.context import Portal
@@ -267,6 +267,21 @@ async def test_a_dispatch_notification_is_received_once_and_its_booking_raises_s
     await receiving.book_receipt(portal, receipt.id or 0)
     async with portal.uow() as uow:
         assert [level.quantity for level in await uow.stock.all()] == [12]
+
+
+async def test_a_receipt_that_would_take_a_stock_level_past_its_limit_is_refused_and_changes_nothing() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch()
+    receipt = await receiving.receipt_from_notification(portal, note_id, None)
+    async with portal.uow() as uow:
+        (house,) = await uow.warehouses.all()
+        (product,) = await uow.products.all(number="R-P1")
+        assert await uow.stock.raise_stock(house.id or 0, product.id or 0, MAX_STOCK - 11)
+        await uow.commit()
+    with pytest.raises(InvalidInput, match="would pass"):
+        await receiving.book_receipt(portal, receipt.id or 0)
+    async with portal.uow() as uow:
+        assert [level.quantity for level in await uow.stock.all()] == [MAX_STOCK - 11]
+        assert (await uow.receipts.get(receipt.id or 0)).state.value == "UNBOOKED"
 
 
 async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notification() -> None:
