@@ -36,7 +36,7 @@ products = Table(
     Column("doc", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
-    Column("stock", Integer, nullable=False),
+    Column("stock", BigInteger, nullable=False),  # a quantity: containers x containerAmount, up to 1e12 a line
 )
 
 orders = Table(

@@ -15,6 +15,7 @@ import orjson
 from contracts.statuses import ACCEPTED, PROCESSED
 from contracts.wire import format_timestamp
 from supplier_sim.catalog import Catalog, page_bytes
+from supplier_sim.orders import OWN_KEY
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer, Misbehaviour
 
@@ -83,8 +84,7 @@ class Saboteur:
     @staticmethod
     def duplicate_key() -> str:
         """A fresh key to store a replay under, so that it makes a second order."""
-        # A space is never in a client's key (visible ASCII only), so this cannot meet one.
-        return f"duplicate {uuid.uuid4().hex}"
+        return f"{OWN_KEY}{uuid.uuid4().hex}"
 
     def bad_input(self, problem: Problem) -> Problem:
         """An order body that fails validation gets a 500 instead of its 422."""

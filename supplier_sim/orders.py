@@ -24,8 +24,14 @@ def request_digest(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+# The start of a key the simulator makes up itself (the duplicateOnReplay misbehaviour): a space
+# is never in a client's key (visible ASCII only), so it cannot meet one, and it is never echoed.
+OWN_KEY = "duplicate "
+
+
 def document(row: Row[Any]) -> dict[str, Any]:
-    """An order row as the API shows it."""
+    """An order row as the API shows it, echoing the client's Idempotency-Key that created it."""
+    echoed = {} if row.idempotency_key.startswith(OWN_KEY) else {"idempotencyKey": row.idempotency_key}
     return {
         "orderId": row.order_id,
         **orjson.loads(row.body),
@@ -33,6 +39,7 @@ def document(row: Row[Any]) -> dict[str, Any]:
         "statusHistory": orjson.loads(row.history),
         "createdAt": format_timestamp(row.created_ms),
         "updatedAt": format_timestamp(row.updated_ms),
+        **echoed,
     }
 
 
@@ -162,7 +169,7 @@ class OrderBook:
         stored.add_done_callback(lambda future: self._settled(slot, future))
         await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
-        return order, True
+        return ({**order, "idempotencyKey": key} if not key.startswith(OWN_KEY) else order), True
 
     def _settled(self, slot: tuple[str, str], stored: asyncio.Future[None]) -> None:
         """The key stays only if its order was committed; a failed write frees it for a retry."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -15,6 +15,7 @@ from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate, NotFound
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
 from portal.domain.model import (
+    MAX_STOCK,
     ContractViolation,
     DispatchNotification,
     SeenEvent,
@@ -139,12 +140,15 @@ class FakeRepository(Generic[T]):
         if await self.one(supplier_id=supplier_id, warehouse_id=warehouse_id) is None:
             self.add(Cart(supplier_id, warehouse_id))  # type: ignore[arg-type]
 
-    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> None:
+    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> bool:
         level = await self.one(warehouse_id=warehouse_id, product_id=product_id)
+        if (level.quantity if level else 0) + quantity > MAX_STOCK:  # type: ignore[attr-defined]
+            return False
         if level is None:
             self.add(StockLevel(warehouse_id, product_id, quantity))  # type: ignore[arg-type]
         else:
             level.quantity += quantity  # type: ignore[attr-defined]
+        return True
 
 
 class FakeUnitOfWork:
@@ -189,6 +193,8 @@ class FakeSupplier:
     notes: list[DispatchNote] = field(default_factory=list)
     products_listed: list[CatalogProduct] = field(default_factory=list)
     requests: list[tuple[OrderRequest, str]] = field(default_factory=list)
+    listed: list[SupplierOrder] = field(default_factory=list)  # what order() and orders() answer
+    between: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)  # run once, after the next answer
 
     async def check_access(self) -> None:
         return None
@@ -204,10 +210,19 @@ class FakeSupplier:
         return answer
 
     async def order(self, order_id: str) -> SupplierOrder:
-        raise NotImplementedError
+        answer = next(o for o in self.listed if o.order_id == order_id)
+        await self.meanwhile()
+        return answer
 
     async def orders(self, statuses: Sequence[str] = (), updated_since: str | None = None) -> list[SupplierOrder]:
-        return []
+        answers = list(self.listed)
+        await self.meanwhile()
+        return answers
+
+    async def meanwhile(self) -> None:
+        """What happens after the supplier answered and before the portal applies the answer."""
+        while self.between:
+            await self.between.pop(0)()
 
     async def dispatch_notifications(self, order_id: str) -> list[DispatchNote]:
         return list(self.notes)

@@ -165,7 +165,7 @@ stock_levels = Table(
     _id(),
     Column("warehouse_id", ForeignKey("portal_warehouses.id"), nullable=False),
     Column("product_id", ForeignKey("portal_products.id"), nullable=False),
-    Column("quantity", Integer, nullable=False),
+    Column("quantity", BigInteger, nullable=False),  # a sum of receipts, each line up to 1e12 units
     UniqueConstraint("warehouse_id", "product_id", name="uq_portal_stock_level"),
 )
 contract_violations = Table(

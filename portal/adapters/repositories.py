@@ -114,5 +114,5 @@ class SqlCarts(SqlRepository[Cart]):
 
 
 class SqlStock(SqlRepository[StockLevel]):
-    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> None:
-        await stock_store.raise_stock(self.session, warehouse_id, product_id, quantity)
+    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> bool:
+        return await stock_store.raise_stock(self.session, warehouse_id, product_id, quantity)

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters.orm import carts, stock_levels
+from portal.domain.model import MAX_STOCK
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -17,17 +18,22 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-async def raise_stock(session: AsyncSession, warehouse_id: int, product_id: int, quantity: int) -> None:
-    """Add ``quantity`` to a product's stock in a warehouse, in one statement."""
+async def raise_stock(session: AsyncSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
+    """Add ``quantity`` to a product's stock in a warehouse, in one statement; False when it would pass MAX_STOCK."""
+    if quantity > MAX_STOCK:
+        return False
     statement = _insert(session, stock_levels).values(
         warehouse_id=warehouse_id, product_id=product_id, quantity=quantity
     )
-    await session.execute(
+    result = await session.execute(
         statement.on_conflict_do_update(
             index_elements=["warehouse_id", "product_id"],
             set_={"quantity": stock_levels.c.quantity + statement.excluded.quantity},
+            # Checked as a difference, so that the sum itself never overflows the column.
+            where=stock_levels.c.quantity <= MAX_STOCK - statement.excluded.quantity,
         )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def ensure_cart(session: AsyncSession, supplier_id: int, warehouse_id: int) -> None:

@@ -49,7 +49,15 @@ def order_request(raw: dict[str, Any]) -> OrderRequest:
 
 def supplier_order(raw: dict[str, Any]) -> SupplierOrder:
     history = tuple(status_change(h) for h in raw["statusHistory"])
-    return SupplierOrder(raw["orderId"], raw["status"], raw["updatedAt"], history, order_request(raw), json.dumps(raw))
+    return SupplierOrder(
+        raw["orderId"],
+        raw["status"],
+        raw["updatedAt"],
+        history,
+        order_request(raw),
+        json.dumps(raw),
+        raw.get("idempotencyKey"),
+    )
 
 
 def order_body(request: OrderRequest) -> dict[str, Any]:

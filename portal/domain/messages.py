@@ -69,6 +69,11 @@ class SupplierOrder:
     history: tuple[StatusChange, ...]
     request: OrderRequest
     evidence: str = field(default="", compare=False, repr=False)  # the answer as received, kept if it is bad
+    idempotency_key: str | None = None  # the key that created it, when the supplier echoes it
+
+    def made_by(self, key: str) -> bool:
+        """Whether the supplier says this order was created by a request with this Idempotency-Key."""
+        return self.idempotency_key is not None and self.idempotency_key == key
 
     @property
     def order_number(self) -> str:

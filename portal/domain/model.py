@@ -9,6 +9,7 @@ from portal.domain.errors import IllegalState, InvalidInput, NotFound
 
 MAX_CONTAINERS = 1_000_000  # Supplier API v1's limits on a line
 MAX_LINES = 1000
+MAX_STOCK = 10**18  # what a stock level can hold: a 64-bit integer on both databases, with room to spare
 
 
 class StockOrderState(StrEnum):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from portal.domain.errors import IllegalState, InvalidInput, NotFound, SupplierProblem
-from portal.domain.model import DispatchNotification, ReceiptLine, StockLevel, StockOrder, StockOrderState, StockReceipt
+from portal.domain.model import (
+    MAX_STOCK,
+    DispatchNotification,
+    ReceiptLine,
+    StockLevel,
+    StockOrder,
+    StockOrderState,
+    StockReceipt,
+)
 from portal.domain.statuses import ACCEPTED
 from portal.service_layer import common
 from portal.service_layer.context import Portal
@@ -104,7 +112,11 @@ async def book_receipt(portal: Portal, receipt_id: int) -> StockReceipt:
         receipt = await uow.receipts.get(receipt_id, lock=True)
         receipt.book()
         for line in receipt.lines:
-            await uow.stock.raise_stock(receipt.warehouse_id, line.product_id, line.quantity)
+            if not await uow.stock.raise_stock(receipt.warehouse_id, line.product_id, line.quantity):
+                raise InvalidInput(
+                    f"line {line.line_number}: the stock would pass {MAX_STOCK:,}, the most a stock level holds",
+                    field="/lines",
+                )
         await uow.commit()
         return receipt
 

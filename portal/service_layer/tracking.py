@@ -30,7 +30,7 @@ class Outcome:
 def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: SupplierOrder) -> Outcome:
     """Apply a polled order if it moves forward; keep an illegal move as evidence and apply nothing."""
     history = observed.history
-    verdict = tracking.judge(order, observed.status, history)
+    verdict = tracking.judge(order, observed.status, history, observed.updated_at)
     if verdict.action == "violation":
         proof = observed.evidence
         common.record(uow, portal, order.supplier_id, "illegal-status", verdict.reason, proof, order.id)
@@ -39,7 +39,7 @@ def _observe(uow: UnitOfWork, portal: Portal, order: StockOrder, observed: Suppl
         order.portal_status, order.status_history = observed.status, history
         order.status_updated_at = observed.updated_at
         order.rejection_reason = history[-1].reason_code
-    return Outcome("applied" if verdict.action == "apply" else "unchanged")
+    return Outcome("applied" if verdict.action == "apply" else "unchanged", verdict.reason)
 
 
 async def poll_stock_order(portal: Portal, order_id: int) -> tuple[StockOrder, Outcome]:
@@ -97,9 +97,12 @@ async def _poll_one(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, o
     """Apply one listed order to the customer number's own stock order, or adopt one whose send was lost.
 
     An order the supplier holds under the number of a booked order still in the outbox, with the
-    same org unit, warehouse, lines, date and note, was made by an attempt whose answer never
-    arrived: it is that order, sent. The number alone proves nothing: another channel, or another
-    portal's database, may have used it.
+    same request, that the supplier says was created with this order's Idempotency-Key, was made by
+    an attempt whose answer never arrived: it is that order, sent. The number and the lines prove
+    nothing: another channel, or another portal's database with the same master data (before and
+    after a reset), may have used them. A supplier that does not echo the key proves nothing
+    either; the outbox then sends again with the same key, which the supplier answers with the
+    order it already has.
     """
     mine = {"supplier_id": customer.supplier_id, "org_unit_id": customer.org_unit_id}
     order = await uow.orders.one(lock=True, **mine, supplier_order_id=observed.order_id)
@@ -108,7 +111,9 @@ async def _poll_one(uow: UnitOfWork, portal: Portal, customer: CustomerNumber, o
     booked = StockOrderState.BOOKED
     order = await uow.orders.one(lock=True, **mine, number=observed.order_number, state=booked)
     intent = await uow.intents.one(lock=True, stock_order_id=order.id) if order else None
-    if order is None or intent is None or not (await common.order_request(uow, order)).carried_by(observed.request):
+    if order is None or intent is None or not observed.made_by(intent.idempotency_key):
+        return Outcome("unknown")
+    if not (await common.order_request(uow, order)).carried_by(observed.request):
         return Outcome("unknown")
     order.sent(observed.order_id, observed.status, observed.history, observed.updated_at)
     await uow.intents.remove(intent)

@@ -64,8 +64,11 @@ class Carts(Repository[Cart], Protocol):
 
 
 class Stock(Repository[StockLevel], Protocol):
-    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> None:
-        """Add ``quantity`` to a product's stock in a warehouse, whoever else adds at once."""
+    async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> bool:
+        """Add ``quantity`` to a product's stock in a warehouse, whoever else adds at once.
+
+        False, and nothing added, when the level would pass MAX_STOCK.
+        """
         ...
 
 

@@ -139,6 +139,21 @@ async def test_a_catalog_file_with_a_wrong_check_digit_is_refused_naming_the_pro
     await server.stop()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("containerAmount", 3_000_000_000), ("updatedAt", "2026-01-05T08:00:00." + "1" * 60 + "Z")],
+)
+async def test_a_catalog_file_with_a_value_past_the_contracts_bounds_is_refused_naming_it(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    (tmp_path / "catalog.json").write_text(json.dumps([{**PRODUCTS[0], field: value}]))
+    profile = parse_profile({"catalog": {"file": "catalog.json"}}, base=tmp_path)
+    server = SimServer(SimConfig(profile=profile))
+    with pytest.raises(CatalogError, match=f"product 1: .*/{field}"):
+        await server.start()
+    await server.stop()
+
+
 async def test_strict_mode_reports_an_answer_that_breaks_its_contract(sim: SimServer, session, monkeypatch) -> None:
     monkeypatch.setattr(sim.sim.catalog, "page", lambda *args: b'{"currentPage": "one", "items": []}')
     north = await client_for(sim, session, "10001")

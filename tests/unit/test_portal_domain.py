@@ -79,6 +79,21 @@ def test_a_polled_status_only_moves_forward(
     assert judge(order(known[-1], known), observed, changes(*history)).action == action
 
 
+def test_a_polled_answer_from_before_the_last_known_change_is_old_news_and_a_later_one_that_shows_less_is_not() -> None:
+    known = order("PROCESSED")
+    known.status_history = (
+        StatusChange("NEW", "2026-01-05T08:00:00Z"),
+        StatusChange("PROCESSED", "2026-01-05T08:05:00Z"),
+    )
+    known.status_updated_at = "2026-01-05T08:05:00Z"
+    stale = (StatusChange("NEW", "2026-01-05T08:00:00Z"),)
+    assert judge(known, "NEW", stale, "2026-01-05T08:00:00.000Z").action == "ignore"
+    assert judge(known, "NEW", stale, "2026-01-05T08:09:00.000Z").action == "violation"
+    assert judge(known, "NEW", stale, None).action == "violation"  # no stamp: nothing shows it is old
+    other = (StatusChange("NEW", "2026-01-05T07:00:00Z"),)  # not a part of the history we hold
+    assert judge(known, "NEW", other, "2026-01-05T07:00:00Z").action == "violation"
+
+
 @pytest.mark.parametrize(
     ("current", "previous", "status", "action"),
     [

@@ -9,7 +9,7 @@ import pytest
 from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
 from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
-from portal.domain.model import DispatchLine, StatusChange, StockOrderState
+from portal.domain.model import MAX_STOCK, DispatchLine, StatusChange, StockOrderState
 from portal.domain.setup import AuthMethod, Coupling, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
 from portal.service_layer import ordering, receiving, sending, tracking
 from portal.service_layer.context import Portal
@@ -196,6 +196,38 @@ async def test_an_illegal_move_is_kept_as_a_violation_and_not_applied() -> None:
     assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
 
 
+LATER = "2026-01-05T08:05:00.000Z"
+
+
+@pytest.mark.parametrize("poll", ["one", "all"])
+async def test_a_poll_answer_overtaken_by_a_webhook_is_old_news_not_a_violation(poll: str) -> None:
+    """The supplier answers NEW; a webhook moves the order to PROCESSED; then the poll's answer is applied."""
+    supplier = FakeSupplier(created=[taken_answer()])
+    portal, _, _ = fake_portal(supplier)
+    order_id = await sent(portal)
+    supplier.listed.append(taken_answer())
+    pushed = StatusEvent("e1", "ORD-1", "NEW", StatusChange("PROCESSED", LATER))
+    supplier.between.append(lambda: tracking.receive_event(portal, 1, pushed))
+    if poll == "one":
+        _, outcome = await tracking.poll_stock_order(portal, order_id)
+        assert outcome.result == "unchanged" and "old news" in outcome.detail
+    else:
+        assert (await tracking.poll_open_orders(portal, 1))["unchanged"] == 1
+    assert (await sending.stock_order(portal, order_id)).order.portal_status == "PROCESSED"
+    assert await tracking.violations(portal, 1) == []
+
+
+async def test_an_answer_stamped_after_the_last_change_that_shows_less_is_still_a_violation() -> None:
+    supplier = FakeSupplier(created=[taken_answer()])
+    portal, _, _ = fake_portal(supplier)
+    order_id = await sent(portal)
+    await tracking.receive_event(portal, 1, StatusEvent("e1", "ORD-1", "NEW", StatusChange("PROCESSED", LATER)))
+    supplier.listed.append(SupplierOrder("ORD-1", "NEW", "2026-01-05T09:00:00.000Z", (StatusChange("NEW", AT),), None))  # type: ignore[arg-type]
+    _, outcome = await tracking.poll_stock_order(portal, order_id)
+    assert outcome.result == "violation" and "went back from PROCESSED to NEW" in outcome.detail
+    assert [v.kind for v in await tracking.violations(portal, 1)] == ["illegal-status"]
+
+
 async def test_an_event_delivered_twice_is_handled_once() -> None:
     portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
     await sent(portal)
@@ -235,6 +267,21 @@ async def test_a_dispatch_notification_is_received_once_and_its_booking_raises_s
     await receiving.book_receipt(portal, receipt.id or 0)
     async with portal.uow() as uow:
         assert [level.quantity for level in await uow.stock.all()] == [12]
+
+
+async def test_a_receipt_that_would_take_a_stock_level_past_its_limit_is_refused_and_changes_nothing() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch()
+    receipt = await receiving.receipt_from_notification(portal, note_id, None)
+    async with portal.uow() as uow:
+        (house,) = await uow.warehouses.all()
+        (product,) = await uow.products.all(number="R-P1")
+        assert await uow.stock.raise_stock(house.id or 0, product.id or 0, MAX_STOCK - 11)
+        await uow.commit()
+    with pytest.raises(InvalidInput, match="would pass"):
+        await receiving.book_receipt(portal, receipt.id or 0)
+    async with portal.uow() as uow:
+        assert [level.quantity for level in await uow.stock.all()] == [MAX_STOCK - 11]
+        assert (await uow.receipts.get(receipt.id or 0)).state.value == "UNBOOKED"
 
 
 async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notification() -> None:
