@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from contracts.bodies import NotJson, decode_json
 from portal.domain.errors import DomainError, Duplicate, InvalidInput, NotFound
 from portal.entrypoints.requests import requests
 
@@ -71,9 +72,9 @@ async def body_of(request: web.Request, schema: str) -> dict[str, Any]:
     """The request's JSON body, valid against ``schema``; 400 or 422 naming each bad field."""
     raw = await request.read()
     try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {exc}") from None
+        body = decode_json(raw or b"{}")
+    except NotJson as exc:
+        raise Malformed(str(exc)) from None
     errors = requests.errors(schema, body)
     if errors:
         raise Invalid(errors)
@@ -98,10 +99,15 @@ class Invalid(DomainError):
         self.errors = errors
 
 
+class Malformed(DomainError):
+    status = 400
+    kind = "malformed-request"
+
+
 def ident(request: web.Request, name: str) -> int:
     text = request.match_info[name]
     if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
-        raise NotFound(f"no {name} {text[:20]!r}: ids are numbers")
+        raise NotFound(f"no such {name}: ids are positive numbers")
     return int(text)
 
 

@@ -1,0 +1,51 @@
+"""One way to decode a JSON body, shared by both apps: strict UTF-8, no lone surrogates, bounded nesting.
+
+orjson already refuses what JSON's text forbids (invalid UTF-8, a lone surrogate, escaped or raw, NaN) and
+stops at 1024 levels; the schema validator stops at 256 levels with an error of its own, and the redaction
+and the answer's encoder recurse. A body nested deeper than MAX_DEPTH is therefore refused here, before
+any of them sees it. No message quotes the body: a refusal names the rule and the position only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+MAX_DEPTH = 64  # levels of arrays and objects; every contract needs fewer than ten
+TOO_DEEP = f"the body nests arrays and objects deeper than {MAX_DEPTH} levels"
+
+
+class NotJson(ValueError):
+    """A body that is not JSON this system takes; the message names the rule, never the body's text."""
+
+
+class TooDeep(NotJson):
+    """JSON that nests arrays and objects deeper than MAX_DEPTH."""
+
+
+def decode_json(raw: bytes) -> Any:
+    """The JSON value ``raw`` holds; NotJson when it is not JSON or nests deeper than MAX_DEPTH."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if exc.msg.startswith("depth limit exceeded"):  # orjson's own limit, at 1024 levels
+            raise TooDeep(TOO_DEEP) from None
+        raise NotJson(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if depth_over(value, MAX_DEPTH):
+        raise TooDeep(TOO_DEEP)
+    return value
+
+
+def depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` levels deep; iterative, so it has no limit."""
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
