@@ -1,5 +1,5 @@
 """Bodies no parser should choke on: deep nesting and lone surrogates get a 4xx problem on every JSON route of both
-apps, the journal keeps and serves them."""
+apps, the journal keeps and serves them, and the portal takes JSON only as application/json."""
 
 from __future__ import annotations
 
@@ -131,3 +131,23 @@ async def test_a_validly_signed_webhook_that_is_deep_or_holds_a_lone_surrogate_g
     status, content_type, body = await send(shop.api.session, "POST", url, raw, headers)
     assert (status, content_type) == (422, "application/problem+json"), body
     assert "not valid JSON" in body["detail"] or "deeper than" in body["detail"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+async def test_the_portal_takes_a_body_only_as_application_json(shop: Shop, content_type: str) -> None:
+    before = await shop.api.ok("GET", f"/api/customer-numbers/{shop.customer['id']}")
+    for method, path in portal_writes(shop):
+        headers = {"Content-Type": content_type}
+        raw = json.dumps({"code": "CSRF", "name": "Cross-site"}).encode()
+        async with shop.api.session.request(method, shop.portal.url + path, data=raw, headers=headers) as response:
+            body = await response.json(content_type=None)
+            assert (response.status, response.content_type) == (415, "application/problem+json"), (path, body)
+            assert "application/json" in body["detail"]
+    assert await shop.api.ok("GET", f"/api/customer-numbers/{shop.customer['id']}") == before
+
+
+async def test_json_with_a_charset_is_taken(shop: Shop) -> None:
+    raw = json.dumps({"code": "UTF8", "name": "Grüße"}).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    async with shop.api.session.post(f"{shop.portal.url}/api/org-units", data=raw, headers=headers) as response:
+        assert response.status == 201, await response.text()
