@@ -37,6 +37,29 @@ def decode_json(raw: bytes) -> Any:
     return value
 
 
+def decoded_yaml_refusal(value: Any) -> str | None:
+    """Why a value YAML decoded is no JSON this system takes (too deep, a lone surrogate); None when it is.
+
+    YAML's escapes admit lone surrogates, which no JSON encoder of this system can write back out.
+    """
+    if depth_over(value, MAX_DEPTH):
+        return TOO_DEEP
+    level = [value]
+    while level:
+        item = level.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "the body holds a lone surrogate, which is not a character"
+        elif isinstance(item, dict):
+            level.extend(item.keys())
+            level.extend(item.values())
+        elif isinstance(item, list):
+            level.extend(item)
+    return None
+
+
 def depth_over(value: Any, limit: int) -> bool:
     """Whether ``value`` nests arrays and objects more than ``limit`` levels deep; iterative, so it has no limit."""
     level: list[tuple[Any, int]] = [(value, 1)]

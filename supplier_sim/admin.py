@@ -9,7 +9,7 @@ import yaml
 from aiohttp import web
 
 from contracts import ContractViolation, Violation
-from contracts.bodies import TOO_DEEP, NotJson, decode_json
+from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusal
 from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
@@ -68,6 +68,8 @@ async def load_profile(request: web.Request) -> web.Response:
     try:
         # JSON is decoded as every JSON body is, within its depth limit; YAML may nest until Python's stack ends.
         decoded = decode_json(raw) if request.content_type == JSON else yaml.safe_load(raw)
+        if why := decoded_yaml_refusal(decoded):
+            raise NotJson(why)
         profile = parse_profile(decoded, base=None)
     except NotJson as exc:
         raise Problem.malformed(str(exc)) from None

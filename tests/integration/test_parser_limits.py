@@ -72,6 +72,21 @@ async def test_deep_or_surrogate_json_gets_400_on_every_simulator_route_and_the_
     assert {e["request"]["body"] for e in refused} == {f"<{len(HOSTILE[kind])} bytes, refused, not shown>"}
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 2000 + b"]" * 2000, b"[" * 100 + b"]" * 100, b'name: "Lone \\ud800"\ncatalog: {size: 5, changes: []}\n'],
+    ids=["past Python's recursion limit", "past the depth limit", "with an escaped lone surrogate"],
+)
+async def test_a_yaml_profile_that_is_deep_or_holds_a_lone_surrogate_gets_400_and_changes_nothing(
+    sim: SimServer, session: aiohttp.ClientSession, raw: bytes
+) -> None:
+    before = sim.sim.profile
+    headers = {"Content-Type": "application/yaml"}
+    status, content_type, body = await send(session, "PUT", f"{sim.url}/_sim/profile", raw, headers)
+    assert (status, content_type) == (400, "application/problem+json"), body
+    assert sim.sim.profile == before
+
+
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_a_recorded_body_that_is_deep_or_holds_a_surrogate_is_shown_by_its_size(kind: str) -> None:
     shown = redacted_body(HOSTILE[kind])
