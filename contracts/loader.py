@@ -12,7 +12,7 @@ import jsonschema
 import jsonschema_rs
 import yaml
 
-from contracts.redaction import SECRET_FIELDS, redact_json
+from contracts.bodies import MAX_DEPTH, depth_over
 
 CONTRACT_VERSION = "1.0.0"
 SCHEMA_SUFFIX = ".schema.json"
@@ -44,25 +44,61 @@ def _pointer(path: list[str | int]) -> str:
 
 
 def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
-    """Point at the field itself, not its parent, for a missing or an unexpected property."""
+    """Point at the field itself, not its parent, for a missing or an unexpected property; never quote the value."""
     path = list(error.instance_path)
     kind = error.kind
-    withheld = [Violation(_pointer(path), f"fails the contract's {kind.name} rule (value withheld)")]
-    if path and str(path[-1]).lower() in SECRET_FIELDS:
-        return withheld  # the validator's message quotes the value, and this one is a secret
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         return [Violation(_pointer([*path, kind.property]), "is required")]
-    if isinstance(
-        kind,
-        (
-            jsonschema_rs.ValidationErrorKind.AdditionalProperties,
-            jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
-        ),
-    ):
+    if isinstance(kind, (_KIND.AdditionalProperties, _KIND.UnevaluatedProperties)):
         return [Violation(_pointer([*path, extra]), "is not allowed") for extra in kind.unexpected]
-    if redact_json(error.instance) != error.instance:
-        return withheld  # the message would quote an object that holds a secret, at any depth
-    return [Violation(_pointer(path), error.message)]
+    return [Violation(_pointer(path), _rule(kind))]
+
+
+_KIND = jsonschema_rs.ValidationErrorKind
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _rule(kind: Any) -> str:
+    """The rule an instance broke, in words built from the schema alone.
+
+    The validator's own message quotes the instance, and an instance may hold a password at any
+    depth (a credential wrapped in an array, say); so the rule is told here from the schema's
+    parameters, and the value itself is never repeated.
+    """
+    k = _KIND
+    described: list[tuple[type, Any]] = [
+        (k.Type, lambda: "must be of type " + " or ".join(str(t) for t in kind.types)),
+        (k.Enum, lambda: "must be one of " + _json(kind.options)),
+        (k.Constant, lambda: "must be " + _json(kind.expected_value)),
+        (k.MinLength, lambda: f"must be at least {kind.limit} characters long"),
+        (k.MaxLength, lambda: f"must be at most {kind.limit} characters long"),
+        (k.Pattern, lambda: f"must match the pattern {kind.pattern}"),
+        (k.Format, lambda: f"must be a valid {kind.format}"),
+        (k.Minimum, lambda: f"must be at least {_json(kind.limit)}"),
+        (k.Maximum, lambda: f"must be at most {_json(kind.limit)}"),
+        (k.ExclusiveMinimum, lambda: f"must be greater than {_json(kind.limit)}"),
+        (k.ExclusiveMaximum, lambda: f"must be less than {_json(kind.limit)}"),
+        (k.MultipleOf, lambda: f"must be a multiple of {_json(kind.multiple_of)}"),
+        (k.MinItems, lambda: f"must have at least {kind.limit} items"),
+        (k.MaxItems, lambda: f"must have at most {kind.limit} items"),
+        (k.MinProperties, lambda: f"must have at least {kind.limit} properties"),
+        (k.MaxProperties, lambda: f"must have at most {kind.limit} properties"),
+        (k.UniqueItems, lambda: "must not repeat an item"),
+        (k.Contains, lambda: "must contain an item that matches its schema"),
+        (k.AnyOf, lambda: "must match one of the allowed forms"),
+        (k.OneOfNotValid, lambda: "must match exactly one of the allowed forms, and matches none"),
+        (k.OneOfMultipleValid, lambda: "must match exactly one of the allowed forms, and matches several"),
+        (k.Not, lambda: "must not match the form the contract excludes"),
+        (k.FalseSchema, lambda: "is not allowed"),
+        (k.PropertyNames, lambda: "has a property name the contract does not allow"),
+    ]
+    for cls, words in described:
+        if isinstance(kind, cls):
+            return str(words())
+    return f"breaks the contract's {type(kind).__name__} rule"
 
 
 class Contracts:
@@ -89,11 +125,23 @@ class Contracts:
         return sorted(self.schemas)
 
     def is_valid(self, name: str, instance: object) -> bool:
-        return bool(self._validator(name).is_valid(instance))
+        validator = self._validator(name)
+        try:
+            return bool(validator.is_valid(instance))
+        except ValueError:
+            if depth_over(instance, MAX_DEPTH):
+                return False
+            raise
 
     def errors(self, name: str, instance: object) -> list[Violation]:
         """Every failure of ``instance`` against ``name``, sorted by pointer."""
-        found = [v for e in self._validator(name).iter_errors(instance) for v in _violations(e)]
+        validator = self._validator(name)
+        try:
+            found = [v for e in validator.iter_errors(instance) for v in _violations(e)]
+        except ValueError:  # the validator gives up at 256 levels with an exception, not a failure
+            if depth_over(instance, MAX_DEPTH):
+                return [Violation("", f"nests arrays and objects deeper than {MAX_DEPTH} levels")]
+            raise
         return sorted(found, key=lambda v: v.pointer)
 
     def validate(self, name: str, instance: object, context: str = "") -> None:

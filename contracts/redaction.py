@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from contracts.bodies import NotJson, TooDeep, decode_json
 
 REDACTED = "***"
 SECRET_FIELDS = frozenset({"password", "token", "secret", "apikey", "api_key", "accesstoken", "access_token"})
@@ -25,13 +26,24 @@ def redact_json(value: Any) -> Any:
 
 
 def redacted_body(raw: bytes | None) -> Any:
-    """A JSON body decoded with its secrets blanked; a body that is not JSON by its size only (it may hold one)."""
+    """A JSON body decoded with its secrets blanked; any other body by its size only (it may hold one). Never raises.
+
+    It decodes as the apps decode a request, so a body they refused (too deep, a lone surrogate) is
+    shown by its size too, and every value it returns can be encoded again.
+    """
     if not raw:
         return None
     try:
-        return redact_json(json.loads(raw))
-    except ValueError:
+        return redact_json(decode_json(raw))
+    except TooDeep:
+        return f"<{len(raw)} bytes, JSON nested too deep>"
+    except NotJson:
         return f"<{len(raw)} bytes, not JSON>"
+
+
+def size_only(raw: bytes | None) -> str | None:
+    """A body that is kept but never shown, such as one that broke its contract and may hold a secret anywhere."""
+    return f"<{len(raw)} bytes, refused, not shown>" if raw else None
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

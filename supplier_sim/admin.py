@@ -9,15 +9,16 @@ import yaml
 from aiohttp import web
 
 from contracts import ContractViolation, Violation
+from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusal
 from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
-from supplier_sim.http import integer, json_response, read_json
+from supplier_sim.http import JSON, integer, json_response, read_json
 from supplier_sim.inspection import setup_inspection_routes
 from supplier_sim.problems import Problem
 from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
-from supplier_sim.typedefs import CONFIG, SIM
+from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, SIM
 
 LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last one RFC 3339 can write
 VALUE_OF_KIND = {"price": "amount", "barcode": "barcode", "rename": "name"}
@@ -63,9 +64,17 @@ async def reset(request: web.Request) -> web.Response:
 async def load_profile(request: web.Request) -> web.Response:
     """Replace the profile (YAML or JSON body) and reset."""
     raw = await request.read()
+    request[BODY], request[BODY_REFUSED] = raw, True
     try:
-        decoded = yaml.safe_load(raw)
+        # JSON is decoded as every JSON body is, within its depth limit; YAML may nest until Python's stack ends.
+        decoded = decode_json(raw) if request.content_type == JSON else yaml.safe_load(raw)
+        if why := decoded_yaml_refusal(decoded):
+            raise NotJson(why)
         profile = parse_profile(decoded, base=None)
+    except NotJson as exc:
+        raise Problem.malformed(str(exc)) from None
+    except RecursionError:
+        raise Problem.malformed(TOO_DEEP) from None
     except yaml.YAMLError as exc:
         raise Problem.malformed(f"the profile is not valid YAML or JSON: {exc}") from None
     except ContractViolation as exc:
@@ -76,6 +85,7 @@ async def load_profile(request: web.Request) -> web.Response:
         await request.app[SIM].reset(profile=profile, seed=_seed(request))
     except CatalogError as exc:
         raise Problem.invalid_field("/catalog", str(exc)) from None
+    request[BODY_REFUSED] = False
     return _clock(request)
 
 

@@ -19,7 +19,7 @@ from supplier_sim.faults import inflict
 from supplier_sim.journal import Exchange
 from supplier_sim.problems import PROBLEM_JSON, Problem, from_http_exception, internal_error
 from supplier_sim.simulator import Simulator
-from supplier_sim.typedefs import BODY, CONFIG, CUSTOMER, ERRORS, FAULT, SIM
+from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, FAULT, SIM
 
 log = logging.getLogger("supplier_sim")
 JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
@@ -141,6 +141,7 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
                 request.get(CUSTOMER),
                 (time.perf_counter() - started) * 1000,
                 request.get(FAULT),
+                request.get(BODY_REFUSED, False),
             )
         )
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:

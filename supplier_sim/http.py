@@ -9,9 +9,10 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from contracts import Violation, contracts
+from contracts.bodies import NotJson, decode_json
 from contracts.wire import parse_timestamp
 from supplier_sim.problems import Problem
-from supplier_sim.typedefs import BODY
+from supplier_sim.typedefs import BODY, BODY_REFUSED
 
 JSON = "application/json"
 DEFAULT_PAGE_SIZE = 100
@@ -32,17 +33,18 @@ async def read_json(request: web.Request, schema: str, extra: list[Violation] | 
             f"send the body as {JSON}, not {request.content_type or 'no Content-Type'}",
         )
     raw = await request.read()
-    request[BODY] = raw
+    request[BODY], request[BODY_REFUSED] = raw, True
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Problem.malformed(f"the body is not valid JSON: {exc}") from None
+        body = decode_json(raw)
+    except NotJson as exc:
+        raise Problem.malformed(str(exc)) from None
     errors = [*(extra or []), *contracts().errors(schema, body)]
     if b"\\u0000" in raw:  # JSON can carry NUL only escaped; no field may hold one
         named = {e.pointer for e in errors}
         errors += [Violation(p, "must not contain a NUL character") for p in _nul_pointers(body, "") if p not in named]
     if errors:
         raise Problem.invalid(errors)
+    request[BODY_REFUSED] = False
     return _integral(body)
 
 
@@ -74,7 +76,7 @@ def integer(query: MultiMapping[str], name: str, default: int, low: int, high: i
     if not text:
         return default
     if not (text.isascii() and text.isdigit() and len(text) <= 19) or not low <= int(text) <= high:
-        errors.append(Violation(f"/query/{name}", f"must be an integer from {low} to {high}, not {text[:40]!r}"))
+        errors.append(Violation(f"/query/{name}", f"must be an integer from {low} to {high}"))
         return default
     return int(text)
 
@@ -86,11 +88,7 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
     try:
         return parse_timestamp(text)
     except ValueError:
-        errors.append(
-            Violation(
-                f"/query/{name}", f"must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z, not {text[:40]!r}"
-            )
-        )
+        errors.append(Violation(f"/query/{name}", "must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z"))
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, NamedTuple
 
-from contracts.redaction import redact_headers, redacted_body
+from contracts.redaction import redact_headers, redacted_body, size_only
 from contracts.wire import format_timestamp
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -27,6 +27,8 @@ class Exchange(NamedTuple):
     customer: str | None
     duration_ms: float
     fault: str | None = None  # the fault the profile inflicted on this request
+    # A body that broke its contract may hold a secret under any name, where redaction by name misses it.
+    body_refused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,7 +43,7 @@ class Exchange(NamedTuple):
             "fault": self.fault,
             "request": {
                 "headers": redact_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.request_headers),
-                "body": redacted_body(self.request_body),
+                "body": size_only(self.request_body) if self.body_refused else redacted_body(self.request_body),
             },
             "response": {"headers": redact_headers(self.response_headers), "body": redacted_body(self.response_body)},
         }

@@ -12,5 +12,6 @@ SIM = web.AppKey("sim", Simulator)
 ERRORS = web.AppKey("errors", list[str])
 
 BODY = web.RequestKey("body", bytes)
+BODY_REFUSED = web.RequestKey("body_refused", bool)  # the body broke its contract: the journal shows its size only
 CUSTOMER = web.RequestKey("customer", str)
 FAULT = web.RequestKey("fault", str)

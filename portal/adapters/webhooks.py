@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 
-from contracts import contracts
+from contracts import bodies, contracts
+from contracts.bodies import decode_json
 from contracts.signing import refusal
 from portal.adapters import translation
 from portal.domain.messages import WebhookEvent
@@ -33,9 +33,9 @@ def refused(secret: str | None, raw: bytes, signature: str | None, timestamp: st
 def event_of(raw: bytes) -> WebhookEvent:
     """The event a verified body carries; NotJson or BrokenEvent when it carries none."""
     try:
-        event = json.loads(raw)
-    except ValueError:
-        raise NotJson("the event is not JSON") from None
+        event = decode_json(raw)
+    except bodies.NotJson as exc:
+        raise NotJson(str(exc).replace("the body", "the event", 1)) from None
     errors = contracts().errors("webhook-event", event)
     if errors:
         raise BrokenEvent("; ".join(f"{e.pointer} {e.message}" for e in errors))

@@ -10,11 +10,13 @@ import orjson
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from contracts.bodies import NotJson, decode_json
 from portal.domain.errors import DomainError, Duplicate, InvalidInput, NotFound
 from portal.entrypoints.requests import requests
 
 log = logging.getLogger("portal.api")
 PROBLEM_BASE = "https://orderportal-harness.dev/problems/"
+JSON = "application/json"
 MAX_BODY = 1024 * 1024  # the largest request body read; a larger one is refused with 413
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,16 +70,27 @@ def ok(body: Any, status: int = 200) -> web.Response:
 
 
 async def body_of(request: web.Request, schema: str) -> dict[str, Any]:
-    """The request's JSON body, valid against ``schema``; 400 or 422 naming each bad field."""
-    raw = await request.read()
+    """The request's JSON body, valid against ``schema``; 415, 400 or 422 naming each bad field."""
+    raw = await json_body(request)
     try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(reason=f"the body is not valid JSON: {exc}") from None
+        body = decode_json(raw or b"{}")
+    except NotJson as exc:
+        raise Malformed(str(exc)) from None
     errors = requests.errors(schema, body)
     if errors:
         raise Invalid(errors)
     return _integral(body)  # type: ignore[no-any-return]
+
+
+async def json_body(request: web.Request) -> bytes:
+    """The raw body, sent as JSON: any other media type is refused with 415.
+
+    A browser on another site may post text/plain, a form or multipart without asking first (no CORS
+    preflight); it may post application/json only if the portal allows it. So JSON is the only type taken.
+    """
+    if request.can_read_body and request.content_type != JSON:
+        raise UnsupportedMediaType(f"send the body as {JSON}")
+    return await request.read()
 
 
 def _integral(value: Any) -> Any:
@@ -98,10 +111,20 @@ class Invalid(DomainError):
         self.errors = errors
 
 
+class Malformed(DomainError):
+    status = 400
+    kind = "malformed-request"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    kind = "unsupported-media-type"
+
+
 def ident(request: web.Request, name: str) -> int:
     text = request.match_info[name]
     if not (text.isascii() and text.isdigit() and len(text) < 10 and int(text) > 0):
-        raise NotFound(f"no {name} {text[:20]!r}: ids are numbers")
+        raise NotFound(f"no such {name}: ids are positive numbers")
     return int(text)
 
 

@@ -93,3 +93,26 @@ def test_only_the_four_legal_moves_exist_and_final_statuses_have_none() -> None:
     assert illegal_step(["NEW", "REJECTED"]) is None
     assert illegal_step(["NEW", "ACCEPTED"]) == (1, "NEW", "ACCEPTED")
     assert illegal_step(["PROCESSED"]) == (0, "", "PROCESSED")
+
+
+@pytest.mark.parametrize("schema", ["auth-request", "webhook-registration", "sim-credentials-change", "product"])
+def test_no_validation_message_quotes_a_value_of_the_instance(schema: str) -> None:
+    secret = "quoted-value-3c9e1f"
+    shapes = [secret, [secret], {"x": secret}, secret * 30, 12.5, [[{"password": secret}]]]
+    instances = [
+        secret,
+        [secret],
+        {"a": secret},
+        *({key: shape} for key in ("username", "url", "name") for shape in shapes),
+    ]
+    instances += [{**PRODUCT, field: shape} for field in PRODUCT for shape in shapes]
+    messages = [v.message for i in instances for v in contracts().errors(schema, i)]
+    assert messages and not [m for m in messages if secret in m or "12.5" in m]
+
+
+def test_an_instance_nested_past_the_validators_limit_is_a_violation_not_an_exception() -> None:
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    assert not contracts().is_valid("product", deep)
+    assert [(v.pointer, "deeper than 64" in v.message) for v in contracts().errors("product", deep)] == [("", True)]

@@ -10,7 +10,7 @@ from contracts.signing import SIGNATURE, TIMESTAMP
 from portal.adapters import webhooks
 from portal.domain.errors import InvalidInput, Unauthorized
 from portal.entrypoints import views
-from portal.entrypoints.http import ident, ok
+from portal.entrypoints.http import ident, json_body, ok
 from portal.entrypoints.typedefs import PORTAL
 from portal.service_layer import tracking
 
@@ -34,7 +34,7 @@ async def violations(request: web.Request) -> web.Response:
 async def webhook(request: web.Request) -> web.Response:
     """A supplier's event: signed and fresh, then valid JSON, then within the contract, or it is refused."""
     portal = request.app[PORTAL]
-    raw = await request.read()
+    raw = await json_body(request)
     signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
     customer_id = ident(request, "id")
     why = webhooks.refused(await tracking.webhook_secret(portal, customer_id), raw, signature, timestamp)
