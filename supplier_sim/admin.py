@@ -9,7 +9,7 @@ import yaml
 from aiohttp import web
 
 from contracts import ContractViolation, Violation
-from contracts.wire import format_timestamp, parse_timestamp
+from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
 from supplier_sim.http import integer, json_response, read_json
@@ -19,7 +19,6 @@ from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
 from supplier_sim.typedefs import CONFIG, SIM
 
-LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last one RFC 3339 can write
 VALUE_OF_KIND = {"price": "amount", "barcode": "barcode", "rename": "name"}
 
 
