@@ -122,6 +122,7 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
         supplier = await uow.suppliers.get(customer.supplier_id)
     if supplier.order_interface is not OrderInterface.ORDERPORTAL:
         raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
+    checked = customer.credentials
     client = portal.client_for(supplier, customer)
     try:  # no transaction is open while the supplier answers
         await client.check_access()
@@ -131,18 +132,28 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
         cause, field, status = _cause(exc, customer)
         # The supplier said no to these credentials: uncoupled. A network failure proves nothing:
         # the state stays, with the failure noted.
-        await _set_coupling(portal, customer_id, cause, keep_state=status != 422)
+        await _set_coupling(portal, customer_id, checked, cause, keep_state=status != 422)
         raise CouplingFailed(cause, field, status) from None
     secret = customer.webhook_secret or secrets.token_urlsafe(32)
     pushed = portal.webhook_base_url is not None and await _register_webhook(portal, client, customer_id, secret)
-    return await _set_coupling(portal, customer_id, None, secret if pushed else customer.webhook_secret)
+    return await _set_coupling(portal, customer_id, checked, None, secret if pushed else customer.webhook_secret)
 
 
 async def _set_coupling(
-    portal: Portal, customer_id: int, failure: str | None, webhook_secret: str | None = None, keep_state: bool = False
+    portal: Portal,
+    customer_id: int,
+    checked: Credentials,
+    failure: str | None,
+    webhook_secret: str | None = None,
+    keep_state: bool = False,
 ) -> CustomerNumber:
+    """Apply the supplier's answer, but only to the credentials it was about."""
     async with portal.uow() as uow:
         customer = await uow.customers.get(customer_id, lock=True)
+        if customer.credentials != checked:
+            # New credentials arrived while the supplier checked the old ones: its answer says nothing
+            # about them, and they stay uncoupled until a coupling checks them.
+            raise IllegalState("the credentials changed while the supplier checked the old ones: couple again")
         if failure is None:
             customer.couple()
             customer.webhook_secret = webhook_secret
