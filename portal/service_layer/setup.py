@@ -49,15 +49,31 @@ async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: in
 
 
 def _check_base_url(base_url: str | None) -> None:
+    """An http(s) URL with an ASCII host and nothing the client would have to guess at; never echoed."""
     if base_url is None:
         return
+    if why := _base_url_fault(base_url):
+        raise InvalidInput(f"the baseUrl {why}", field="/baseUrl")
+
+
+def _base_url_fault(base_url: str) -> str | None:
+    # Checked on the text, before yarl would quote or IDNA-encode it: what is stored is what is called.
+    if not base_url.isascii():
+        return "must be ASCII: write a non-ASCII host in its IDNA form (xn--...)"
+    if any(c.isspace() or not c.isprintable() for c in base_url):
+        return "must not contain white space or control characters"
     try:
         url = URL(base_url)
         usable = url.scheme in ("http", "https") and bool(url.host) and url.port is not None and 0 < url.port < 65536
     except ValueError:
         usable = False
     if not usable:
-        raise InvalidInput(f"{base_url[:100]!r} is not an http(s) URL with a host", field="/baseUrl")
+        return "must be an http(s) URL with a host"
+    if url.raw_user is not None or url.raw_password is not None or "@" in base_url.split("/")[2]:
+        return "must not carry a user or password: give the credentials to the customer number"
+    if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
+        return "must not have a query or a fragment: the API paths are appended to it"
+    return None
 
 
 async def create_supplier(
