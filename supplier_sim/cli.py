@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
 from contracts.databases import async_url
+from contracts.serving import READ_TIMEOUT_S
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
 from supplier_sim.profile import load_profile
@@ -41,6 +42,14 @@ from supplier_sim.server import SimServer
 @click.option("--no-admin", is_flag=True, help="Do not serve the admin API under /_sim/.")
 @click.option("--admin-token", envvar="ORDERPORTAL_SIM_ADMIN_TOKEN", help="Require this X-Admin-Token on /_sim/.")
 @click.option(
+    "--read-timeout",
+    "read_timeout_s",
+    default=READ_TIMEOUT_S,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
+)
+@click.option(
     "--public-admin",
     is_flag=True,
     help="Serve the admin API without a token on a host other than loopback (anyone who reaches it controls it).",
@@ -54,6 +63,7 @@ def sim(
     clock: str,
     no_admin: bool,
     admin_token: str | None,
+    read_timeout_s: float,
     public_admin: bool,
 ) -> None:
     """Run the supplier simulator (Supplier API v1) until Ctrl-C."""
@@ -71,7 +81,7 @@ def sim(
         profile=profile, seed=seed, clock=clock, db_url=db_url, admin=not no_admin, admin_token=admin_token
     )
     try:
-        asyncio.run(_serve(SimServer(config, host, port)))
+        asyncio.run(_serve(SimServer(config, host, port, read_timeout_s)))
     except CatalogError as exc:
         raise click.ClickException(f"cannot load the catalog: {exc}") from None
     except (OSError, SQLAlchemyError) as exc:

@@ -296,7 +296,7 @@ async def test_credentials_changed_while_coupling_stay_uncoupled_and_the_couplin
     refusal: SupplierError | None,
 ) -> None:
     portal_of: list[Portal] = []
-    portal, store, _ = fake_portal(ChangedWhileChecking(portal_of, refusal))
+    portal, _, _ = fake_portal(ChangedWhileChecking(portal_of, refusal))
     portal_of.append(portal)
     await shop(portal, coupled=False)
     with pytest.raises(IllegalState, match="credentials changed"):
