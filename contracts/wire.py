@@ -8,6 +8,12 @@ from datetime import UTC, datetime, timedelta
 DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
+LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last one RFC 3339 can write
+
+
+def later(ms: int, by_ms: int | float) -> int:
+    """``ms`` plus a duration, held at the last instant a timestamp can write, so that it always formats."""
+    return int(min(ms + by_ms, LAST_INSTANT_MS))
 
 
 def format_timestamp(ms: int) -> str:

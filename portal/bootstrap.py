@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.serving import READ_TIMEOUT_S, app_runner
 from portal.adapters.database import create_schema, make_engine, make_sessions
 from portal.adapters.supplier_client import SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
@@ -39,6 +40,7 @@ class PortalServer:
     sync_interval_s: float | None = 30.0  # how often the worker delivers the outbox and catches up; None: never
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     seed: int = 0
+    read_timeout_s: float = READ_TIMEOUT_S  # a client has this long for a request's headers, and again for its body
     url: str = ""
     portal: Portal = field(init=False)
     _engine: AsyncEngine = field(init=False)
@@ -59,7 +61,7 @@ class PortalServer:
         self.portal = Portal(
             lambda: SqlUnitOfWork(sessions), self._client, rng=random.Random(self.seed), retry=self.retry
         )
-        self._runner = web.AppRunner(create_app(self.portal), access_log=None)
+        self._runner = app_runner(create_app(self.portal), self.read_timeout_s)
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, self.host, self.port).start()

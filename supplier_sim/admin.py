@@ -10,7 +10,7 @@ from aiohttp import web
 
 from contracts import ContractViolation, Violation
 from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusal
-from contracts.wire import format_timestamp, parse_timestamp
+from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
 from supplier_sim.http import JSON, integer, json_response, read_json
@@ -20,7 +20,6 @@ from supplier_sim.profile import fault_rule_errors, parse_profile, seconds
 from supplier_sim.seeding import rng_for
 from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, SIM
 
-LAST_INSTANT_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last one RFC 3339 can write
 VALUE_OF_KIND = {"price": "amount", "barcode": "barcode", "rename": "name"}
 
 

@@ -12,6 +12,7 @@ import orjson
 from aiohttp import web
 
 from contracts import contracts
+from contracts.serving import body_deadline
 from supplier_sim.admin import admin_token, setup_admin_routes
 from supplier_sim.api import setup_api_routes
 from supplier_sim.config import MAX_BODY, SimConfig
@@ -53,7 +54,13 @@ RESPONSE_SCHEMAS = {
 def create_app(config: SimConfig | None = None) -> web.Application:
     config = config or SimConfig()
     # Every middleware costs each request a call: the admin token's only runs when one is set.
-    middlewares = [journaling, faulting, problems, *([admin_token] if config.admin and config.admin_token else [])]
+    middlewares = [
+        journaling,
+        faulting,
+        problems,
+        body_deadline,
+        *([admin_token] if config.admin and config.admin_token else []),
+    ]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONFIG] = config
     app[ERRORS] = []

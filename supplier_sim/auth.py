@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDictProxy
 
-from contracts.wire import basic_authorization
+from contracts.wire import basic_authorization, later
 from supplier_sim.clock import Clock
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer, Profile
@@ -98,6 +98,6 @@ class Authenticator:
             raise Problem.unauthorized("wrong username or password", scheme="Bearer")
         # Token values are credentials, not behaviour: they come from the OS, not the run's seed.
         token = secrets.token_urlsafe(32)
-        issued = Token(customer, self.clock.now_ms() + self.lifetime_ms)
+        issued = Token(customer, later(self.clock.now_ms(), self.lifetime_ms))
         self.tokens[token_hash(token)] = issued
         return token, issued

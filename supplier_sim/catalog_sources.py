@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from decimal import ROUND_HALF_UP, Decimal
@@ -98,14 +99,17 @@ def _tax_rate(rates: tuple[str, ...], reduced: bool) -> str:
 
 def load_file(path: Path, profile: Profile) -> list[dict[str, Any]]:
     """A catalog from a JSON list of products or a CSV file with the product's field names."""
-    if not path.exists():
-        raise CatalogError(f"catalog file {path} does not exist")
+    if not path.is_file():
+        raise CatalogError(f"catalog file {path} does not exist or is not a file")
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"catalog file {path} cannot be read as UTF-8 text: {exc.__class__.__name__}") from None
     if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = [_from_csv(row, profile) for row in csv.DictReader(handle)]
+        rows = [_from_csv(row, profile) for row in csv.DictReader(io.StringIO(text, newline=""))]
     else:
         try:
-            loaded = json.loads(path.read_text("utf-8"))
+            loaded = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CatalogError(f"{path}: not JSON: {exc}") from None
         rows = loaded["items"] if isinstance(loaded, dict) and "items" in loaded else loaded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import signal
 
 import click
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
 from contracts.databases import async_url
+from contracts.serving import READ_TIMEOUT_S
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
 from supplier_sim.profile import load_profile
@@ -39,6 +41,19 @@ from supplier_sim.server import SimServer
 )
 @click.option("--no-admin", is_flag=True, help="Do not serve the admin API under /_sim/.")
 @click.option("--admin-token", envvar="ORDERPORTAL_SIM_ADMIN_TOKEN", help="Require this X-Admin-Token on /_sim/.")
+@click.option(
+    "--read-timeout",
+    "read_timeout_s",
+    default=READ_TIMEOUT_S,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
+)
+@click.option(
+    "--public-admin",
+    is_flag=True,
+    help="Serve the admin API without a token on a host other than loopback (anyone who reaches it controls it).",
+)
 def sim(
     host: str,
     port: int,
@@ -48,8 +63,16 @@ def sim(
     clock: str,
     no_admin: bool,
     admin_token: str | None,
+    read_timeout_s: float,
+    public_admin: bool,
 ) -> None:
     """Run the supplier simulator (Supplier API v1) until Ctrl-C."""
+    if not no_admin and not admin_token and not public_admin and not _loopback(host):
+        raise click.UsageError(
+            f"--host {host} serves the admin API /_sim/ beyond this machine, and without --admin-token anyone who"
+            " reaches it can reset the simulator and read customers' credentials: give --admin-token, --no-admin,"
+            " or --public-admin to serve it openly anyway"
+        )
     try:
         profile = load_profile(profile_path)
     except (OSError, ValueError, ContractViolation) as exc:
@@ -58,12 +81,22 @@ def sim(
         profile=profile, seed=seed, clock=clock, db_url=db_url, admin=not no_admin, admin_token=admin_token
     )
     try:
-        asyncio.run(_serve(SimServer(config, host, port)))
+        asyncio.run(_serve(SimServer(config, host, port, read_timeout_s)))
     except CatalogError as exc:
         raise click.ClickException(f"cannot load the catalog: {exc}") from None
     except (OSError, SQLAlchemyError) as exc:
         shown = make_url(async_url(db_url)).render_as_string(hide_password=True)
         raise click.ClickException(f"cannot start the simulator on {host}:{port} with --db {shown}: {exc}") from None
+
+
+def _loopback(host: str) -> bool:
+    """Whether the address is reachable from this machine alone; a name other than localhost may be anything."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _serve(server: SimServer) -> None:

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from contracts.wire import DAY_MS, format_date, format_timestamp
+from contracts.wire import DAY_MS, format_date, format_timestamp, later
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 
@@ -74,7 +74,7 @@ def notification(
         "orderId": order_id,
         "orderNumber": body["orderNumber"],
         "dispatchedAt": format_timestamp(at_ms),
-        "expectedDeliveryDate": format_date(at_ms + profile.delivery_days * DAY_MS),
+        "expectedDeliveryDate": format_date(later(at_ms, profile.delivery_days * DAY_MS)),
         "carrier": carrier or rng.choice(profile.carriers),
         "trackingNumber": tracking or f"{rng.randrange(10**11, 10**12)}",
         "lines": lines,

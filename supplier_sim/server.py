@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from contracts.serving import READ_TIMEOUT_S, app_runner
 from supplier_sim.app import create_app
 from supplier_sim.config import SimConfig
 from supplier_sim.simulator import Simulator
@@ -14,16 +15,23 @@ from supplier_sim.typedefs import ERRORS, SIM
 
 
 class SimServer:
-    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        read_timeout_s: float = READ_TIMEOUT_S,
+    ) -> None:
         self.config = config or SimConfig()
         self.host = host
         self.port = port
+        self.read_timeout_s = read_timeout_s  # a client has this long for a request's headers, and again for its body
         self.app = create_app(self.config)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     async def start(self) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = app_runner(self.app, self.read_timeout_s)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
         self.port = self._runner.addresses[0][1]  # the port that 0 became

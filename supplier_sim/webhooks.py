@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.signing import signed_headers
-from contracts.wire import format_timestamp
+from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
 from supplier_sim.db import Database
@@ -167,7 +167,7 @@ class Webhooks:
                 values |= {"state": FAILED, "next_attempt_ms": None}
                 log.warning("webhook %s to %s failed after %d attempts", row.event_id, row.url, attempts)
             else:
-                values |= {"state": PENDING, "next_attempt_ms": now + self._backoff_ms(row.seq, attempts)}
+                values |= {"state": PENDING, "next_attempt_ms": later(now, self._backoff_ms(row.seq, attempts))}
         async with self.db.write() as conn:
             await conn.execute(tables.deliveries.update().where(tables.deliveries.c.seq == row.seq).values(**values))
             if values.get("state") == DELIVERED:

@@ -40,6 +40,19 @@ class Credentials:
             raise InvalidInput("the api-key method needs an apiKey", field="/apiKey")
         if self.method is not AuthMethod.API_KEY and not (self.username and self.password):
             raise InvalidInput(f"the {self.method.value} method needs a username and a password", field="/password")
+        for name, value in (("/username", self.username), ("/password", self.password), ("/apiKey", self.api_key)):
+            if value is not None and not _header_safe(value):
+                # They travel in HTTP headers: anything else is refused by the client or, worse, altered.
+                raise InvalidInput(HEADER_SAFE, field=name)
+        if self.method is AuthMethod.BASIC and ":" in (self.username or ""):
+            raise InvalidInput("an HTTP Basic username cannot contain ':'", field="/username")
+
+
+HEADER_SAFE = "must be printable ASCII (letters, digits, punctuation, inner spaces), as an HTTP header carries it"
+
+
+def _header_safe(value: str) -> bool:
+    return value == value.strip(" ") and all(" " <= c <= "~" for c in value)
 
 
 class Coupling(StrEnum):

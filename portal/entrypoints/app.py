@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from contracts.loader import portal_openapi_text
+from contracts.serving import body_deadline
 from portal.entrypoints.http import MAX_BODY, problems
 from portal.entrypoints.routes import carts, outbox, receiving, setup, stock_orders, tracking
 from portal.entrypoints.typedefs import PORTAL
@@ -19,7 +20,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def create_app(portal: Portal) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[problems])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[problems, body_deadline])
     app[PORTAL] = portal
     app.router.add_get("/api/openapi.yaml", openapi, name="openapi")
     for resource in RESOURCES:

@@ -10,6 +10,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.databases import async_url
+from contracts.serving import READ_TIMEOUT_S
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
 
@@ -44,6 +45,14 @@ from portal.service_layer.retry import RetryPolicy
     help="Seconds a supplier call may take with its retries.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the retries' jitter.")
+@click.option(
+    "--read-timeout",
+    "read_timeout_s",
+    default=READ_TIMEOUT_S,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
+)
 def portal(
     host: str,
     port: int,
@@ -54,11 +63,21 @@ def portal(
     sync_interval_s: float,
     retry_deadline: float,
     seed: int,
+    read_timeout_s: float,
 ) -> None:
     """Run the retailer portal's HTTP API, and its worker, until Ctrl-C."""
     retry = RetryPolicy(deadline_s=retry_deadline)
     server = PortalServer(
-        db_url, host, port, timeout_s, not no_webhooks, public_url, sync_interval_s, retry=retry, seed=seed
+        db_url,
+        host,
+        port,
+        timeout_s,
+        not no_webhooks,
+        public_url,
+        sync_interval_s,
+        retry=retry,
+        seed=seed,
+        read_timeout_s=read_timeout_s,
     )
     try:
         asyncio.run(_serve(server))

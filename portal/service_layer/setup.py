@@ -49,15 +49,31 @@ async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: in
 
 
 def _check_base_url(base_url: str | None) -> None:
+    """An http(s) URL with an ASCII host and nothing the client would have to guess at; never echoed."""
     if base_url is None:
         return
+    if why := _base_url_fault(base_url):
+        raise InvalidInput(f"the baseUrl {why}", field="/baseUrl")
+
+
+def _base_url_fault(base_url: str) -> str | None:
+    # Checked on the text, before yarl would quote or IDNA-encode it: what is stored is what is called.
+    if not base_url.isascii():
+        return "must be ASCII: write a non-ASCII host in its IDNA form (xn--...)"
+    if any(c.isspace() or not c.isprintable() for c in base_url):
+        return "must not contain white space or control characters"
     try:
         url = URL(base_url)
         usable = url.scheme in ("http", "https") and bool(url.host) and url.port is not None and 0 < url.port < 65536
     except ValueError:
         usable = False
     if not usable:
-        raise InvalidInput(f"{base_url[:100]!r} is not an http(s) URL with a host", field="/baseUrl")
+        return "must be an http(s) URL with a host"
+    if url.raw_user is not None or url.raw_password is not None or "@" in base_url.split("/")[2]:
+        return "must not carry a user or password: give the credentials to the customer number"
+    if url.raw_query_string or url.raw_fragment or "?" in base_url or "#" in base_url:
+        return "must not have a query or a fragment: the API paths are appended to it"
+    return None
 
 
 async def create_supplier(
@@ -122,6 +138,7 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
         supplier = await uow.suppliers.get(customer.supplier_id)
     if supplier.order_interface is not OrderInterface.ORDERPORTAL:
         raise IllegalState(f"supplier {supplier.name} orders the PRECASTED way; switch it to ORDERPORTAL first")
+    checked = customer.credentials
     client = portal.client_for(supplier, customer)
     try:  # no transaction is open while the supplier answers
         await client.check_access()
@@ -131,18 +148,28 @@ async def couple_customer_number(portal: Portal, customer_id: int) -> CustomerNu
         cause, field, status = _cause(exc, customer)
         # The supplier said no to these credentials: uncoupled. A network failure proves nothing:
         # the state stays, with the failure noted.
-        await _set_coupling(portal, customer_id, cause, keep_state=status != 422)
+        await _set_coupling(portal, customer_id, checked, cause, keep_state=status != 422)
         raise CouplingFailed(cause, field, status) from None
     secret = customer.webhook_secret or secrets.token_urlsafe(32)
     pushed = portal.webhook_base_url is not None and await _register_webhook(portal, client, customer_id, secret)
-    return await _set_coupling(portal, customer_id, None, secret if pushed else customer.webhook_secret)
+    return await _set_coupling(portal, customer_id, checked, None, secret if pushed else customer.webhook_secret)
 
 
 async def _set_coupling(
-    portal: Portal, customer_id: int, failure: str | None, webhook_secret: str | None = None, keep_state: bool = False
+    portal: Portal,
+    customer_id: int,
+    checked: Credentials,
+    failure: str | None,
+    webhook_secret: str | None = None,
+    keep_state: bool = False,
 ) -> CustomerNumber:
+    """Apply the supplier's answer, but only to the credentials it was about."""
     async with portal.uow() as uow:
         customer = await uow.customers.get(customer_id, lock=True)
+        if customer.credentials != checked:
+            # New credentials arrived while the supplier checked the old ones: its answer says nothing
+            # about them, and they stay uncoupled until a coupling checks them.
+            raise IllegalState("the credentials changed while the supplier checked the old ones: couple again")
         if failure is None:
             customer.couple()
             customer.webhook_secret = webhook_secret

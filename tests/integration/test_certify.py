@@ -160,3 +160,19 @@ async def test_a_secret_in_a_failed_scenario_step_never_reaches_its_evidence(sta
     text = "name: leaky\nsteps:\n  - couple: {customer: '10001', password: my-secret-guess, expect: {status: 200}}\n"
     result = await run_scenario(load("leaky.yaml", text), lambda event: None)
     assert not result.ok and "my-secret-guess" not in str(result.steps[-1].evidence)
+
+
+async def test_two_runs_with_the_same_seed_register_different_webhook_secrets(start_sim, session, monkeypatch) -> None:
+    from supplier_sim import webhooks
+
+    used: set[str] = set()
+
+    def recording(secret: str, body: bytes, t: int) -> dict[str, str]:
+        used.add(secret)
+        return signed_headers(secret, body, t)
+
+    monkeypatch.setattr(webhooks, "signed_headers", recording)
+    for _ in range(2):
+        finished, _ = await run(await start_sim(FAST), session)
+        assert finished.passed
+    assert len(used) == 2

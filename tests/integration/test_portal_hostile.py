@@ -303,3 +303,60 @@ async def test_a_base_url_with_a_nul_is_refused_naming_it(start_portal, session)
     body = {"name": "Nul", "orderInterface": "ORDERPORTAL", "baseUrl": "http://127.0.0.1:9/a\u0000b"}
     answer = await api.call("POST", "/api/suppliers", body)
     assert answer.status == 422 and [e["pointer"] for e in answer.body["errors"]] == ["/baseUrl"]
+
+
+BAD_BASE_URLS = {
+    "a user and password": "http://user:secret-pw-1@127.0.0.1:9",
+    "an empty user": "http://@127.0.0.1:9",
+    "a non-ASCII host": "http://bücher.example:9",
+    "a space": "http://127.0.0.1:9/a b",
+    "a CR LF": "http://127.0.0.1:9/\r\nX-Injected: 1",
+    "a tab": "http://127.0.0.1:9\t",
+    "a DEL": "http://127.0.0.1:9/\x7f",
+    "a query": "http://127.0.0.1:9/?secret-q=1",
+    "a fragment": "http://127.0.0.1:9/#secret-f",
+}
+
+
+@pytest.mark.parametrize("url", BAD_BASE_URLS.values(), ids=BAD_BASE_URLS.keys())
+async def test_a_base_url_that_would_fail_later_is_refused_at_once_without_echoing_it(
+    start_portal, session, url: str
+) -> None:
+    api = portal_api((await start_portal()).url, session)
+    answer = await api.call("POST", "/api/suppliers", {"name": "S", "orderInterface": "ORDERPORTAL", "baseUrl": url})
+    assert answer.status == 422 and [e["pointer"] for e in answer.body["errors"]] == ["/baseUrl"]
+    assert "secret" not in str(answer.body) and url not in str(answer.body)
+    created = await api.ok("POST", "/api/suppliers", {"name": "S", "orderInterface": "PRECASTED"})  # none was made
+    path = f"/api/suppliers/{created['id']}"
+    switched = await api.call("PATCH", path, {"orderInterface": "ORDERPORTAL", "baseUrl": url})
+    assert switched.status == 422 and [e["pointer"] for e in switched.body["errors"]] == ["/baseUrl"]
+    assert (await api.ok("PATCH", path, {"orderInterface": "PRECASTED"}))["baseUrl"] is None
+
+
+BAD_CREDENTIALS = {
+    "an API key with DEL": ({"authMethod": "api-key", "apiKey": "key-0123456789\x7f"}, "/apiKey"),
+    "an API key with a non-ASCII letter": ({"authMethod": "api-key", "apiKey": "schlüssel-0123456789"}, "/apiKey"),
+    "an API key with a leading space": ({"authMethod": "api-key", "apiKey": " key-0123456789"}, "/apiKey"),
+    "a password with DEL": ({"authMethod": "basic", "username": "user-x1", "password": "pw\x7fsecret"}, "/password"),
+    "a username with a colon": ({"authMethod": "basic", "username": "u:v", "password": "pw-secret"}, "/username"),
+    "a token username with a non-ASCII letter": (
+        {"authMethod": "token", "username": "jörg", "password": "pw-secret"},
+        "/username",
+    ),
+}
+
+
+@pytest.mark.parametrize("credentials, pointer", BAD_CREDENTIALS.values(), ids=BAD_CREDENTIALS.keys())
+async def test_credentials_an_http_header_cannot_carry_are_refused_naming_the_field(
+    shop: Shop, credentials: dict, pointer: str
+) -> None:
+    customer = f"/api/customer-numbers/{shop.customer['id']}"
+    before = await shop.api.ok("GET", customer)
+    changed = await shop.api.call("PATCH", customer, credentials)
+    assert changed.status == 422 and [e["pointer"] for e in changed.body["errors"]] == [pointer]
+    assert await shop.api.ok("GET", customer) == before
+    body = {"supplierId": shop.supplier["id"], "orgUnitId": shop.customer["orgUnitId"], "number": "2", **credentials}
+    added = await shop.api.call("POST", "/api/customer-numbers", body)
+    assert added.status == 422 and [e["pointer"] for e in added.body["errors"]] == [pointer]
+    shown = str(changed.body) + str(added.body)
+    assert not [v for k, v in credentials.items() if k in ("password", "apiKey") and v in shown]

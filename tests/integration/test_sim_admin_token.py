@@ -8,8 +8,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 
-from supplier_sim import SimServer
+from supplier_sim import SimServer, cli
 from supplier_sim.cli import sim as sim_command
 from tests.helpers import client_for, order_body
 
@@ -126,3 +127,30 @@ def test_the_cli_listens_on_loopback_unless_told_and_takes_the_token_from_the_en
     assert plain["host"] == "127.0.0.1" and plain["admin_token"] is None and not plain["no_admin"]
     monkeypatch.setenv("ORDERPORTAL_SIM_ADMIN_TOKEN", TOKEN)
     assert sim_command.make_context("sim", []).params["admin_token"] == TOKEN
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7", "sim.example"])
+def test_the_cli_refuses_to_serve_the_admin_api_beyond_loopback_without_a_token(monkeypatch, host: str) -> None:
+    monkeypatch.delenv("ORDERPORTAL_SIM_ADMIN_TOKEN", raising=False)
+    served: list[str] = []
+    monkeypatch.setattr(cli, "_serve", lambda server: _record(served, server))
+    refused = CliRunner().invoke(sim_command, ["--host", host, "--port", "0"])
+    assert refused.exit_code == 2 and "--admin-token" in refused.output and "--public-admin" in refused.output
+    assert served == []
+    for allowed in (["--admin-token", TOKEN], ["--no-admin"], ["--public-admin"]):
+        result = CliRunner().invoke(sim_command, ["--host", host, "--port", "0", *allowed])
+        assert result.exit_code == 0, result.output
+    assert served == [host] * 3
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.8.9.10"])
+def test_the_cli_serves_the_admin_api_on_loopback_without_a_token(monkeypatch, host: str) -> None:
+    monkeypatch.delenv("ORDERPORTAL_SIM_ADMIN_TOKEN", raising=False)
+    served: list[str] = []
+    monkeypatch.setattr(cli, "_serve", lambda server: _record(served, server))
+    assert CliRunner().invoke(sim_command, ["--host", host, "--port", "0"]).exit_code == 0
+    assert served == [host]
+
+
+async def _record(served: list[str], server: SimServer) -> None:
+    served.append(server.host)

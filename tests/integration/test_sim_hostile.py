@@ -267,3 +267,69 @@ def row_like(sim: SimServer, number: str, seq: int) -> dict:
         "next_event": None,
         "next_event_ms": None,
     }
+
+
+HUGE_FAULTS = {
+    "a Retry-After of 1e20 seconds": ([{"kind": "error", "status": 503, "retryAfter": 1e20}], "/0/retryAfter"),
+    "a hang of 1e300 seconds": ([{"kind": "hang", "hang": 1e300}], "/0/hang"),
+    "a latency of 10^11 days": ([{"kind": "latency", "latency": "99999999999d"}], "/0/latency"),
+    "every 10^20th request": ([{"kind": "error", "every": 10**20}], "/0/every"),
+    "a log-normal sigma of 1e300": ([{"kind": "latency", "latency": {"median": 1, "sigma": 1e300}}], "/0/latency"),
+}
+
+
+@pytest.mark.parametrize("rules, pointer", HUGE_FAULTS.values(), ids=HUGE_FAULTS.keys())
+async def test_fault_rules_with_numbers_too_big_to_use_are_refused_naming_the_field_and_the_rules_stay(
+    sim: SimServer, session, rules: list, pointer: str
+) -> None:
+    before = await sim.admin(session, "GET", "faults")
+    async with session.put(f"{sim.url}/_sim/faults", json=rules) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and pointer in [e["pointer"] for e in body["errors"]]
+    assert await sim.admin(session, "GET", "faults") == before
+    sim.check()
+
+
+HUGE_PROFILES = {
+    "a token lifetime of 10^20 days": ("tokenLifetime: 99999999999999999999d\n", "/tokenLifetime"),
+    "a token lifetime of 1e300 seconds": ('{"tokenLifetime": 1e300}', "/tokenLifetime"),
+    "a webhook backoff of 1e300 seconds": ('{"webhooks": {"backoff": 1e300}}', "/webhooks/backoff"),
+    "a stock of 10^23": ("stock: {default: 100000000000000000000000}\n", "/stock/default"),
+    "a journal of 10^23 entries": ("journal: {size: 100000000000000000000000}\n", "/journal/size"),
+    "delivery in 10^8 days": ("dispatch: {deliveryDays: 100000000}\n", "/dispatch/deliveryDays"),
+    "a catalog change 10^12 days later": ("catalog: {changes: [{at: 999999999999d, kind: price}]}\n", "/catalog"),
+}
+
+
+@pytest.mark.parametrize("profile, pointer", HUGE_PROFILES.values(), ids=HUGE_PROFILES.keys())
+async def test_a_profile_with_numbers_too_big_to_use_is_refused_naming_the_field_and_the_old_one_stays(
+    sim: SimServer, session, profile: str, pointer: str
+) -> None:
+    before = sim.sim.profile
+    async with session.put(f"{sim.url}/_sim/profile", data=profile) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and any(e["pointer"].startswith(pointer) for e in body["errors"])
+    assert sim.sim.profile is before
+    sim.check()
+
+
+async def test_a_catalog_file_that_is_a_directory_is_refused_and_the_old_profile_stays(
+    sim: SimServer, session, tmp_path
+) -> None:
+    before = sim.sim.profile
+    async with session.put(f"{sim.url}/_sim/profile", json={"catalog": {"file": str(tmp_path)}}) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and [e["pointer"] for e in body["errors"]] == ["/catalog"]
+    assert sim.sim.profile is before
+    sim.check()
+
+
+async def test_a_token_lifetime_past_the_year_9999_gives_tokens_that_expire_at_its_last_instant(
+    start_sim, session
+) -> None:
+    server = await start_sim({"clock": {"start": "9999-12-31T00:00:00Z"}, "tokenLifetime": "3650d"})
+    answer = {"username": "south-market", "password": "south-demo-pass-2"}
+    async with session.post(f"{server.url}/api/v1/auth", json=answer) as response:
+        assert response.status == 200
+        assert (await response.json())["expiresAt"] == "9999-12-31T23:59:59.999Z"
+    server.check()

@@ -10,12 +10,22 @@ from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotSendable, SupplierProblem
 from portal.domain.messages import DispatchEvent, DispatchNote, StatusEvent, SupplierOrder
 from portal.domain.model import MAX_STOCK, DispatchLine, StatusChange, StockOrderState
-from portal.domain.setup import AuthMethod, Coupling, CustomerNumber, OrderInterface, OrgUnit, Supplier, Warehouse
-from portal.service_layer import ordering, receiving, sending, tracking
+from portal.domain.setup import (
+    AuthMethod,
+    Coupling,
+    Credentials,
+    CustomerNumber,
+    OrderInterface,
+    OrgUnit,
+    Supplier,
+    Warehouse,
+)
+from portal.service_layer import ordering, receiving, sending, setup, tracking
 from portal.service_layer.context import Portal
 from portal.service_layer.supplier_errors import (
     ContractBroken,
     CustomerNumberRefused,
+    SupplierError,
     SupplierRejected,
     SupplierUnreachable,
     WrongCredentials,
@@ -312,3 +322,32 @@ async def test_a_customer_number_uncoupled_after_queueing_is_not_called_when_the
         await sending.send_stock_order(portal, order_id)
     assert supplier.requests == []
     assert (await sending.stock_order(portal, order_id)).intent is not None
+
+
+class ChangedWhileChecking(FakeSupplier):
+    """A supplier that accepts (or refuses) the credentials it checks, while the user changes them meanwhile."""
+
+    def __init__(self, portal_of: list[Portal], refusal: SupplierError | None = None) -> None:
+        super().__init__()
+        self.portal_of, self.refusal = portal_of, refusal
+
+    async def check_access(self) -> None:
+        new = Credentials(AuthMethod.BASIC, "u", "a-new-password-never-checked")
+        await setup.change_credentials(self.portal_of[0], 1, new)
+        if self.refusal is not None:
+            raise self.refusal
+
+
+@pytest.mark.parametrize("refusal", [None, WrongCredentials("GET /products", "no", 401)], ids=["accepted", "refused"])
+async def test_credentials_changed_while_coupling_stay_uncoupled_and_the_coupling_answers_409(
+    refusal: SupplierError | None,
+) -> None:
+    portal_of: list[Portal] = []
+    portal, _, _ = fake_portal(ChangedWhileChecking(portal_of, refusal))
+    portal_of.append(portal)
+    await shop(portal, coupled=False)
+    with pytest.raises(IllegalState, match="credentials changed"):
+        await setup.couple_customer_number(portal, 1)
+    customer = await setup.get_customer_number(portal, 1)
+    assert customer.state is Coupling.UNCOUPLED and customer.password == "a-new-password-never-checked"
+    assert customer.last_error == "the credentials changed: couple again" and customer.webhook_secret is None

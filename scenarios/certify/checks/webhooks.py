@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from typing import Any
 
@@ -18,7 +19,8 @@ async def webhooks(ctx: Context) -> None:
     url, receiver = ctx.target.webhook_url, ctx.receiver
     if not url or receiver is None:
         raise CheckSkipped("not checked: run with --webhook-listen HOST:PORT to check webhooks", applies=False)
-    secret = "".join(ctx.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+    # A secret, not behaviour: from the OS, never from the run's seed, which the report shows.
+    secret = secrets.token_hex(16)
     before = await ctx.http.call("GET", "/webhook")
     if before.status == 200:
         ctx.notes.append(
