@@ -88,7 +88,7 @@ async def json_body(request: web.Request) -> bytes:
     A browser on another site may post text/plain, a form or multipart without asking first (no CORS
     preflight); it may post application/json only if the portal allows it. So JSON is the only type taken.
     """
-    if request.can_read_body and request.content_type != JSON:
+    if request.body_exists and request.content_type != JSON:  # body_exists: a middleware may have read it
         raise UnsupportedMediaType(f"send the body as {JSON}")
     return await request.read()
 
