@@ -58,8 +58,8 @@ def create_app(config: SimConfig | None = None) -> web.Application:
         journaling,
         faulting,
         problems,
+        *([admin_token] if config.admin and config.admin_token else []),  # before any body is read
         body_deadline,
-        *([admin_token] if config.admin and config.admin_token else []),
     ]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONFIG] = config

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from contracts.loader import portal_openapi_text
 from contracts.serving import body_deadline
-from portal.entrypoints.http import MAX_BODY, problems
+from portal.entrypoints.http import MAX_BODY, problems, same_origin
 from portal.entrypoints.routes import carts, outbox, receiving, setup, stock_orders, tracking
 from portal.entrypoints.typedefs import PORTAL
 from portal.service_layer.context import Portal
@@ -20,7 +20,7 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def create_app(portal: Portal) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[problems, body_deadline])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[problems, same_origin, body_deadline])
     app[PORTAL] = portal
     app.router.add_get("/api/openapi.yaml", openapi, name="openapi")
     for resource in RESOURCES:
