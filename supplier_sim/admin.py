@@ -75,17 +75,28 @@ async def load_profile(request: web.Request) -> web.Response:
     except RecursionError:
         raise Problem.malformed(TOO_DEEP) from None
     except yaml.YAMLError as exc:
-        raise Problem.malformed(f"the profile is not valid YAML or JSON: {exc}") from None
+        raise Problem.malformed(f"the profile is not valid YAML or JSON{_where(exc)}") from None
+    except UnicodeDecodeError:
+        raise Problem.malformed("the profile is not UTF-8 text") from None
     except ContractViolation as exc:
         raise Problem.invalid(exc.violations, "the profile is not valid") from None
-    except ValueError as exc:
-        raise Problem.invalid_field("", str(exc)) from None
+    except ValueError:
+        raise Problem.invalid_field("", "the profile cannot be used") from None
     try:
         await request.app[SIM].reset(profile=profile, seed=_seed(request))
     except CatalogError as exc:
         raise Problem.invalid_field("/catalog", str(exc)) from None
     request[BODY_REFUSED] = False
     return _clock(request)
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    """Where YAML gave up: the position only, for PyYAML's message quotes the offending line."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f" at line {mark.line + 1}, column {mark.column + 1}"
+    position = getattr(exc, "position", None)  # a ReaderError: a character YAML does not allow
+    return f" at character {position + 1}" if isinstance(position, int) else ""
 
 
 def _seed(request: web.Request) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from contracts.wire import format_timestamp
 from supplier_sim.http import DEFAULT_PAGE_SIZE, JSON, json_response, page_body, paging, read_json, timestamp
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer
-from supplier_sim.typedefs import CUSTOMER, SIM
+from supplier_sim.typedefs import BODY_REFUSED, CUSTOMER, SIM
 
 MAX_KEY = 255
 
@@ -154,8 +155,13 @@ async def list_dispatch_notifications(request: web.Request) -> web.Response:
 async def put_webhook(request: web.Request) -> web.Response:
     customer = _customer(request)
     body = await read_json(request, "webhook-registration")
-    if not _reachable_host(body["url"]):
-        raise Problem.invalid_field("/url", "the host is not a valid DNS name or address")
+    if _credentials_or_blanks(body["url"]):
+        rule: str | None = "must hold no user name or password, white space or control character"
+    else:
+        rule = None if _reachable_host(body["url"]) else "the host is not a valid DNS name or address"
+    if rule is not None:
+        request[BODY_REFUSED] = True  # the journal keeps a refused body's size only
+        raise Problem.invalid_field("/url", rule)
     registration = await request.app[SIM].hooks.register(customer.number, body["url"], body["secret"])
     return json_response(registration.public())
 
@@ -173,6 +179,12 @@ async def delete_webhook(request: web.Request) -> web.Response:
     if not await request.app[SIM].hooks.remove(customer.number):
         raise Problem.not_found(f"customer {customer.number} has no webhook registered")
     return web.Response(status=204)
+
+
+def _credentials_or_blanks(url: str) -> bool:
+    """Whether a webhook URL carries userinfo (it would be shown and logged wherever the URL is) or a blank."""
+    authority = re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]
+    return "@" in authority or any(c.isspace() or not c.isprintable() for c in url)
 
 
 def _reachable_host(url: str) -> bool:

@@ -50,7 +50,7 @@ def check_product(product: Any, where: str) -> None:
         raise CatalogError(str(exc)) from None
     for index, code in enumerate(product["barcodes"]):
         if not is_valid_gtin(code):
-            raise CatalogError(f"{where}: /barcodes/{index}: {code} has a wrong GTIN check digit")
+            raise CatalogError(f"{where}: /barcodes/{index} has a wrong GTIN check digit")
 
 
 class Catalog:
@@ -148,9 +148,9 @@ def changed(
         new["purchasePrice"]["amount"] = str(amount.quantize(CENT))
     elif kind == "barcode":
         if value and not is_valid_gtin(value):
-            raise CatalogError(f"{value} has a wrong GTIN check digit")
+            raise CatalogError("has a wrong GTIN check digit")
         if value and value in taken:
-            raise CatalogError(f"barcode {value} already belongs to a product")
+            raise CatalogError("already belongs to another product")
         new["barcodes"].append(value or new_gtin13(rng, taken))
     elif kind == "withdraw":
         new["active"] = False
@@ -161,7 +161,7 @@ def changed(
             raise CatalogError("a rename needs the new name")
         new["name"] = value
     else:
-        raise CatalogError(f"unknown catalog change {kind!r}")
+        raise CatalogError("is not a kind of catalog change this simulator knows")
     new["updatedAt"] = format_timestamp(at_ms)
     return new
 

@@ -100,25 +100,26 @@ def _tax_rate(rates: tuple[str, ...], reduced: bool) -> str:
 def load_file(path: Path, profile: Profile) -> list[dict[str, Any]]:
     """A catalog from a JSON list of products or a CSV file with the product's field names."""
     if not path.is_file():
-        raise CatalogError(f"catalog file {path} does not exist or is not a file")
+        raise CatalogError("the catalog file does not exist or is not a file")
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"catalog file {path} cannot be read as UTF-8 text: {exc.__class__.__name__}") from None
+        raise CatalogError(f"the catalog file cannot be read as UTF-8 text: {exc.__class__.__name__}") from None
     if path.suffix.lower() == ".csv":
         rows = [_from_csv(row, profile) for row in csv.DictReader(io.StringIO(text, newline=""))]
     else:
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise CatalogError(f"{path}: not JSON: {exc}") from None
+            where = f" at line {exc.lineno}, column {exc.colno}"
+            raise CatalogError(f"the catalog file is not JSON{where}") from None
         rows = loaded["items"] if isinstance(loaded, dict) and "items" in loaded else loaded
         if not isinstance(rows, list):
-            raise CatalogError(f"{path}: expected a list of products or a page with items")
+            raise CatalogError("the catalog file holds neither a list of products nor a page with items")
         start = format_timestamp(profile.clock_start_ms)
         rows = [{"updatedAt": start, "active": True, **row} if isinstance(row, dict) else row for row in rows]
     for index, row in enumerate(rows):
-        check_product(row, where=f"{path}: product {index + 1}")
+        check_product(row, where=f"the catalog file's product {index + 1}")
     return rows
 
 

@@ -83,7 +83,7 @@ def sim(
     try:
         asyncio.run(_serve(SimServer(config, host, port, read_timeout_s)))
     except CatalogError as exc:
-        raise click.ClickException(f"cannot load the catalog: {exc}") from None
+        raise click.ClickException(f"cannot load the catalog {profile.catalog_file or ''}: {exc}") from None
     except (OSError, SQLAlchemyError) as exc:
         shown = make_url(async_url(db_url)).render_as_string(hide_password=True)
         raise click.ClickException(f"cannot start the simulator on {host}:{port} with --db {shown}: {exc}") from None

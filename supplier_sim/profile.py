@@ -27,7 +27,7 @@ def seconds(value: float | int | str) -> float:
         return float(value)
     match = DURATION.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not a duration such as 45s, 30m or 10h")
+        raise ValueError("is not a duration such as 45s, 30m or 10h")
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
@@ -50,16 +50,16 @@ class Delay:
         else:
             low = high = seconds(value)
         if high < low:
-            raise ValueError(f"delay max {high}s is below its min {low}s")
+            raise ValueError("has a max below its min")
         return cls(int(low * 1000), int(high * 1000))
 
     @classmethod
     def _log_normal(cls, median: float, sigma: float, cap: float) -> Delay:
         # The tail of a log-normal is long: without a cap, one draw could stall a run for hours.
         if median < 0.001:
-            raise ValueError("a log-normal delay needs a median of at least 1ms")
+            raise ValueError("needs a median of at least 1ms")
         if cap < median:
-            raise ValueError(f"delay max {cap}s is below its median {median}s")
+            raise ValueError("has a max below its median")
         return cls(0, round(cap * 1000), round(median * 1000), float(sigma))
 
 
@@ -173,7 +173,7 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
     if "catalog" in raw and "changes" not in raw["catalog"]:
         merged["catalog"]["changes"] = []
     cat, life, rej, disp, hooks = (merged[k] for k in ("catalog", "lifecycle", "rejection", "dispatch", "webhooks"))
-    start_ms = parse_timestamp(merged["clock"]["start"])
+    start_ms = _checked(parse_timestamp, merged["clock"]["start"], "/clock/start", "is not an RFC 3339 timestamp")
     notifications = disp["notifications"]
     low, high = (
         (notifications["min"], notifications["max"])
@@ -181,7 +181,7 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
         else (notifications, notifications)
     )
     if high < low:
-        raise ValueError(f"profile: dispatch.notifications max {high} is below its min {low}")
+        raise _refused("/dispatch/notifications/max", "is below its min")
     _check_unique(merged["customers"])
     if errors := fault_rule_errors(merged.get("faults", [])):
         raise ContractViolation("sim-profile", [replace(e, pointer="/faults" + e.pointer) for e in errors], "profile")
@@ -221,25 +221,27 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
                 key=lambda ch: ch.at_ms,
             )
         ),
-        processing_delay=Delay.parse(life["processingDelay"]),
-        acceptance_delay=Delay.parse(life["acceptanceDelay"]),
+        processing_delay=_delay(life, "/lifecycle/processingDelay"),
+        acceptance_delay=_delay(life, "/lifecycle/acceptanceDelay"),
         random_rejection_rate=rej.get("randomRate", 0.0),
         rejection_rules=tuple(
             RejectionRule(
                 reason_code=r["reasonCode"],
                 product_number=r.get("productNumber"),
-                order_number=re.compile(r["orderNumber"]) if "orderNumber" in r else None,
+                order_number=_pattern(r["orderNumber"], f"/rejection/rules/{index}/orderNumber")
+                if "orderNumber" in r
+                else None,
                 org_unit=r.get("orgUnit"),
                 message=r.get("message"),
             )
-            for r in rej.get("rules", [])
+            for index, r in enumerate(rej.get("rules", []))
         ),
         minimum_order_value=Decimal(merged["minimumOrderValue"]),
         default_stock=merged["stock"]["default"],
         stock=dict(merged["stock"].get("products", {})),
         notifications=(low, high),
-        dispatch_delay=Delay.parse(disp["delay"]),
-        dispatch_interval=Delay.parse(disp["interval"]),
+        dispatch_delay=_delay(disp, "/dispatch/delay"),
+        dispatch_interval=_delay(disp, "/dispatch/interval"),
         short_shipment_rate=disp["shortShipmentRate"],
         carriers=tuple(disp["carriers"]),
         delivery_days=disp["deliveryDays"],
@@ -269,14 +271,42 @@ def _plain(value: Any) -> Any:
 def _check_unique(customers: list[dict[str, Any]]) -> None:
     """A customer number appears once, and a credential belongs to exactly one customer."""
     for key in ("number", "username", "apiKey"):
-        seen: set[str] = set()
-        for customer in customers:
+        seen: dict[str, int] = {}
+        for index, customer in enumerate(customers):
             value = customer.get(key)
             if value is None:
                 continue
             if value in seen:
-                raise ValueError(f"profile: customers: {key} {value!r} is used by two customers")
-            seen.add(value)
+                # The pointers and the rule, never the value: it may be a credential.
+                raise _refused(f"/customers/{index}/{key}", f"is used by another customer, /customers/{seen[value]}")
+            seen[value] = index
+
+
+def _refused(pointer: str, rule: str) -> ContractViolation:
+    """A profile error that names the field and the rule it breaks, never the value."""
+    return ContractViolation("sim-profile", [Violation(pointer, rule)], "profile")
+
+
+def _checked(parse: Any, value: Any, pointer: str, rule: str) -> Any:
+    try:
+        return parse(value)
+    except ValueError:
+        raise _refused(pointer, rule) from None
+
+
+def _delay(section: dict[str, Any], pointer: str) -> Delay:
+    try:
+        return Delay.parse(section[pointer.rsplit("/", 1)[1]])
+    except ValueError as exc:  # Delay's messages name the rule, never the value
+        raise _refused(pointer, str(exc)) from None
+
+
+def _pattern(text: str, pointer: str) -> re.Pattern[str]:
+    """The schema's regex dialect is ECMA 262's; one Python cannot compile is refused, its error not quoted."""
+    try:
+        return re.compile(text)
+    except re.error:
+        raise _refused(pointer, "is a regular expression Python cannot use") from None
 
 
 def fault_rule_errors(rules: list[dict[str, Any]]) -> list[Violation]:

@@ -222,8 +222,6 @@ def initial_products(profile: Profile, seed: int) -> list[dict[str, Any]]:
     else:
         products = catalog_sources.generate(profile, seed)
     numbers = {p["productNumber"] for p in products}
-    for change in profile.catalog_changes:
-        if change.product_number is not None and change.product_number not in numbers:
-            known = f"{change.kind} of product {change.product_number!r}, which is not in the catalog"
-            raise CatalogError(f"profile: catalog.changes: {known}")
+    if any(ch.product_number is not None and ch.product_number not in numbers for ch in profile.catalog_changes):
+        raise CatalogError("profile: catalog.changes: a change names a product that is not in the catalog")
     return products

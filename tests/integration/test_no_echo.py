@@ -82,6 +82,88 @@ async def test_no_malformed_credential_body_gets_its_secret_echoed_by_the_simula
     assert (await east.call("GET", "/products", params={"size": "1"})).status == 200  # its key still works
 
 
+def bad_profiles() -> list[tuple[bytes, int, list[str]]]:
+    """Profiles that cannot be used, each with the secret inside: the body, the status and the pointers expected."""
+    basic = f'{{number: "1", auth: basic, username: u, password: {SECRET}'
+    keyed = f'{{number: "2", auth: api-key, apiKey: "{SECRET}"'
+    customers = [{"number": "1", "auth": "api-key", "apiKey": SECRET}, {"number": "2", "auth": "api-key"}]
+    duplicate = [customers[0], {**customers[1], "apiKey": SECRET}]
+    yaml_texts = [
+        f"customers:\n  - {basic}, x: 1: 2}}\n",  # PyYAML's message quotes the offending line
+        f"customers:\n  - {keyed}, x: 1: 2}}\n",
+        f"customers:\n  - {basic}\n",  # the flow mapping never closes
+        f"customers:\n  - number: '1'\n\tpassword: {SECRET}\n",  # a tab where YAML allows none
+        f"customers:\n  - !{SECRET} {{number: '1'}}\n",  # a tag YAML cannot construct
+        f"customers:\n  - {{apiKey: {SECRET}\u0000}}\n",  # a character YAML does not allow
+        f"customers:\n  - {{apiKey: '{SECRET}'}}\n---\nname: {SECRET}\n",  # two documents
+    ]
+    bodies: list[tuple[bytes, int, list[str]]] = [(text.encode(), 400, []) for text in yaml_texts]
+    bodies += [(b"customers: [" + SECRET.encode() + b"\xff\xfe]", 400, [])]  # not UTF-8
+    for shape, pointers in [
+        ({"customers": duplicate}, ["/customers/1/apiKey"]),
+        ({"customers": [{**customers[0], "auth": SECRET}]}, ["/customers/0/auth"]),
+        ({"customers": [{**customers[0], "apiKey": [SECRET]}]}, ["/customers/0/apiKey"]),
+        ({"customers": [{**customers[0], "number": {"v": SECRET}}]}, ["/customers/0/number"]),
+        ({"customers": {SECRET: customers}}, ["/customers"]),
+        ({"customers": customers[0]}, ["/customers"]),
+        ({"tokenLifetime": SECRET}, ["/tokenLifetime"]),
+        ({"clock": {"start": SECRET}}, ["/clock/start"]),
+        ({"rejection": {"rules": [{"reasonCode": "OTHER", "orderNumber": f"(?<={SECRET}+)x"}]}}, []),
+        ({"catalog": {"file": SECRET}}, ["/catalog"]),
+        ({"catalog": {"changes": [{"at": "1s", "kind": "withdraw", "productNumber": SECRET}]}}, ["/catalog"]),
+        ({"dispatch": {"notifications": {"min": 3, "max": 1}}, "name": SECRET}, []),
+    ]:
+        bodies.append((json.dumps(shape).encode(), 422, pointers))
+    return bodies
+
+
+async def test_no_unusable_profile_gets_its_secret_echoed_by_the_simulator_or_its_journal(
+    sim: SimServer, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    east = await client_for(sim, session, "10003")
+    texts: dict[str, str] = {}
+    for i, (raw, status, pointers) in enumerate(bad_profiles()):
+        for content_type in ("application/yaml", "application/json") if status == 422 else ("application/yaml",):
+            headers = {"Content-Type": content_type}
+            async with session.put(f"{sim.url}/_sim/profile", data=raw, headers=headers) as response:
+                text = await response.text()
+                assert (response.status, response.content_type) == (status, "application/problem+json"), (i, text)
+                named = [e["pointer"] for e in json.loads(text).get("errors", [])]
+                assert set(pointers) <= set(named), (i, named)
+            texts[f"profile #{i} as {content_type} -> {response.status}"] = text + json.dumps(dict(response.headers))
+    texts["the simulator's journal"] = json.dumps(await sim.admin(session, "GET", "journal", params={"limit": "1000"}))
+    texts["the log"] = caplog.text
+    assert leaks(texts) == []
+    assert (await east.call("GET", "/products", params={"size": "1"})).status == 200  # the old profile stays
+
+
+async def test_no_webhook_url_with_a_password_or_a_blank_is_taken_or_echoed(
+    sim: SimServer, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    east = await client_for(sim, session, "10003")
+    urls = [
+        f"http://user:{SECRET}@127.0.0.1:9/hook",
+        f"http://{SECRET}@127.0.0.1:9/hook",
+        f"https://{SECRET}:@example.com/hook?x=@",
+        f"http://127.0.0.1:9/hook {SECRET}",
+        f"http://127.0.0.1:9/hook\t{SECRET}",
+        f"http://127.0.0.1:9/hook\u0085{SECRET}",
+        f"http://127.0.0.1:9/hook\u200b{SECRET}",
+        f"http://{SECRET}..example/hook",  # no host at all
+    ]
+    bodies = [json.dumps({"url": url, "secret": "s" * 16}).encode() for url in urls]
+    path = sim.url + "/api/v1/customers/10003/webhook"
+    texts = await answers_to(session, "PUT", path, bodies, east.auth_headers())
+    assert all('"pointer":"/url"' in text.replace(" ", "") for text in texts.values())
+    assert (await east.call("GET", "/webhook")).status == 404  # nothing was registered
+    texts["the simulator's journal"] = json.dumps(await sim.admin(session, "GET", "journal"))
+    texts["the deliveries"] = json.dumps(await sim.admin(session, "GET", "webhooks/deliveries"))
+    texts["the log"] = caplog.text
+    assert leaks(texts) == []
+
+
 async def test_no_malformed_credential_body_gets_its_secret_echoed_by_the_portal(
     shop: Shop, caplog: pytest.LogCaptureFixture
 ) -> None:

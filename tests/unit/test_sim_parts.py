@@ -52,7 +52,7 @@ def test_the_default_profile_has_a_customer_for_each_auth_method() -> None:
 def test_a_profile_error_names_the_field() -> None:
     with pytest.raises(ContractViolation, match="/catalog/size"):
         parse_profile({"catalog": {"size": "many"}}, base=None)
-    with pytest.raises(ValueError, match="username 'x' is used by two customers"):
+    with pytest.raises(ContractViolation, match=r"/customers/1/username: is used by another customer, /customers/0$"):
         parse_profile(
             {
                 "customers": [
