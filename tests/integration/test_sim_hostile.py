@@ -380,3 +380,28 @@ async def test_a_catalog_change_scheduled_past_the_year_9999_happens_at_its_last
     products = (await client.call("GET", "/products", params={"size": "60"})).body["items"]
     assert [p["updatedAt"] for p in products].count(LAST_INSTANT) == 1
     server.check()
+
+
+TOO_LONG_FOR_ANSWERS = {
+    "a rejection message of 2001 characters": (
+        {"rejection": {"rules": [{"reasonCode": "OTHER", "orgUnit": "store-1", "message": "m" * 2001}]}},
+        "/rejection/rules/0/message",
+    ),
+    "a carrier of 101 characters": ({"dispatch": {"carriers": ["c" * 101]}}, "/dispatch/carriers/0"),
+    "a password of 201 characters": (
+        {"customers": [{"number": "1", "auth": "basic", "username": "u", "password": "p" * 201}]},
+        "/customers/0/password",
+    ),
+}
+
+
+@pytest.mark.parametrize("profile, pointer", TOO_LONG_FOR_ANSWERS.values(), ids=TOO_LONG_FOR_ANSWERS.keys())
+async def test_a_profile_whose_strings_would_break_the_simulators_own_answers_is_refused_naming_the_field(
+    sim: SimServer, session, profile: dict, pointer: str
+) -> None:
+    before = sim.sim.profile
+    async with session.put(f"{sim.url}/_sim/profile", json=profile) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and pointer in [e["pointer"] for e in body["errors"]]
+    assert sim.sim.profile is before
+    sim.check()
