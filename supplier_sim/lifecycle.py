@@ -13,7 +13,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
-from contracts.wire import format_timestamp
+from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim import dispatching, rules
 from supplier_sim.catalog import Catalog, CatalogError, changed
@@ -194,7 +194,7 @@ class Lifecycle:
         order.next_event = order.next_event_ms = None
         if target == PROCESSED:
             rng = rng_for(self.seed, order.order_id, "accept")
-            order.next_event, order.next_event_ms = "accept", at_ms + draw(self.profile.acceptance_delay, rng)
+            order.next_event, order.next_event_ms = "accept", later(at_ms, draw(self.profile.acceptance_delay, rng))
         elif target == ACCEPTED:
             await self._ship(conn, order, at_ms)
         data = {
@@ -217,7 +217,7 @@ class Lifecycle:
                     .where(tables.products.c.product_number == number)
                     .values(stock=self.stock[number])
                 )
-        self._schedule_dispatch(order, at_ms + draw(self.profile.dispatch_delay, rng))
+        self._schedule_dispatch(order, later(at_ms, draw(self.profile.dispatch_delay, rng)))
 
     def _schedule_dispatch(self, order: Order, at_ms: int) -> None:
         if order.plan is not None and order.plan["next"] < len(order.plan["parts"]):
@@ -230,7 +230,7 @@ class Lifecycle:
         order.plan["next"] += 1
         await self._dispatch(conn, order, {int(k): v for k, v in part.items()}, at_ms)
         rng = rng_for(self.seed, order.order_id, "interval", order.plan["next"])
-        self._schedule_dispatch(order, at_ms + draw(self.profile.dispatch_interval, rng))
+        self._schedule_dispatch(order, later(at_ms, draw(self.profile.dispatch_interval, rng)))
 
     async def _dispatch(
         self,

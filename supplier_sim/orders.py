@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Row, func, select
 
 from contracts.statuses import NEW
-from contracts.wire import format_timestamp
+from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
 from supplier_sim.db import Database
@@ -146,7 +146,7 @@ class OrderBook:
         now = self.clock.now_ms()
         at = format_timestamp(now)
         history = [{"status": NEW, "at": at}]
-        process_at = now + draw(self.profile.processing_delay, rng_for(self.seed, order_id, "process"))
+        process_at = later(now, draw(self.profile.processing_delay, rng_for(self.seed, order_id, "process")))
         stored = self._writer.submit(
             {
                 "order_id": order_id,

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from contracts import ContractViolation, Violation, contracts
-from contracts.wire import parse_timestamp
+from contracts.wire import later, parse_timestamp
 
 UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
@@ -211,7 +211,7 @@ def parse_profile(raw: Any, base: Path | None) -> Profile:
             sorted(
                 (
                     CatalogChange(
-                        start_ms + int(seconds(ch["at"]) * 1000),
+                        later(start_ms, seconds(ch["at"]) * 1000),
                         ch["kind"],
                         ch.get("productNumber"),
                         ch.get("count", 1),

@@ -115,9 +115,9 @@ class Webhooks:
             return values
         values["fault"] = rule.kind
         if rule.kind == "late":
-            values["next_attempt_ms"] = at_ms + draw(rule.latency, rng_for(self.seed, "late", self._seq))
+            values["next_attempt_ms"] = later(at_ms, draw(rule.latency, rng_for(self.seed, "late", self._seq)))
         elif rule.kind == "reorder":
-            values |= {"state": HELD, "next_attempt_ms": at_ms + int(rule.hold_s * 1000)}
+            values |= {"state": HELD, "next_attempt_ms": later(at_ms, rule.hold_s * 1000)}
         elif rule.kind == "withhold":
             values["withheld"] = rule.attempts
         return values

@@ -73,7 +73,9 @@ products = Table(
     "portal_products",
     metadata,
     _id(),
-    Column("number", String(64), unique=True, nullable=False),
+    # A product made from a supplier's is numbered "<supplier id>-<its product number>": up to 10 digits,
+    # the dash and the 64 characters an identifier may have.
+    Column("number", String(96), unique=True, nullable=False),
     Column("name", String(200), nullable=False),
     Column("barcodes", ValueTuple(), nullable=False),
     Column("tax_sector", String(64), nullable=False),

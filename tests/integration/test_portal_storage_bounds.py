@@ -21,7 +21,7 @@ from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.model import MAX_STOCK, OrderLine, StockOrder, StockOrderState
 from portal.domain.setup import OrderInterface, OrgUnit, Supplier, Warehouse
-from tests.conftest import Shop
+from tests.conftest import Shop, make_shop
 
 SCHEMAS = Path(__file__).parents[2] / "contracts" / "schemas"
 UNBOUNDED = 10**19  # what a schema without a limit admits, at least: more than any 64-bit column holds
@@ -187,3 +187,22 @@ async def test_a_timestamp_longer_than_the_contract_admits_is_a_recorded_violati
     assert answer.status == 422 and "breaks the contract" in answer.body["detail"]
     assert (await shop.api.stock_order(order["id"]))["orderportal"]["status"] == "NEW"
     assert [v["kind"] for v in await shop.api.violations(shop.supplier["id"])] == ["contract"]
+
+
+async def test_a_supplier_product_number_as_long_as_the_contract_admits_becomes_a_retailer_product(
+    start_sim, start_portal, session, tmp_path: Path
+) -> None:
+    number = "P" * IDENTIFIER
+    product = {
+        "productNumber": number,
+        "name": "the longest number",
+        "barcodes": [],
+        "containerAmount": 6,
+        "purchasePrice": {"amount": "1.50", "currency": "EUR"},
+        "taxRate": "21",
+    }
+    (catalog := tmp_path / "catalog.json").write_text(json.dumps([product]), "utf-8")
+    shop = await make_shop(await start_sim({"catalog": {"file": str(catalog)}}), await start_portal(), session)
+    await shop.open()
+    order = await shop.order([(number, 1)])
+    assert [line["supplierProductNumber"] for line in order["lines"]] == [number]

@@ -333,3 +333,75 @@ async def test_a_token_lifetime_past_the_year_9999_gives_tokens_that_expire_at_i
         assert response.status == 200
         assert (await response.json())["expiresAt"] == "9999-12-31T23:59:59.999Z"
     server.check()
+
+
+NEAR_THE_END = {"clock": {"start": "9999-12-30T00:00:00Z"}, "dispatch": {"delay": "1d"}}
+LAST_INSTANT = "9999-12-31T23:59:59.999Z"
+
+
+@pytest.mark.parametrize("fault", [{"kind": "late", "latency": "10d"}, {"kind": "reorder", "hold": "10d"}])
+async def test_a_webhook_event_held_past_the_year_9999_waits_until_its_last_instant(
+    start_sim, session, receiver_factory, fault: dict
+) -> None:
+    server = await start_sim({**NEAR_THE_END, "lifecycle": {"processingDelay": "1d", "acceptanceDelay": "1d"}})
+    async with session.put(f"{server.url}/_sim/faults", json=[fault]) as response:
+        assert response.status == 200
+    client = await client_for(server, session, "10001")
+    receiver = await receiver_factory()
+    await client.call("PUT", "/webhook", json={"url": receiver.url, "secret": "whsec-test-0123456789abcdef"})
+    order_id = (await client.create_order(order_body(await products_of(client, 1)))).body["orderId"]
+    await server.admin(session, "POST", f"orders/{order_id}/transition", json={"status": "PROCESSED"})
+    async with session.get(f"{server.url}/_sim/webhooks/deliveries") as response:
+        assert response.status == 200
+        assert [d["nextAttemptAt"] for d in (await response.json())["items"]] == [LAST_INSTANT]
+    server.check()
+
+
+async def test_an_order_whose_lifecycle_runs_past_the_year_9999_completes_at_its_last_instant(
+    start_sim, session
+) -> None:
+    delays = {"processingDelay": "10d", "acceptanceDelay": "10d"}
+    server = await start_sim({**NEAR_THE_END, "lifecycle": delays, "dispatch": {"delay": "10d", "interval": "10d"}})
+    client = await client_for(server, session, "10001")
+    order_id = (await client.create_order(order_body(await products_of(client, 1)))).body["orderId"]
+    await server.admin(session, "POST", "clock/advance", json={"to": LAST_INSTANT})
+    order = (await client.call("GET", f"/orders/{order_id}")).body
+    assert order["status"] == "ACCEPTED" and order["updatedAt"] == LAST_INSTANT
+    notes = (await client.call("GET", f"/orders/{order_id}/dispatch-notifications")).body["items"]
+    assert notes and {n["dispatchedAt"] for n in notes} == {LAST_INSTANT}
+    server.check()
+
+
+async def test_a_catalog_change_scheduled_past_the_year_9999_happens_at_its_last_instant(start_sim, session) -> None:
+    catalog = {"size": 20, "changes": [{"at": "10d", "kind": "price", "count": 1}]}
+    server = await start_sim({**NEAR_THE_END, "catalog": catalog})
+    client = await client_for(server, session, "10001")
+    await server.admin(session, "POST", "clock/advance", json={"to": LAST_INSTANT})
+    products = (await client.call("GET", "/products", params={"size": "60"})).body["items"]
+    assert [p["updatedAt"] for p in products].count(LAST_INSTANT) == 1
+    server.check()
+
+
+TOO_LONG_FOR_ANSWERS = {
+    "a rejection message of 2001 characters": (
+        {"rejection": {"rules": [{"reasonCode": "OTHER", "orgUnit": "store-1", "message": "m" * 2001}]}},
+        "/rejection/rules/0/message",
+    ),
+    "a carrier of 101 characters": ({"dispatch": {"carriers": ["c" * 101]}}, "/dispatch/carriers/0"),
+    "a password of 201 characters": (
+        {"customers": [{"number": "1", "auth": "basic", "username": "u", "password": "p" * 201}]},
+        "/customers/0/password",
+    ),
+}
+
+
+@pytest.mark.parametrize("profile, pointer", TOO_LONG_FOR_ANSWERS.values(), ids=TOO_LONG_FOR_ANSWERS.keys())
+async def test_a_profile_whose_strings_would_break_the_simulators_own_answers_is_refused_naming_the_field(
+    sim: SimServer, session, profile: dict, pointer: str
+) -> None:
+    before = sim.sim.profile
+    async with session.put(f"{sim.url}/_sim/profile", json=profile) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 422 and pointer in [e["pointer"] for e in body["errors"]]
+    assert sim.sim.profile is before
+    sim.check()

@@ -116,3 +116,12 @@ def test_an_instance_nested_past_the_validators_limit_is_a_violation_not_an_exce
         deep = [deep]
     assert not contracts().is_valid("product", deep)
     assert [(v.pointer, "deeper than 64" in v.message) for v in contracts().errors("product", deep)] == [("", True)]
+
+
+def test_a_webhook_events_message_is_bounded_as_the_status_history_entry_it_repeats() -> None:
+    entry = {"status": "REJECTED", "at": "2026-01-05T08:00:00.000Z", "reasonCode": "OTHER"}
+    data = {"orderId": "ORD1", "orderNumber": "SO-1", "previousStatus": "NEW", **entry}
+    event = {"eventId": "E1", "type": "order.status_changed", "occurredAt": entry["at"], "data": data}
+    for length, valid in ((2000, True), (2001, False)):
+        assert contracts().is_valid("status-change", {**entry, "message": "m" * length}) is valid
+        assert contracts().is_valid("webhook-event", {**event, "data": {**data, "message": "m" * length}}) is valid

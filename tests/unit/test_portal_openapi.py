@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from openapi_spec_validator import validate as validate_openapi
 
@@ -17,6 +19,7 @@ from contracts.loader import portal_openapi
 from portal.entrypoints.app import create_app
 from portal.entrypoints.requests import SCHEMAS, requests
 from portal.service_layer.context import Portal
+from portal.service_layer.setup import _base_url_fault
 
 DOCUMENT = Path(contracts_package.__file__).parent / "portal-openapi.yaml"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -89,3 +92,31 @@ def test_the_problem_schema_is_the_one_of_supplier_api_v1() -> None:
     supplier_side = json.loads((DOCUMENT.parent / "schemas" / "problem.schema.json").read_text("utf-8"))
     del supplier_side["$schema"], supplier_side["$id"]
     assert portal_openapi()["components"]["schemas"]["Problem"] == supplier_side
+
+
+def test_every_operation_that_takes_a_body_documents_the_408_413_and_415_it_may_answer() -> None:
+    for (method, path), operation in operations(portal_openapi()).items():
+        if "requestBody" in operation:
+            assert {"408", "413", "415"} <= set(operation["responses"]), f"{method} {path}"
+
+
+BASE_URLS = [
+    "http://127.0.0.1:9",
+    "HTTPS://supplier.example/api/v1/",
+    "http://[::1]:8080/a;b=1/%20/@x",
+    "http://user:pw@127.0.0.1:9",
+    "http://@127.0.0.1:9",
+    "http://127.0.0.1:9/a b",
+    "http://127.0.0.1:9/\x7f",
+    "http://bücher.example:9",
+    "http://127.0.0.1:9/?q=1",
+    "http://127.0.0.1:9/#f",
+    "http://127.0.0.1:9?",
+    "ftp://127.0.0.1:9",
+]
+
+
+@pytest.mark.parametrize("url", BASE_URLS)
+def test_the_documents_base_url_pattern_refuses_what_the_portal_refuses_for_its_form(url: str) -> None:
+    pattern = portal_openapi()["components"]["schemas"]["BaseUrl"]["pattern"]
+    assert (re.search(pattern, url) is not None) is (_base_url_fault(url) is None)
