@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import click
 from aiohttp import web
 
 READ_TIMEOUT_S = 30.0  # longer than aiohttp's client keep-alive (15 s), so an idle client always hangs up first
@@ -37,3 +38,13 @@ async def body_deadline(
         except TimeoutError:
             raise web.HTTPRequestTimeout(reason="the request body did not arrive in time") from None
     return await handler(request)
+
+
+read_timeout_option = click.option(
+    "--read-timeout",
+    "read_timeout_s",
+    default=READ_TIMEOUT_S,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
+)

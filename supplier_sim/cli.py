@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
 from contracts.databases import async_url
-from contracts.serving import READ_TIMEOUT_S
+from contracts.serving import read_timeout_option
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
 from supplier_sim.profile import load_profile
@@ -41,14 +41,7 @@ from supplier_sim.server import SimServer
 )
 @click.option("--no-admin", is_flag=True, help="Do not serve the admin API under /_sim/.")
 @click.option("--admin-token", envvar="ORDERPORTAL_SIM_ADMIN_TOKEN", help="Require this X-Admin-Token on /_sim/.")
-@click.option(
-    "--read-timeout",
-    "read_timeout_s",
-    default=READ_TIMEOUT_S,
-    show_default=True,
-    type=click.FloatRange(0, 3600, min_open=True),
-    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
-)
+@read_timeout_option
 @click.option(
     "--public-admin",
     is_flag=True,

@@ -10,7 +10,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.databases import async_url
-from contracts.serving import READ_TIMEOUT_S
+from contracts.serving import read_timeout_option
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
 
@@ -45,14 +45,7 @@ from portal.service_layer.retry import RetryPolicy
     help="Seconds a supplier call may take with its retries.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the retries' jitter.")
-@click.option(
-    "--read-timeout",
-    "read_timeout_s",
-    default=READ_TIMEOUT_S,
-    show_default=True,
-    type=click.FloatRange(0, 3600, min_open=True),
-    help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
-)
+@read_timeout_option
 def portal(
     host: str,
     port: int,
