@@ -56,3 +56,23 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
             value = f"{scheme} {REDACTED}".strip()
         clean[str(name)] = value
     return clean
+
+
+def blank_values(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` with every occurrence of a known secret blanked, wherever it sits and whatever its key is named."""
+    known = sorted((s for s in secrets if s), key=len, reverse=True)
+    if not known:
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            for secret in known:
+                item = item.replace(secret, REDACTED)
+            return item
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,17 @@ class Exchange:
     duration_ms: float
     error: str | None = None
     violations: list[str] = field(default_factory=list)  # where the answer breaks its contract
+    # The answer's bytes before anything is blanked: checks judge secrets on them. Never in a report.
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The body when it is a JSON object, else empty: a check never crashes on a body of the wrong shape."""
+        return self.body if isinstance(self.body, dict) else {}
+
+    def header(self, name: str) -> str | None:
+        """A response header, by its case-insensitive name."""
+        return next((v for k, v in self.response_headers.items() if k.lower() == name.lower()), None)
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -70,6 +82,8 @@ class Recorder:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.exchanges: list[Exchange] = []
         self._token: str | None = None
+        # Every secret the run knows, blanked from the evidence wherever it shows up, under any name.
+        self.secrets: set[str] = {s for s in (credentials.password, credentials.api_key) if s}
 
     def path(self, customer: str | None = None) -> str:
         return f"{self.base}/customers/{quote(customer or self.customer, safe='')}"
@@ -95,6 +109,10 @@ class Recorder:
             sent = {**await self.authorization(), **(headers or {})}
             exchange = await self.raw(method, url, f"{method} {_template(endpoint_path)}", sent, json, data, params)
         return exchange
+
+    async def get_url(self, url: str) -> Exchange:
+        """GET an absolute URL the server named (a Location), with the run's credentials."""
+        return await self.raw("GET", url, "GET {Location}", await self.authorization(), None, None, None)
 
     async def authorization(self) -> dict[str, str]:
         creds = self.credentials
@@ -128,7 +146,7 @@ class Recorder:
         if json is not None:
             data, headers = orjson.dumps(json), {"Content-Type": "application/json", **headers}
         started = time.perf_counter()
-        status, content_type, answer_headers, body, error = None, "", {}, None, None
+        status, content_type, answer_headers, body, error, raw = None, "", {}, None, None, b""
         violations: list[str] = []
         try:
             async with self.session.request(
@@ -141,6 +159,7 @@ class Recorder:
                 violations = contract_violations(endpoint, status, content_type, raw)
                 if keep and status == 200 and not violations:
                     self._token = orjson.loads(raw)["token"]
+                    self.secrets.add(self._token)
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         exchange = Exchange(
@@ -157,6 +176,7 @@ class Recorder:
             (time.perf_counter() - started) * 1000,
             error,
             violations,
+            raw,
         )
         self.exchanges.append(exchange)
         return exchange
@@ -174,15 +194,39 @@ SCHEMAS = {
 }
 
 
+API_PREFIX, CUSTOMER_PREFIX = "/api/v1", "/api/v1/customers/{customerNumber}"
+
+
+@functools.cache
+def declared_statuses() -> dict[str, frozenset[int]]:
+    """The answers contracts/openapi.yaml declares for each operation, keyed as ``GET /orders/{orderId}``."""
+    declared = {}
+    for path, item in (contracts().openapi or {}).get("paths", {}).items():
+        short = (
+            path.removeprefix(CUSTOMER_PREFIX) if path.startswith(CUSTOMER_PREFIX) else path.removeprefix(API_PREFIX)
+        )
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                statuses = frozenset(int(s) for s in operation["responses"] if s.isdigit())
+                declared[f"{method.upper()} {short}"] = statuses
+    return declared
+
+
 def contract_violations(endpoint: str, status: int, content_type: str, raw: bytes) -> list[str]:
     """Where an answer breaks Supplier API v1, judged on the raw body before anything is blanked."""
+    declared = declared_statuses().get(endpoint)
+    found = []
+    if declared is not None and status not in declared:
+        listed = ", ".join(map(str, sorted(declared)))
+        found.append(f"status {status} is not one the contract declares for {endpoint} ({listed})")
     if status >= 400:
         schema, expected = "problem", "application/problem+json"
     elif status == 204 or endpoint not in SCHEMAS:
-        return []
+        return found
     else:
         schema, expected = SCHEMAS[endpoint], "application/json"
-    found = [] if content_type == expected else [f"Content-Type is {content_type or 'missing'}, not {expected}"]
+    if content_type != expected:
+        found.append(f"Content-Type is {content_type or 'missing'}, not {expected}")
     try:
         decoded = orjson.loads(raw)
     except orjson.JSONDecodeError:
