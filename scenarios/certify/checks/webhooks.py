@@ -1,63 +1,88 @@
-"""The webhook check: registration hides the secret, and events arrive signed, valid and redelivered."""
+"""The webhook checks: the secret stays hidden; events arrive signed, valid and redelivered; DELETE removes."""
 
 from __future__ import annotations
-
-import secrets
-from collections import Counter
-from typing import Any
 
 import orjson
 
 from contracts import contracts
 from contracts.signing import refusal
-from scenarios.certify.checks.shared import key, order_body
-from scenarios.certify.registry import CheckSkipped, Context, check, expect
+from contracts.statuses import is_legal_move
+from scenarios.certify.fixtures import Hook
+from scenarios.certify.registry import Blocked, Context, NotObserved, check, expect
 
 
-@check("WEBHOOK-01", "Webhooks: the secret stays hidden, events are signed and well formed, and redelivered")
-async def webhooks(ctx: Context) -> None:
-    url, receiver = ctx.target.webhook_url, ctx.receiver
-    if not url or receiver is None:
-        raise CheckSkipped("not checked: run with --webhook-listen HOST:PORT to check webhooks", applies=False)
-    # A secret, not behaviour: from the OS, never from the run's seed, which the report shows.
-    secret = secrets.token_hex(16)
-    before = await ctx.http.call("GET", "/webhook")
-    if before.status == 200:
-        ctx.notes.append(
-            f"WEBHOOK-01 replaced the customer's receiver {before.body.get('url')} for the run; re-register it"
-        )
-    registered = await ctx.http.call("PUT", "/webhook", json={"url": url, "secret": secret})
-    if registered.status in (404, 405, 501):
-        raise CheckSkipped(f"the server offers no webhooks (PUT /webhook answered {registered.status})", applies=False)
+def _events(hook: Hook) -> list:  # type: ignore[type-arg]
+    if hook.registered.status != 200:
+        raise Blocked(f"the webhook registration answered {hook.registered.status}, so no event can come")
+    if not hook.deliveries:
+        placed = hook.placed.order_id if hook.placed else None
+        raise NotObserved(f"waited {hook.waited_s:.0f} s for an event after placing order {placed}; none came")
+    return hook.deliveries
+
+
+@check(
+    "WEBHOOK-01",
+    "Webhooks: the registration is confirmed, and its secret is never shown",
+    rules=["WEBHOOK-R1", "WEBHOOK-R2"],
+)
+async def registration(ctx: Context, webhook: Hook) -> None:
+    registered, shown = webhook.registered, webhook.shown
+    expect(registered.status == 200, f"the registration answered {registered.status}, not 200", registered)
     expect(
-        registered.status == 200 and registered.body.get("url") == url, "the registration was not confirmed", registered
+        registered.fields.get("url") == webhook.url, "the registration does not confirm the receiver's url", registered
     )
-    shown = await ctx.http.call("GET", "/webhook")
-    expect(shown.status == 200 and secret not in str(shown.body), "GET /webhook does not show the url alone", shown)
-    try:
-        await _follow_events(ctx, receiver, secret)
-    finally:
-        await ctx.http.call("DELETE", "/webhook")
+    # Judged on the bytes the server sent, before the record blanks anything named like a secret.
+    secret = webhook.secret.encode()
+    expect(secret not in registered.raw, "the registration's answer shows the secret", registered)
+    expect(
+        shown.status == 200 and shown.fields.get("url") == webhook.url,
+        f"GET /webhook answered {shown.status} without the url",
+        shown,
+    )
+    expect(secret not in shown.raw, "GET /webhook shows the secret", shown)
 
 
-async def _follow_events(ctx: Context, receiver: Any, secret: str) -> None:
-    body = order_body(ctx, f"CERT-{ctx.target.run_id}-hook")
-    created = await ctx.http.call("POST", "/orders", json=body, headers={"Idempotency-Key": key(ctx, "hook")})
-    expect(created.status == 201, f"the order for the webhook check answered {created.status}", created)
-    waited = 0.0
-    while not _redelivered(receiver) and waited < ctx.target.wait_s:
-        await ctx.sleep(ctx.target.poll_s)
-        waited += ctx.target.poll_s
-    deliveries = receiver.deliveries
-    expect(bool(deliveries), f"no event arrived within {ctx.target.wait_s:.0f} s", created)
-    for delivery in deliveries:
-        why = refusal(secret, delivery.body, delivery.signature, delivery.timestamp, delivery.received_s)
-        expect(why is None, f"event {delivery.event_id} is refused: {why}")
-        problems = contracts().errors("webhook-event", orjson.loads(delivery.body))
-        expect(not problems, f"event {delivery.event_id} breaks the contract: {problems[:3]}")
-    expect(_redelivered(receiver), "an event refused with 503 was not delivered again")
+@check(
+    "WEBHOOK-02", "Every event is signed with the secret, over its timestamp and body, and fresh", rules=["WEBHOOK-R3"]
+)
+async def signed(ctx: Context, webhook: Hook) -> None:
+    for delivery in _events(webhook):
+        why = refusal(webhook.secret, delivery.body, delivery.signature, delivery.timestamp, delivery.received_s)
+        expect(why is None, f"event {delivery.event_id} is refused: {why}", delivery)
 
 
-def _redelivered(receiver: Any) -> bool:
-    counts = Counter(d.event_id for d in receiver.deliveries)
-    return any(n > 1 for n in counts.values())
+@check("WEBHOOK-03", "Every event meets its contract, and its status changes are legal moves", rules=["WEBHOOK-R4"])
+async def well_formed(ctx: Context, webhook: Hook) -> None:
+    for delivery in _events(webhook):
+        try:
+            event = orjson.loads(delivery.body)
+        except orjson.JSONDecodeError:
+            expect(False, f"event delivery {delivery.event_id} is not JSON", delivery)
+        problems = [f"{v.pointer or '/'}: {v.message}" for v in contracts().errors("webhook-event", event)]
+        expect(not problems, f"event {delivery.event_id} breaks the contract: {'; '.join(problems[:3])}", delivery)
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        if event.get("type") == "order.status_changed":
+            before, after = data.get("previousStatus"), data.get("status")
+            expect(
+                is_legal_move(str(before), str(after)), f"event {delivery.event_id} moves the order {before} -> {after}"
+            )
+
+
+@check("WEBHOOK-04", "An event refused with 503 is delivered again", rules=["WEBHOOK-R5"])
+async def redelivered(ctx: Context, webhook: Hook) -> None:
+    deliveries = _events(webhook)
+    expect(
+        webhook.redelivered,
+        f"no event refused with 503 was delivered again within {webhook.waited_s:.0f} s ({len(deliveries)} deliveries)",
+        *deliveries[:3],
+    )
+
+
+@check("WEBHOOK-05", "DELETE removes the receiver: GET then answers 404", rules=["WEBHOOK-R6"])
+async def deleted(ctx: Context, webhook: Hook) -> None:
+    if webhook.registered.status != 200:
+        raise Blocked(f"the webhook registration answered {webhook.registered.status}, so there is nothing to delete")
+    removed = await ctx.http.call("DELETE", "/webhook")
+    expect(removed.status == 204, f"DELETE /webhook answered {removed.status}, not 204", removed)
+    after = await ctx.http.call("GET", "/webhook")
+    expect(after.status == 404, f"GET /webhook after DELETE answered {after.status}, not 404", removed, after)
