@@ -11,19 +11,30 @@ import click
 
 from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
-from scenarios.certify.registry import Target
+from scenarios.certify.registry import REGISTRY, Check, Target, select
 from scenarios.certify.reports import Collector, console, write_all
-from scenarios.certify.runner import RunFinished
+from scenarios.certify.rules import rule_catalogue
+from scenarios.certify.runner import RunFinished, load_plugins
 from scenarios.certify.runner import certify as run_certification
 from supplier_sim.profile import seconds
 
 
-@click.command("certify")
-@click.option(
-    "--supplier-url", required=True, help="Base URL of the server under test (Supplier API v1 below /api/v1)."
-)
-@click.option("--customer-number", required=True, help="The customer number these credentials belong to.")
-@click.option("--auth", "method", type=click.Choice(["token", "basic", "api-key"]), required=True)
+def _selectors(values: tuple[str, ...]) -> list[str]:
+    """``--checks AUTH,ORDER-0 --checks LIST-01`` as one list."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _plugins() -> None:
+    try:
+        load_plugins()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("certify", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--supplier-url", help="Base URL of the server under test (Supplier API v1 below /api/v1).")
+@click.option("--customer-number", help="The customer number these credentials belong to.")
+@click.option("--auth", "method", type=click.Choice(["token", "basic", "api-key"]))
 @click.option("--username", help="For basic and token.")
 @click.option(
     "--password", envvar="ORDERPORTAL_CERTIFY_PASSWORD", help="For basic and token (or the environment variable)."
@@ -43,10 +54,19 @@ from supplier_sim.profile import seconds
     "--webhook-url", help="The receiver's URL as the server reaches it (default: http://HOST:PORT/certify-webhook)."
 )
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds for each request.")
+@click.option(
+    "--checks",
+    "include",
+    multiple=True,
+    help="Run only these checks: ids or their starts, comma-separated (AUTH,ORDER-0). A partial run certifies nothing.",
+)
+@click.option("--exclude-checks", "exclude", multiple=True, help="Leave these checks out: ids or their starts.")
+@click.pass_context
 def certify(
-    supplier_url: str,
-    customer_number: str,
-    method: str,
+    click_context: click.Context,
+    supplier_url: str | None,
+    customer_number: str | None,
+    method: str | None,
     username: str | None,
     password: str | None,
     api_key: str | None,
@@ -58,8 +78,34 @@ def certify(
     webhook_listen: str | None,
     webhook_url: str | None,
     timeout_s: float,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> None:
-    """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes."""
+    """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes.
+
+    `orderportal certify list-checks` lists the checks and the contract rules each one checks.
+    """
+    if click_context.invoked_subcommand is not None:
+        return
+    missing = [
+        name
+        for name, value in (
+            ("--supplier-url", supplier_url),
+            ("--customer-number", customer_number),
+            ("--auth", method),
+        )
+        if not value
+    ]
+    if missing:
+        raise click.UsageError(f"certify needs {', '.join(missing)}")
+    assert supplier_url and customer_number and method
+    _plugins()
+    try:
+        chosen = select(REGISTRY, _selectors(include), _selectors(exclude))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not chosen:
+        raise click.UsageError("the selection leaves no check to run")
     if method == "api-key" and not api_key:
         raise click.UsageError("--auth api-key needs --api-key")
     if method != "api-key" and not (username and password):
@@ -80,22 +126,46 @@ def certify(
         receiver = Receiver(host, int(port), webhook_url)
     collector = Collector()
     finished = asyncio.run(
-        _certify(target, Credentials(method, username, password, api_key), collector, timeout_s, receiver)
+        _certify(target, Credentials(method, username, password, api_key), collector, timeout_s, receiver, chosen)
     )
     for path in write_all(collector.document(), report_dir):
         click.echo(f"report: {path}")
-    sys.exit(0 if finished.passed else 1)
+    sys.exit(0 if finished.ok else 1)  # a partial run that passed exits 0, and its reports say it certifies nothing
 
 
 async def _certify(
-    target: Target, credentials: Credentials, collector: Collector, timeout_s: float, receiver: Receiver | None
+    target: Target,
+    credentials: Credentials,
+    collector: Collector,
+    timeout_s: float,
+    receiver: Receiver | None,
+    chosen: list[Check],
 ) -> RunFinished:
     if receiver is not None:
         target.webhook_url = await receiver.start()
     try:
         return await run_certification(
-            target, credentials, [console(click.echo), collector], timeout_s=timeout_s, receiver=receiver
+            target, credentials, [console(click.echo), collector], timeout_s=timeout_s, receiver=receiver, checks=chosen
         )
     finally:
         if receiver is not None:
             await receiver.stop()
+
+
+@certify.command("list-checks")
+def list_checks() -> None:
+    """Every check: its id, severity, title, the fixtures it needs and the contract rules it checks."""
+    _plugins()
+    for registered in REGISTRY:
+        click.echo(f"{registered.id:<12} {registered.severity:<9} {registered.title}")
+        if registered.needs:
+            click.echo(f"{'':<22} needs: {', '.join(registered.needs)}")
+        if registered.rules:
+            click.echo(f"{'':<22} rules: {', '.join(registered.rules)}")
+        if registered.origin and not registered.origin.startswith("scenarios.certify."):
+            click.echo(f"{'':<22} from:  {registered.origin}")
+    checked = {rule for c in REGISTRY for rule in c.rules}
+    unchecked = [r for r in rule_catalogue() if r["id"] not in checked]
+    click.echo(f"{len(REGISTRY)} checks of {len(rule_catalogue())} rules; not checkable from outside:")
+    for rule in unchecked:
+        click.echo(f"  {rule['id']:<12} {rule.get('notCheckable', 'NOT CHECKED by any check')}")

@@ -10,9 +10,18 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from scenarios.certify.registry import REGISTRY
+from scenarios.certify.rules import rule_verdicts
 from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not observed": "NOBS", "error": "ERR "}
+MARKS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "blocked": "BLKD",
+    "not observed": "NOBS",
+    "skipped": "SKIP",
+    "error": "ERR ",
+}
 
 
 def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
@@ -26,13 +35,20 @@ def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
             echo(
                 f"  {MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
             )
-            if event.verdict in ("failed", "error", "not observed"):
+            if event.verdict != "passed" and event.message:
                 echo(f"       {event.message.splitlines()[0]}")
         elif isinstance(event, RunFinished):
             counts = ", ".join(f"{n} {v}" for v, n in event.counts.items() if n)
-            echo(f"{'CERTIFIED' if event.passed else 'NOT CERTIFIED'}: {counts}")
+            echo(f"{verdict_of(event)}: {counts}")
 
     return handle
+
+
+def verdict_of(finished: RunFinished) -> str:
+    """CERTIFIED only for a full run; a selection of checks that passed is PASSED (PARTIAL), which certifies nothing."""
+    if finished.excluded and finished.ok:
+        return f"PASSED (PARTIAL: {len(finished.excluded)} checks left out, not a certification)"
+    return "CERTIFIED" if finished.passed else "NOT CERTIFIED"
 
 
 class Collector:
@@ -60,9 +76,12 @@ class Collector:
             "startedAt": self.started.started_at,
             "finishedAt": self.finished.finished_at,
             "certified": self.finished.passed,
+            "verdict": verdict_of(self.finished),
+            "excluded": self.finished.excluded,
             "counts": self.finished.counts,
             "notes": self.finished.notes,
             "checks": [asdict(r) for r in self.finished.results],
+            "rules": rule_verdicts(self.finished.results, REGISTRY),
         }
 
 
@@ -84,9 +103,13 @@ def write_junit(document: dict[str, Any], path: Path) -> None:
         name = f"{result['id']} {result['title']}"
         seconds = f"{result['duration_ms'] / 1000:.3f}"
         case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
-        tag = {"failed": "failure", "error": "error", "skipped": "skipped", "not observed": "failure"}.get(
-            result["verdict"]
-        )
+        tag = {
+            "failed": "failure",
+            "error": "error",
+            "skipped": "skipped",
+            "not observed": "failure",
+            "blocked": "failure",
+        }.get(result["verdict"])
         if tag:
             message = result["message"].splitlines()[0] if result["message"] else ""
             ET.SubElement(case, tag, message=message).text = json.dumps(result["evidence"], indent=1)
@@ -96,7 +119,7 @@ def write_junit(document: dict[str, Any], path: Path) -> None:
 def write_html(document: dict[str, Any], path: Path) -> None:
     """One self-contained page: the summary on top, then each check with its verdict and evidence."""
     e = html.escape
-    verdict = "CERTIFIED" if document["certified"] else "NOT CERTIFIED"
+    verdict = document["verdict"]
     rows = []
     for r in document["checks"]:
         evidence = "".join(f"<pre>{e(json.dumps(x, indent=1))}</pre>" for x in r["evidence"])
@@ -105,6 +128,11 @@ def write_html(document: dict[str, Any], path: Path) -> None:
             f"<i>({e(r['severity'])})</i></summary><p>{e(r['message'])}</p>{evidence}</details>"
         )
     notes = "".join(f"<li>{e(n)}</li>" for n in document["notes"])
+    catalogue = "".join(
+        f"<tr class='{e(r['verdict'].replace(' ', '-'))}'><td>{e(r['id'])}</td><td>{e(r['rule'])}</td>"
+        f"<td>{e(', '.join(r['checks']) or r['why'])}</td><td><b>{e(r['verdict'])}</b></td></tr>"
+        for r in document["rules"]
+    )
     counts = ", ".join(f"{n} {e(v)}" for v, n in document["counts"].items())
     run = (
         f"Supplier API v1 (contract {e(document['contractVersion'])}) at <code>{e(document['target'])}</code>, "
@@ -114,12 +142,15 @@ def write_html(document: dict[str, Any], path: Path) -> None:
     style = (
         "body{font-family:sans-serif;margin:2em;max-width:70em}.passed b{color:#070}.failed b,.error b{color:#b00}"
         ".skipped b{color:#777}pre{background:#f4f4f4;padding:.5em;overflow:auto;font-size:85%}"
-        "summary{cursor:pointer;padding:.2em}"
+        "summary{cursor:pointer;padding:.2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:.2em .4em;text-align:left;vertical-align:top}.failed td b,.error td b{color:#b00}"
     )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(verdict)}: {e(document['target'])}</title>"
         f"<style>{style}</style></head><body><h1>{e(verdict)}</h1><p>{run}</p>"
-        f"<p>{counts}. Credentials and tokens are blanked as ***.</p><ul>{notes}</ul>{''.join(rows)}</body></html>"
+        f"<p>{counts}. Credentials and tokens are blanked as ***.</p><ul>{notes}</ul><h2>Checks</h2>{''.join(rows)}"
+        f"<h2>The contract's rules</h2><table><tr><th>rule</th><th>what it says</th><th>checked by</th>"
+        f"<th>verdict</th></tr>{catalogue}</table></body></html>"
     )
     path.write_text(page, "utf-8")
 
