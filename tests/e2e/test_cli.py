@@ -155,6 +155,33 @@ def test_certify_against_a_running_simulator_exits_0_and_writes_its_three_report
     assert "east-demo-key-3f9a27c1d8e4" not in "".join(p.read_text() for p in reports.iterdir())
 
 
+def test_certify_runs_a_selection_of_checks_as_a_partial_run_that_certifies_nothing(tmp_path: Path) -> None:
+    command = [*CLI, "sim", "--port", "0", "--clock", "real"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as sim:
+        assert sim.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+", sim.stdout.readline())
+        assert url
+        common = ["certify", "--supplier-url", url.group(0), "--customer-number", "10001", "--auth", "basic"]
+        common += ["--username", "north-market", "--password", "north-demo-pass-1", "--report-dir", str(tmp_path)]
+        result = run(*common, "--checks", "auth,NOTFOUND", "--exclude-checks", "AUTH-04")
+        typo = run(*common, "--checks", "AUTHX")
+        sim.send_signal(signal.SIGTERM)
+        sim.communicate(timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = re.findall(r"PASS (\S+)", result.stdout)
+    assert ran == ["AUTH-01", "AUTH-02", "AUTH-03", "NOTFOUND-01"]
+    assert "PASSED (PARTIAL: 33 checks left out, not a certification)" in result.stdout
+    assert json.loads((tmp_path / "certification.json").read_text())["certified"] is False
+    assert typo.returncode == 2 and "no check id starts with AUTHX" in typo.stderr
+
+
+def test_certify_list_checks_names_every_check_and_the_rules_it_checks() -> None:
+    result = run("certify", "list-checks")
+    assert result.returncode == 0, result.stderr
+    assert "REJECT-01" in result.stdout and "rules: REJECT-R1, REJECT-R4" in result.stdout
+    assert "AUTH-R7" in result.stdout and "not checkable from outside" in result.stdout
+
+
 def test_certify_against_nothing_exits_1_naming_the_failures(tmp_path: Path) -> None:
     result = run(
         "certify",
