@@ -233,13 +233,13 @@ async def settled(ctx: Context, order: Placed, rejections: dict[str, Placed]) ->
     return followed
 
 
-async def _read(ctx: Context, one: Followed) -> None:
+async def _read(ctx: Context, one: Followed, follow: bool = True) -> None:
     answer = await ctx.http.call("GET", f"/orders/{one.placed.order_id}")
     one.reads.append(answer)
     status = answer.fields.get("status")
     if answer.status == 200 and isinstance(status, str):
         one.statuses.append(status)
-        if status not in FINAL_STATUSES:
+        if follow and status not in FINAL_STATUSES:
             await _dispatches_while_unaccepted(ctx, one)
 
 
@@ -250,7 +250,11 @@ async def _dispatches_while_unaccepted(ctx: Context, one: Followed) -> None:
     answer = await ctx.http.call("GET", f"/orders/{one.placed.order_id}/dispatch-notifications")
     one.unaccepted_reads += 1
     if answer.status == 200 and answer.fields.get("items"):
-        one.early_dispatches.append(answer)
+        # The order may have been accepted and shipped between the two reads: only if it still is not
+        # ACCEPTED after the notifications were seen were they early.
+        await _read(ctx, one, follow=False)
+        if one.entry(ACCEPTED) is None:
+            one.early_dispatches.append(answer)
 
 
 @dataclass
