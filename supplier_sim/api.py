@@ -17,6 +17,7 @@ from supplier_sim.profile import Customer
 from supplier_sim.typedefs import BODY_REFUSED, CUSTOMER, SIM
 
 MAX_KEY = 255
+STATUS_RULE = "must be a comma-separated list of " + ", ".join(STATUSES)
 
 
 def _customer(request: web.Request, leaks: bool = False) -> Customer:
@@ -77,10 +78,9 @@ def _line_rules(body: dict[str, Any]) -> list[Violation]:
     for index, line in enumerate(body["lines"]):
         expected = line["containers"] * line["containerAmount"]
         if line["quantity"] != expected:
-            message = f"must be containers x containerAmount = {expected}, not {line['quantity']}"
-            errors.append(Violation(f"/lines/{index}/quantity", message))
+            errors.append(Violation(f"/lines/{index}/quantity", "must be containers x containerAmount"))
         if line["lineNumber"] in seen:
-            errors.append(Violation(f"/lines/{index}/lineNumber", f"line number {line['lineNumber']} is used twice"))
+            errors.append(Violation(f"/lines/{index}/lineNumber", "is used by another line"))
         seen.add(line["lineNumber"])
     return errors
 
@@ -116,9 +116,8 @@ async def list_orders(request: web.Request) -> web.Response:
     page, size = paging(request.query, errors)
     since = timestamp(request.query, "updatedSince", errors)
     statuses = [s for s in request.query.get("status", "").split(",") if s]
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        errors.append(Violation("/query/status", f"unknown status {', '.join(unknown)}; use {', '.join(STATUSES)}"))
+    if any(s not in STATUSES for s in statuses):
+        errors.append(Violation("/query/status", STATUS_RULE))
     if errors:
         raise Problem.invalid(errors)
     items, total = await request.app[SIM].orders.page(customer.number, statuses, since, page, size)
@@ -131,7 +130,7 @@ async def get_order(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     order = await sim.orders.get(customer.number, order_id)
     if order is None:
-        raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
+        raise Problem.not_found(f"customer {customer.number} has no order with this id")
     return json_response(sim.saboteur.order(order, sim.clock.now_ms()))
 
 
@@ -145,7 +144,7 @@ async def list_dispatch_notifications(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     found = await sim.orders.dispatch_notifications(customer.number, order_id, page, size)
     if found is None:
-        raise Problem.not_found(f"customer {customer.number} has no order {order_id!r}")
+        raise Problem.not_found(f"customer {customer.number} has no order with this id")
     items, total = found
     if sim.saboteur.switches.over_dispatch:
         items = sim.saboteur.dispatch_notifications(items, await sim.orders.get(customer.number, order_id))

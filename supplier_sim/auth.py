@@ -86,7 +86,7 @@ class Authenticator:
         """The calling customer, who must own ``customer_number``; 403 and no data otherwise."""
         customer = self.identify(headers)
         if customer.number != customer_number:
-            raise Problem.forbidden(f"these credentials do not grant access to customer number {customer_number!r}")
+            raise Problem.forbidden("these credentials do not grant access to this customer number")
         return customer
 
     def login(self, username: str, password: str) -> tuple[str, Token]:

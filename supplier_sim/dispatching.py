@@ -59,7 +59,7 @@ def notification(
         wanted, room = quantities.get(number, 0), ordered - done.get(number, 0)
         if wanted > room and not clamp:
             raise Problem.conflict(
-                "over-dispatch", f"line {number} has {room} of {ordered} left to dispatch, not {wanted}"
+                "over-dispatch", f"line {number} has {room} of {ordered} left to dispatch"
             )
         quantity = min(wanted, room)
         if quantity > 0:

@@ -26,12 +26,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 async def read_json(request: web.Request, schema: str, extra: list[Violation] | None = None) -> Any:
     """The body, decoded and valid against ``schema``; 415, 413, 400 or 422 otherwise."""
     if request.content_type != JSON and not request.content_type.endswith("+json"):
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported Media Type",
-            f"send the body as {JSON}, not {request.content_type or 'no Content-Type'}",
-        )
+        raise Problem(415, "unsupported-media-type", "Unsupported Media Type", f"send the body as {JSON}")
     raw = await request.read()
     request[BODY], request[BODY_REFUSED] = raw, True
     try:

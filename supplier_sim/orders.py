@@ -131,7 +131,7 @@ class OrderBook:
             if known_digest != digest:
                 raise Problem.conflict(
                     "idempotency-key-reused",
-                    f"Idempotency-Key {key!r} was used for a different order body; use a new key for a new order",
+                    "this Idempotency-Key was used for a different order body; use a new key for a new order",
                 )
             storing = self._storing.get(slot)
             if storing is not None:
