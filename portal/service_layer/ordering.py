@@ -73,7 +73,7 @@ async def put_in_cart(
         if entry is None:
             raise NotFound("the supplier lists no product with this number; open the Orderportal first")
         if not entry.active:
-            raise IllegalState(f"product {product_number} is withdrawn by the supplier and cannot be ordered")
+            raise IllegalState("the product is withdrawn by the supplier and cannot be ordered")
         cart.put(product_number, containers)
         await uow.commit()
         return cart

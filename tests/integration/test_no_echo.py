@@ -225,6 +225,8 @@ async def test_no_problem_of_the_simulator_quotes_the_value_it_refuses(start_sim
             texts.append((f"admin {method} {path}", response.status, await response.text()))
     assert [status for _, status, _ in texts] == [422, 422, 422, 404, 404, 403, 409, 415, 404, 404, 422, 409]
     assert [where for where, _, text in texts if MARK.lower() in text.lower() or str(NUMBER) in text] == []
+    async with session.put(f"{server.url}/_sim/customers/10001/credentials", json={"apiKey": "k" * 16}) as response:
+        assert response.status == 422 and "10001" not in await response.text()
 
 
 async def test_no_problem_of_the_portal_quotes_the_value_it_refuses(shop: Shop) -> None:
@@ -247,6 +249,24 @@ async def test_no_problem_of_the_portal_quotes_the_value_it_refuses(shop: Shop) 
             },
         }
     )
+    withdrawn = next(p for p in await shop.products() if p["active"] and p["productNumber"] != product["productNumber"])
+    await shop.admin.change_catalog({"kind": "withdraw", "productNumber": withdrawn["productNumber"]})
+    await shop.open()
+    unit = {"code": f"U-{MARK}", "name": "Unit"}
+    await shop.api.ok("POST", "/api/org-units", unit)
+    supplier = {"name": f"S-{MARK}", "orderInterface": "PRECASTED"}
+    await shop.api.ok("POST", "/api/suppliers", supplier)
+    house = {"code": f"W-{MARK}", "name": "House", "orgUnitId": shop.unit["id"]}
+    await shop.api.ok("POST", "/api/warehouses", house)
+    duplicates = [
+        await shop.api.call("POST", "/api/org-units", unit),
+        await shop.api.call("POST", "/api/suppliers", supplier),
+        await shop.api.call("POST", "/api/warehouses", house),
+    ]
+    refused = await shop.api.call("PUT", f"{shop.cart}/lines/{withdrawn['productNumber']}", {"containers": 1})
+    assert [a.status for a in [*duplicates, refused]] == [409] * 4
+    assert [a.path for a in duplicates if MARK in a.raw.decode()] == []
+    assert withdrawn["productNumber"] not in refused.raw.decode()
     answers = [
         await shop.api.call("PUT", f"{shop.cart}/lines/{MARK * 9}", {"containers": 1}),
         await shop.api.call("PUT", f"{shop.cart}/lines/SP-{MARK}", {"containers": 1}),
