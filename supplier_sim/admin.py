@@ -166,7 +166,7 @@ async def change_credentials(request: web.Request) -> web.Response:
     if wrong is not None or field not in body:
         # Point at the field that does not belong, or else at the one that is missing.
         raise Problem.invalid_field(
-            f"/{wrong or field}", f"customer {number} signs in with {customer.auth}: send its {field} only"
+            f"/{wrong or field}", f"this customer signs in with {customer.auth}: send its {field} only"
         )
     sim.change_credentials(number, body.get("password"), body.get("apiKey"))
     return web.Response(status=204)  # the new secret is not sent back: the caller has it

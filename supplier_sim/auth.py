@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from multidict import CIMultiDictProxy
@@ -14,11 +15,25 @@ from supplier_sim.clock import Clock
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer, Profile
 
+WRONG_PASSWORD = "wrong username or password"
+UNKNOWN_KEY = "the API key is not known"
+UNKNOWN_TOKEN = "the bearer token is not known"
+NOT_YOURS = "these credentials do not grant access to this customer number"
+
 
 @dataclass(frozen=True, slots=True)
 class Token:
     customer: Customer
     expires_ms: int
+
+
+def wrong_credentials(headers: Mapping[str, str]) -> Problem:
+    """The 401 that a wrong credential of the kind these headers carry gets."""
+    if "X-Api-Key" in headers:
+        return Problem.unauthorized(UNKNOWN_KEY, scheme="ApiKey")
+    if headers.get("Authorization", "").partition(" ")[0].lower() == "bearer":
+        return Problem.unauthorized(UNKNOWN_TOKEN, scheme="Bearer")
+    return Problem.unauthorized(WRONG_PASSWORD, scheme="Basic")
 
 
 def token_hash(token: str) -> str:
@@ -55,7 +70,7 @@ class Authenticator:
         if api_key is not None:
             customer = self._api_keys.get(api_key)
             if customer is None:
-                raise Problem.unauthorized("the API key is not known", scheme="ApiKey")
+                raise Problem.unauthorized(UNKNOWN_KEY, scheme="ApiKey")
             return customer
         authorization = headers.get("Authorization")
         if authorization is None:
@@ -70,14 +85,14 @@ class Authenticator:
             customer = self._basic.get("Basic " + value.strip())  # the scheme is case-insensitive
             if customer is not None:
                 return customer
-            raise Problem.unauthorized("wrong username or password", scheme="Basic")
+            raise Problem.unauthorized(WRONG_PASSWORD, scheme="Basic")
         # Never echo the header: without a scheme it may be a bare password.
         raise Problem.unauthorized("the Authorization header must use the Basic or Bearer scheme")
 
     def _bearer(self, token: str) -> Customer:
         found = self.tokens.get(token_hash(token))
         if found is None:
-            raise Problem.unauthorized("the bearer token is not known", scheme="Bearer")
+            raise Problem.unauthorized(UNKNOWN_TOKEN, scheme="Bearer")
         if self.clock.now_ms() >= found.expires_ms:
             raise Problem.unauthorized("the bearer token has expired; get a new one from /api/v1/auth", scheme="Bearer")
         return found.customer
@@ -86,7 +101,7 @@ class Authenticator:
         """The calling customer, who must own ``customer_number``; 403 and no data otherwise."""
         customer = self.identify(headers)
         if customer.number != customer_number:
-            raise Problem.forbidden(f"these credentials do not grant access to customer number {customer_number!r}")
+            raise Problem.forbidden(NOT_YOURS)
         return customer
 
     def login(self, username: str, password: str) -> tuple[str, Token]:
@@ -95,7 +110,7 @@ class Authenticator:
         expected = customer.password if customer else ""
         given = password.encode("utf-8", "surrogateescape")
         if customer is None or not hmac.compare_digest((expected or "").encode(), given):
-            raise Problem.unauthorized("wrong username or password", scheme="Bearer")
+            raise Problem.unauthorized(WRONG_PASSWORD, scheme="Bearer")
         # Token values are credentials, not behaviour: they come from the OS, not the run's seed.
         token = secrets.token_urlsafe(32)
         issued = Token(customer, later(self.clock.now_ms(), self.lifetime_ms))

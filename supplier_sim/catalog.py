@@ -113,6 +113,16 @@ class Catalog:
             if (since_ms is None or e.updated_ms >= since_ms) and (needle is None or needle in e.search)
         ]
 
+    def matching_case(self, since_ms: int | None = None, text: str | None = None) -> list[bytes]:
+        """As ``matching``, but the text must match case and all (the caseSensitiveSearch misbehaviour)."""
+        if not text:
+            return self.matching(since_ms)
+        return [
+            e.raw
+            for e in (self._entries[n] for n in self._order)
+            if (since_ms is None or e.updated_ms >= since_ms) and text in _search_text(e.doc)
+        ]
+
     def page(self, page: int, size: int, since_ms: int | None = None, text: str | None = None) -> bytes:
         """One page of the product list as the JSON body, built from the encoded products."""
         raw = self.matching(since_ms, text)
@@ -166,6 +176,10 @@ def changed(
     return new
 
 
+def _search_text(product: dict[str, Any]) -> str:
+    """What a text search looks at: the product number, the name and the barcodes."""
+    return " ".join([product["productNumber"], product["name"], *product["barcodes"]])
+
+
 def _entry(product: dict[str, Any]) -> Entry:
-    search = " ".join([product["productNumber"], product["name"], *product["barcodes"]]).lower()
-    return Entry(product, orjson.dumps(product), parse_timestamp(product["updatedAt"]), search)
+    return Entry(product, orjson.dumps(product), parse_timestamp(product["updatedAt"]), _search_text(product).lower())

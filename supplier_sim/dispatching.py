@@ -58,9 +58,7 @@ def notification(
         number, ordered = line["lineNumber"], line["quantity"]
         wanted, room = quantities.get(number, 0), ordered - done.get(number, 0)
         if wanted > room and not clamp:
-            raise Problem.conflict(
-                "over-dispatch", f"line {number} has {room} of {ordered} left to dispatch, not {wanted}"
-            )
+            raise Problem.conflict("over-dispatch", f"line {number} has {room} of {ordered} left to dispatch")
         quantity = min(wanted, room)
         if quantity > 0:
             lines.append({"lineNumber": number, "productNumber": line["productNumber"], "quantity": quantity})

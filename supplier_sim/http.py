@@ -17,6 +17,7 @@ from supplier_sim.typedefs import BODY, BODY_REFUSED
 JSON = "application/json"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 10**9
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -26,12 +27,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 async def read_json(request: web.Request, schema: str, extra: list[Violation] | None = None) -> Any:
     """The body, decoded and valid against ``schema``; 415, 413, 400 or 422 otherwise."""
     if request.content_type != JSON and not request.content_type.endswith("+json"):
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported Media Type",
-            f"send the body as {JSON}, not {request.content_type or 'no Content-Type'}",
-        )
+        raise Problem(415, "unsupported-media-type", "Unsupported Media Type", f"send the body as {JSON}")
     raw = await request.read()
     request[BODY], request[BODY_REFUSED] = raw, True
     try:
@@ -93,9 +89,27 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
 
 
 def paging(query: MultiMapping[str], errors: list[Violation]) -> tuple[int, int]:
-    page = integer(query, "page", 1, 1, 10**9, errors)
+    page = integer(query, "page", 1, 1, MAX_PAGE, errors)
     size = integer(query, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, errors)
     return page, size
+
+
+def clamped_paging(query: MultiMapping[str], errors: list[Violation]) -> tuple[int, int, list[Violation]]:
+    """Paging as a lenient server reads it, for the misbehave switches: page 0 as 1, a size clamped to
+    1..1000, only text that is no number refused; the page, the size and the errors left."""
+    page, size = _clamped(query, "page", 1, MAX_PAGE), _clamped(query, "size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    clamped = {"/query/page": page is not None, "/query/size": size is not None}
+    left = [e for e in errors if not clamped.get(e.pointer, False)]
+    return page or 1, size or DEFAULT_PAGE_SIZE, left
+
+
+def _clamped(query: MultiMapping[str], name: str, default: int, high: int) -> int | None:
+    text = query.get(name)
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return high if len(text) > 19 else min(max(int(text), 1), high)  # a long number would be slow to convert
 
 
 def page_body(items: list[Any], total: int, page: int, size: int) -> dict[str, Any]:

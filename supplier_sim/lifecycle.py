@@ -278,7 +278,7 @@ class Lifecycle:
     async def load_order(self, conn: AsyncConnection, order_id: str) -> Order:
         row = (await conn.execute(select(tables.orders).where(tables.orders.c.order_id == order_id))).first()
         if row is None:
-            raise Problem.not_found(f"no order {order_id!r}")
+            raise Problem.not_found("the simulator holds no order with this id")
         return Order.from_row(row)
 
     async def force(self, order_id: str, target: str, at_ms: int, reason: str | None, message: str | None) -> None:
@@ -302,7 +302,7 @@ class Lifecycle:
                 quantities = {n: q - done.get(str(n), 0) for n, q in order.ordered().items()}
             unknown = sorted(set(quantities) - set(order.ordered()))
             if unknown:
-                raise Problem.invalid_field("/lines", f"order {order_id} has no line {unknown[0]}")
+                raise Problem.invalid_field("/lines", f"names a line that order {order_id} does not have")
             notification = await self._dispatch(conn, order, quantities, at_ms, carrier, tracking, clamp=False)
             if notification is None:
                 raise Problem.conflict("over-dispatch", f"order {order_id} has nothing left to dispatch")
@@ -335,7 +335,7 @@ class Lifecycle:
         """Change one product now (price, barcode, withdraw, reactivate, rename) and persist it."""
         current = self.catalog.get(number)
         if current is None:
-            raise Problem.not_found(f"no product {number!r} in the catalog")
+            raise Problem.not_found("the catalog has no product with this number")
         product = changed(current, kind, at_ms, rng, value, taken=self.catalog.barcodes())
         await conn.execute(
             tables.products.update()

@@ -131,7 +131,7 @@ class OrderBook:
             if known_digest != digest:
                 raise Problem.conflict(
                     "idempotency-key-reused",
-                    f"Idempotency-Key {key!r} was used for a different order body; use a new key for a new order",
+                    "this Idempotency-Key was used for a different order body; use a new key for a new order",
                 )
             storing = self._storing.get(slot)
             if storing is not None:
@@ -170,6 +170,17 @@ class OrderBook:
         await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
         return ({**order, "idempotencyKey": key} if not key.startswith(OWN_KEY) else order), True
+
+    async def made_by(self, customer_number: str, key: str) -> dict[str, Any] | None:
+        """The order this key made, whatever body it came with (the replayIgnoresBody misbehaviour)."""
+        slot = (customer_number, key)
+        known = self._keys.get(slot)
+        if known is None:
+            return None
+        storing = self._storing.get(slot)
+        if storing is not None:
+            await asyncio.shield(storing)
+        return await self.get(customer_number, known[1])
 
     def _settled(self, slot: tuple[str, str], stored: asyncio.Future[None]) -> None:
         """The key stays only if its order was committed; a failed write frees it for a retry."""

@@ -103,6 +103,35 @@ class Misbehaviour:
     server_error_on_bad_input: bool = False
     leak_other_customer: bool = False
     wrong_field_type: bool = False
+    refuse_good_credentials: bool = False
+    accept_wrong_password: bool = False
+    accept_missing_credentials: bool = False
+    ignore_page_size_limit: bool = False
+    ignore_updated_since: bool = False
+    case_sensitive_search: bool = False
+    created_not_new: bool = False
+    replay_ignores_body: bool = False
+    accept_bad_quantity: bool = False
+    echo_other_quantities: bool = False
+    no_replayed_header: bool = False
+    wrong_location: bool = False
+    server_error_on_unknown_order: bool = False
+    overlapping_order_pages: bool = False
+    ignore_status_filter: bool = False
+    ignore_order_updated_since: bool = False
+    lenient_list_parameters: bool = False
+    reject_without_reason: bool = False
+    mismatch_every_container: bool = False
+    history_out_of_order: bool = False
+    dispatch_before_accepted: bool = False
+    webhook_shows_secret: bool = False
+    sign_body_only: bool = False
+    malformed_events: bool = False
+    no_redelivery: bool = False
+    delete_keeps_webhook: bool = False
+    echo_bad_values: bool = False
+    slow_answers: bool = False
+    read_back_other_warehouse: bool = False
 
     @classmethod
     def parse(cls, raw: dict[str, bool]) -> Misbehaviour:

@@ -33,10 +33,11 @@ def rejection(
     inactive = [line["productNumber"] for line, product in known if not product["active"]]
     if inactive:
         return "PRODUCT_INACTIVE", "withdrawn product " + ", ".join(inactive)
+    every = profile.misbehave.mismatch_every_container  # a supplier whose comparison is broken
     mismatched = [
         f"{line['productNumber']} (container of {product['containerAmount']}, ordered as {line['containerAmount']})"
         for line, product in known
-        if line["containerAmount"] != product["containerAmount"]
+        if every or line["containerAmount"] != product["containerAmount"]
     ]
     if mismatched:
         return "CONTAINER_MISMATCH", "container amount differs for " + ", ".join(mismatched)

@@ -19,6 +19,7 @@ from supplier_sim import db as tables
 from supplier_sim.clock import Clock
 from supplier_sim.db import Database
 from supplier_sim.faults import FaultRule, Faults
+from supplier_sim.misbehaviour import body_only_signature, without_occurred_at
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
 
@@ -163,7 +164,7 @@ class Webhooks:
             values = {"attempts": attempts, "last_status": status, "last_error": error}
             if status is not None and 200 <= status < 300:
                 values |= {"state": DELIVERED, "delivered_ms": self.clock.now_ms(), "next_attempt_ms": None}
-            elif attempts >= self.profile.webhook_max_attempts:
+            elif attempts >= self.profile.webhook_max_attempts or self.profile.misbehave.no_redelivery:
                 values |= {"state": FAILED, "next_attempt_ms": None}
                 log.warning("webhook %s to %s failed after %d attempts", row.event_id, row.url, attempts)
             else:
@@ -177,9 +178,12 @@ class Webhooks:
         """POST the event, unless a withhold fault fails this attempt; a duplicate fault POSTs it twice."""
         if row.attempts < row.withheld:
             return None, f"injected fault withhold: attempt {row.attempts + 1} of {row.withheld} withheld"
-        status, error = await self._post(registration, row.body.encode(), row.event_id)
+        body = row.body.encode()
+        if self.profile.misbehave.malformed_events:
+            body = without_occurred_at(body)  # as sent only: the delivery log keeps the event whole
+        status, error = await self._post(registration, body, row.event_id)
         if row.fault == "duplicate" and status is not None and 200 <= status < 300:
-            await self._post(registration, row.body.encode(), row.event_id)  # the same event id, right after
+            await self._post(registration, body, row.event_id)  # the same event id, right after
         return status, error
 
     async def _release_held(self, conn: AsyncConnection, row: Any, now: int) -> None:
@@ -205,10 +209,11 @@ class Webhooks:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.profile.webhook_timeout_s))
         # Signed with the real time of sending, not the virtual clock: the receiver's replay window is real.
+        sign = body_only_signature if self.profile.misbehave.sign_body_only else signed_headers
         headers = {
             "Content-Type": "application/json",
             "X-Event-Id": event_id,
-            **signed_headers(registration.secret, body, int(time.time())),
+            **sign(registration.secret, body, int(time.time())),
         }
         try:
             async with self._session.post(registration.url, data=body, headers=headers) as response:

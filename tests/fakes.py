@@ -95,7 +95,7 @@ class FakeRepository(Generic[T]):
     async def get(self, ident: int, lock: bool = False) -> T:
         await self.uow.flush()
         if ident not in self.rows:
-            raise NotFound(f"no {kind_of(self.cls)} {ident}")
+            raise NotFound(f"no {kind_of(self.cls)} has this id")
         return self.rows[ident]  # type: ignore[no-any-return]
 
     async def one(self, lock: bool = False, **where: Any) -> T | None:

@@ -52,7 +52,7 @@ class SqlRepository(Generic[T]):
         else:
             found = await self.session.get(self.cls, ident)
         if found is None:
-            raise NotFound(f"no {kind_of(self.cls)} {ident}")
+            raise NotFound(f"no {kind_of(self.cls)} has this id")
         if lock:
             hold(self.session, [found])
         return found

@@ -100,7 +100,7 @@ class StockOrder:
     def _line(self, line_number: int) -> OrderLine:
         line = self.line_for(line_number)
         if line is None:
-            raise NotFound(f"stock order {self.number} has no line {line_number}")
+            raise NotFound(f"stock order {self.number} has no line with this number")
         return line
 
     def edit(self, note: str | None, requested_delivery_date: str | None) -> None:
@@ -127,7 +127,7 @@ class StockOrder:
 
 def _check_containers(containers: int) -> None:
     if not 1 <= containers <= MAX_CONTAINERS:
-        raise InvalidInput(f"containers must be from 1 to {MAX_CONTAINERS:,}, not {containers:,}", field="/containers")
+        raise InvalidInput(f"containers must be from 1 to {MAX_CONTAINERS:,}", field="/containers")
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,9 +71,9 @@ async def put_in_cart(
         cart = await _cart(uow, supplier_id, warehouse_id)
         entry = await uow.catalog.one(supplier_id=supplier_id, product_number=product_number)
         if entry is None:
-            raise NotFound(f"supplier {supplier_id} lists no product {product_number!r}; open the Orderportal first")
+            raise NotFound("the supplier lists no product with this number; open the Orderportal first")
         if not entry.active:
-            raise IllegalState(f"product {product_number} is withdrawn by the supplier and cannot be ordered")
+            raise IllegalState("the product is withdrawn by the supplier and cannot be ordered")
         cart.put(product_number, containers)
         await uow.commit()
         return cart

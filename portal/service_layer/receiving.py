@@ -76,7 +76,7 @@ async def receipt_from_notification(
                 raise NotFound(f"stock order {order.number} has no line {line_number}")
             room = min(dispatched, ordered.quantity - received[line_number])
             if quantity > room:
-                message = f"line {line_number}: {quantity} is more than the {room} that can still be received"
+                message = f"line {line_number} takes more than the {room} that can still be received"
                 raise InvalidInput(message, field="/lines")
             if quantity:
                 lines.append(ReceiptLine(line_number, ordered.product_id, quantity))

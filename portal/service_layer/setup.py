@@ -36,7 +36,7 @@ async def _add_unique(uow: UnitOfWork, repository: Repository[T], entity: T, wha
 async def create_org_unit(portal: Portal, code: str, name: str) -> OrgUnit:
     async with portal.uow() as uow:
         unit = OrgUnit(code, name)
-        await _add_unique(uow, uow.org_units, unit, f"org unit {code!r}")
+        await _add_unique(uow, uow.org_units, unit, "an org unit with this code")
         return unit
 
 
@@ -44,7 +44,7 @@ async def create_warehouse(portal: Portal, code: str, name: str, org_unit_id: in
     async with portal.uow() as uow:
         await uow.org_units.get(org_unit_id)
         warehouse = Warehouse(code, name, org_unit_id)
-        await _add_unique(uow, uow.warehouses, warehouse, f"warehouse {code!r}")
+        await _add_unique(uow, uow.warehouses, warehouse, "a warehouse with this code")
         return warehouse
 
 
@@ -84,7 +84,7 @@ async def create_supplier(
         raise InvalidInput("an ORDERPORTAL supplier needs its baseUrl", field="/baseUrl")
     async with portal.uow() as uow:
         supplier = Supplier(name, order_interface, base_url, tax_sector)
-        await _add_unique(uow, uow.suppliers, supplier, f"supplier {name!r}")
+        await _add_unique(uow, uow.suppliers, supplier, "a supplier with this name")
         return supplier
 
 
@@ -121,8 +121,7 @@ async def add_customer_number(
         await uow.org_units.get(org_unit_id)
         c = credentials
         customer = CustomerNumber(supplier_id, org_unit_id, number, c.method, c.username, c.password, c.api_key)
-        what = f"a customer number of supplier {supplier_id} for org unit {org_unit_id}"
-        await _add_unique(uow, uow.customers, customer, what)
+        await _add_unique(uow, uow.customers, customer, "a customer number of this supplier for this org unit")
         return customer
 
 

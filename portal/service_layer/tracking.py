@@ -156,7 +156,7 @@ async def receive_event(portal: Portal, customer_id: int, event: WebhookEvent) -
         if order is None:
             # Perhaps its send has not committed yet: refuse, so that the supplier delivers it again.
             mine = f"no stock order of customer number {customer.number}"
-            raise NotFound(f"{mine} is supplier order {event.order_id} yet")
+            raise NotFound(f"{mine} is the event's supplier order yet")
         if isinstance(event, DispatchEvent) and order.portal_status in (None, NEW, PROCESSED):
             # Events may come out of order: the acceptance may be on its way. Refused unseen, so that
             # the supplier delivers it again; the catch-up fetches it once the order is accepted.

@@ -11,7 +11,7 @@ import pytest
 
 from supplier_sim import SimServer
 from tests.conftest import Shop
-from tests.helpers import client_for
+from tests.helpers import client_for, order_body
 
 SECRET = "hunter2-Leak-5f0c1a9e77d3"
 
@@ -186,3 +186,94 @@ async def test_no_malformed_credential_body_gets_its_secret_echoed_by_the_portal
     texts["the log"] = caplog.text
     assert leaks(texts) == []
     assert await shop.api.ok("GET", customer) == before
+
+
+MARK, NUMBER = "Echo9q7x", 98765
+
+
+async def test_no_problem_of_the_simulator_quotes_the_value_it_refuses(start_sim, session) -> None:
+    fast = {"lifecycle": {"processingDelay": "1m", "acceptanceDelay": "1m"}, "dispatch": {"delay": "1h"}}
+    server = await start_sim(fast)
+    north = await client_for(server, session, "10001")
+    product = next(p for p in (await north.call("GET", "/products")).body["items"] if p["active"])
+    good = order_body([product], containers=1)
+    line = good["lines"][0]
+    accepted = (await north.create_order(good)).body["orderId"]
+    await north.advance("10m")
+    bad_quantity = {**good, "lines": [{**line, "quantity": NUMBER}]}
+    twice = {**good, "lines": [{**line, "lineNumber": NUMBER}, {**line, "lineNumber": NUMBER}]}
+    await north.create_order(good, key=f"key-{MARK}")
+    answers = [
+        await north.call("GET", "/orders", params={"status": f"NEW,{MARK}"}),
+        await north.create_order(bad_quantity),
+        await north.create_order(twice),
+        await north.call("GET", f"/orders/ORD-{MARK}"),
+        await north.call("GET", f"/orders/ORD-{MARK}/dispatch-notifications"),
+        await north.call("GET", f"/api/v1/customers/{MARK}/products", absolute=True),
+        await north.create_order({**good, "orderNumber": "SO-2"}, key=f"key-{MARK}"),
+        await north.call("POST", "/orders", data=b"{}", headers={"Content-Type": f"text/x-{MARK}"}),
+    ]
+    admin = [
+        ("POST", f"orders/ORD-{MARK}/transition", {"status": "PROCESSED"}),
+        ("POST", "catalog/changes", {"kind": "withdraw", "productNumber": f"SP-{MARK}"}),
+        ("POST", f"orders/{accepted}/dispatch", {"lines": [{"lineNumber": NUMBER, "quantity": 1}]}),
+        ("POST", f"orders/{accepted}/dispatch", {"lines": [{"lineNumber": 1, "quantity": NUMBER}]}),
+    ]
+    texts = [(f"{a.method} {a.path}", a.status, a.raw.decode()) for a in answers]
+    for method, path, body in admin:
+        async with session.request(method, f"{server.url}/_sim/{path}", json=body) as response:
+            texts.append((f"admin {method} {path}", response.status, await response.text()))
+    assert [status for _, status, _ in texts] == [422, 422, 422, 404, 404, 403, 409, 415, 404, 404, 422, 409]
+    assert [where for where, _, text in texts if MARK.lower() in text.lower() or str(NUMBER) in text] == []
+    async with session.put(f"{server.url}/_sim/customers/10001/credentials", json={"apiKey": "k" * 16}) as response:
+        assert response.status == 422 and "10001" not in await response.text()
+
+
+async def test_no_problem_of_the_portal_quotes_the_value_it_refuses(shop: Shop) -> None:
+    await shop.open()
+    product = next(p for p in await shop.products() if p["active"])
+    await shop.api.put_in_cart(shop.cart, product["productNumber"], 1)
+    await shop.api.update_products(shop.cart)
+    unbooked = await shop.api.create_stock_orders(shop.cart)
+    raw, headers = await shop.signed(
+        {
+            "eventId": "e-echo",
+            "type": "order.status_changed",
+            "occurredAt": "2026-01-05T09:00:00.000Z",
+            "data": {
+                "orderId": f"ORD-{MARK}",
+                "orderNumber": "SO-1",
+                "previousStatus": "NEW",
+                "status": "PROCESSED",
+                "at": "2026-01-05T09:00:00.000Z",
+            },
+        }
+    )
+    withdrawn = next(p for p in await shop.products() if p["active"] and p["productNumber"] != product["productNumber"])
+    await shop.admin.change_catalog({"kind": "withdraw", "productNumber": withdrawn["productNumber"]})
+    await shop.open()
+    unit = {"code": f"U-{MARK}", "name": "Unit"}
+    await shop.api.ok("POST", "/api/org-units", unit)
+    supplier = {"name": f"S-{MARK}", "orderInterface": "PRECASTED"}
+    await shop.api.ok("POST", "/api/suppliers", supplier)
+    house = {"code": f"W-{MARK}", "name": "House", "orgUnitId": shop.unit["id"]}
+    await shop.api.ok("POST", "/api/warehouses", house)
+    duplicates = [
+        await shop.api.call("POST", "/api/org-units", unit),
+        await shop.api.call("POST", "/api/suppliers", supplier),
+        await shop.api.call("POST", "/api/warehouses", house),
+    ]
+    refused = await shop.api.call("PUT", f"{shop.cart}/lines/{withdrawn['productNumber']}", {"containers": 1})
+    assert [a.status for a in [*duplicates, refused]] == [409] * 4
+    assert [a.path for a in duplicates if MARK in a.raw.decode()] == []
+    assert withdrawn["productNumber"] not in refused.raw.decode()
+    answers = [
+        await shop.api.call("PUT", f"{shop.cart}/lines/{MARK * 9}", {"containers": 1}),
+        await shop.api.call("PUT", f"{shop.cart}/lines/SP-{MARK}", {"containers": 1}),
+        await shop.api.call("DELETE", f"{shop.cart}/lines/SP-{MARK}"),
+        await shop.api.call("GET", f"/api/stock-orders/{NUMBER}"),
+        await shop.api.call("DELETE", f"/api/stock-orders/{unbooked['id']}/lines/{NUMBER}"),
+        await shop.api.call("POST", f"/api/webhooks/{shop.customer['id']}", data=raw, headers=headers),
+    ]
+    assert [a.status for a in answers] == [404] * 6
+    assert [a.path for a in answers if MARK in a.raw.decode() or str(NUMBER) in a.raw.decode()] == []

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.domain.catalog import CatalogEntry, Product, SupplierItem
+from portal.domain.catalog import Cart, CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, InvalidInput, NotFound
 from portal.domain.matching import match_all
 from portal.domain.model import StatusChange, StockOrder, StockOrderState
@@ -60,6 +60,22 @@ def test_zero_containers_or_a_missing_line_are_refused() -> None:
         made.set_containers(1, 0)
     with pytest.raises(NotFound):
         made.set_containers(9, 1)
+
+
+def test_a_refused_number_of_containers_or_line_is_named_by_its_rule_never_quoted() -> None:
+    made = order()
+    made.add(7, "SP1", 1, 6)
+    cart = Cart(1, 1)
+    refusals = [
+        lambda: made.set_containers(1, 98765432),
+        lambda: made.set_containers(98765, 1),
+        lambda: cart.put("SP1", -98765),
+        lambda: cart.take_out("SP-98765"),
+    ]
+    for refuse in refusals:
+        with pytest.raises((InvalidInput, NotFound)) as refused:
+            refuse()
+        assert "98765" not in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -263,6 +263,13 @@ async def test_a_receipt_takes_no_more_than_was_dispatched() -> None:
         await receiving.receipt_from_notification(portal, note_id, {1: 7})
 
 
+async def test_a_refused_receipt_names_the_line_and_the_rule_never_the_quantity_asked_for() -> None:
+    portal, _, note_id = await accepted_with_a_dispatch(quantity=6)
+    with pytest.raises(InvalidInput) as refused:
+        await receiving.receipt_from_notification(portal, note_id, {1: 98765})
+    assert "line 1" in str(refused.value) and "98765" not in str(refused.value)
+
+
 async def test_an_empty_receipt_is_refused() -> None:
     portal, _, note_id = await accepted_with_a_dispatch()
     with pytest.raises(InvalidInput, match="empty"):

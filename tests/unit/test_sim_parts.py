@@ -117,3 +117,14 @@ def test_the_readme_fault_rules_example_is_a_valid_profile() -> None:
     example = readme.split("Four more kinds hit webhook events", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     profile = parse_profile(yaml.safe_load(example), base=None)
     assert [rule["kind"] for rule in profile.faults] == ["latency", "reorder", "withhold"]
+
+
+def test_every_misbehave_switch_is_in_the_contract_the_readme_and_the_settings() -> None:
+    switches = contracts().schemas["sim-profile"]["properties"]["misbehave"]["properties"]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    table = readme.split("| switch | what the answer does |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("`")[1] for line in table.splitlines()[2:]]
+    assert rows == list(switches) and all(s["description"] for s in switches.values())
+    every = parse_profile({"misbehave": dict.fromkeys(switches, True)}, base=None).misbehave
+    assert all(getattr(every, field) for field in every.__dataclass_fields__)
+    assert len(every.__dataclass_fields__) == len(switches) == 37

@@ -16,7 +16,7 @@ CART = "/api/carts/{supplier}/{warehouse}"
 def product(request: web.Request) -> str:
     number = request.match_info["product"]
     if len(number) > 64 or any(ord(ch) < 32 for ch in number):
-        raise NotFound(f"no product {number[:64]!r}")
+        raise NotFound("no such product: a product number has 1 to 64 characters and no control character")
     return number
 
 

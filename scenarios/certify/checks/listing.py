@@ -82,18 +82,18 @@ async def status_filter(ctx: Context, settled: dict[str, Followed]) -> None:
 async def updated_since(ctx: Context, settled: dict[str, Followed]) -> None:
     mine = {i: instant(f.last.get("updatedAt")) for i, f in _settled_ids(settled).items()}
     stamped = {i: s for i, s in mine.items() if s is not None}
-    if len(set(stamped.values())) < 2:
-        raise NotObserved("fewer than two of the run's orders settled at different times, so no split could be made")
-    since_ms = sorted(stamped.values())[-1]  # the newest: inclusive, it must be listed; the older ones not
-    since = format_timestamp(since_ms)
-    orders, pages = await _filtered(ctx, updatedSince=since)
-    older = [str(o.get("orderId")) for o in orders if (instant(o.get("updatedAt")) or since_ms) < since_ms]
-    expect(not older, f"updatedSince={since} listed orders updated before it: {', '.join(older[:5])}", *pages[:2])
-    listed = {o.get("orderId") for o in orders}
-    left_out = [i for i, s in stamped.items() if s >= since_ms and i not in listed]
-    expect(
-        not left_out, f"updatedSince={since} left out the run's orders {', '.join(left_out)} updated then", *pages[:2]
-    )
+    if not stamped:
+        raise NotObserved("none of the run's orders reached a final status, so none has a fixed updatedAt")
+    newest = max(stamped.values())
+    # At the newest change, inclusive: the orders changed then are listed; one millisecond later, none of the run's.
+    for since_ms, wanted in ((newest, {i for i, s in stamped.items() if s == newest}), (newest + 1, set())):
+        since = format_timestamp(since_ms)
+        orders, pages = await _filtered(ctx, updatedSince=since)
+        older = [str(o.get("orderId")) for o in orders if (instant(o.get("updatedAt")) or since_ms) < since_ms]
+        expect(not older, f"updatedSince={since} listed orders updated before it: {', '.join(older[:5])}", *pages[:2])
+        listed = {o.get("orderId") for o in orders}
+        left_out = sorted(wanted - listed)
+        expect(not left_out, f"updatedSince={since} left out the run's orders {', '.join(left_out)}", *pages[:2])
 
 
 @check(
