@@ -178,7 +178,7 @@ class Saboteur:
         return self.shown(order), headers
 
     async def order(self, order: dict[str, Any], now_ms: int) -> dict[str, Any]:
-        """GET .../orders/{orderId}: moved back once after ACCEPTED, shown broken, slow the first time, or normalised."""
+        """GET .../orders/{orderId}: moved back once after ACCEPTED, shown broken, slow once, or normalised."""
         order_id = order["orderId"]
         if self.switches.illegal_status_move and order["status"] == ACCEPTED and order_id not in self._moved_back:
             # Once per order, so that a client waiting for a final status still sees ACCEPTED.
