@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,16 +60,19 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
 
 def blank_values(value: Any, secrets: Iterable[str]) -> Any:
-    """``value`` with every occurrence of a known secret blanked, wherever it sits and whatever its key is named."""
+    """``value`` with every occurrence of a known secret blanked, wherever it sits and whatever its key is named.
+
+    A secret is blanked where it stands as a word of its own (between characters that are not letters
+    or digits), so that a short password such as ``order`` does not garble ``orderable`` in a message.
+    """
     known = sorted((s for s in secrets if s), key=len, reverse=True)
     if not known:
         return value
+    pattern = re.compile("|".join(rf"(?<![0-9A-Za-z]){re.escape(s)}(?![0-9A-Za-z])" for s in known))
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            for secret in known:
-                item = item.replace(secret, REDACTED)
-            return item
+            return pattern.sub(REDACTED, item)
         if isinstance(item, dict):
             return {walk(k): walk(v) for k, v in item.items()}
         if isinstance(item, list):

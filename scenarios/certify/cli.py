@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -37,11 +38,17 @@ def _plugins() -> None:
 @click.option("--auth", "method", type=click.Choice(["token", "basic", "api-key"]))
 @click.option("--username", help="For basic and token.")
 @click.option(
-    "--password", envvar="ORDERPORTAL_CERTIFY_PASSWORD", help="For basic and token (or the environment variable)."
+    "--password", envvar="ORDERPORTAL_CERTIFY_PASSWORD", help="For basic and token (or ORDERPORTAL_CERTIFY_PASSWORD)."
 )
-@click.option("--api-key", envvar="ORDERPORTAL_CERTIFY_API_KEY", help="For api-key (or the environment variable).")
+@click.option("--api-key", envvar="ORDERPORTAL_CERTIFY_API_KEY", help="For api-key (or ORDERPORTAL_CERTIFY_API_KEY).")
 @click.option("--other-customer-number", help="Another customer's number, which these credentials must not reach.")
-@click.option("--wait", "wait", default="10m", show_default=True, help="How long to follow the test order's status.")
+@click.option(
+    "--wait",
+    "wait",
+    default="10m",
+    show_default=True,
+    help="How long the run waits, in all, for its orders to settle, ship and raise events.",
+)
 @click.option("--poll", "poll", default="5s", show_default=True, help="How often to read the status while waiting.")
 @click.option(
     "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("certification"), show_default=True
@@ -111,9 +118,18 @@ def certify(
     if method != "api-key" and not (username and password):
         raise click.UsageError(f"--auth {method} needs --username and --password")
     try:
-        wait_s, poll_s = seconds(wait), seconds(poll)
+        wait_s = seconds(wait)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(f"--wait {wait}: {exc}") from None
+    try:
+        poll_s = seconds(poll)
+    except ValueError as exc:
+        raise click.UsageError(f"--poll {poll}: {exc}") from None
+    parts = urlsplit(supplier_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.UsageError(f"--supplier-url must be an http:// or https:// URL with a host, not {supplier_url!r}")
+    if parts.username or parts.password:
+        raise click.UsageError("--supplier-url must not carry credentials: give them with --auth and its options")
     # The run id keeps this run's Idempotency-Keys apart from any earlier run's at the same server.
     target = Target(
         supplier_url, customer_number, other_customer_number, wait_s, poll_s, seed, f"{seed}-{secrets.token_hex(3)}"

@@ -9,7 +9,6 @@ for, and NotObserved when what it waits for did not happen within the wait.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +64,7 @@ class Followed:
     @property
     def final(self) -> str | None:
         status = self.last.get("status")
-        return status if status in FINAL_STATUSES else None
+        return status if isinstance(status, str) and status in FINAL_STATUSES else None
 
     def entry(self, status: str) -> dict[str, Any] | None:
         """The last order read's history entry of ``status``."""
@@ -73,8 +72,14 @@ class Followed:
         entries = [h for h in history if isinstance(h, dict)] if isinstance(history, list) else []
         return next((h for h in entries if h.get("status") == status), None)
 
+    @property
+    def seen(self) -> str:
+        """The statuses read, each change once: ``NEW -> PROCESSED -> NEW`` shows a move back."""
+        changes = [s for i, s in enumerate(self.statuses) if i == 0 or s != self.statuses[i - 1]]
+        return " -> ".join(changes) or "never read"
+
     def waited_for(self, what: str) -> str:
-        seen = " -> ".join(dict.fromkeys(self.statuses)) or "never read"
+        seen = self.seen
         order = f"order {self.placed.order_id} ({self.placed.purpose})"
         return f"waited {self.waited_s:.0f} s for {order} {what}; seen: {seen}"
 
@@ -112,7 +117,7 @@ def _product(item: Any) -> Product | None:
     if not isinstance(item, dict) or not isinstance(item.get("productNumber"), str):
         return None
     amount = item.get("containerAmount")
-    if isinstance(amount, str) and amount.isdigit():
+    if isinstance(amount, str) and amount.isascii() and amount.isdigit():
         amount = int(amount)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
         return None
@@ -149,7 +154,7 @@ async def access(ctx: Context) -> Exchange:
     """The run's credentials reach the customer's product list."""
     answer = await ctx.http.call("GET", "/products", params={"page": "1", "size": "1"})
     if answer.status != 200:
-        raise Blocked(f"the run's credentials do not reach the customer: GET /products answered {answer.status}")
+        raise Blocked(f"the run's credentials do not reach the customer: GET /products {answer.said}")
     return answer
 
 
@@ -172,18 +177,18 @@ async def orderable(ctx: Context, products: list[Product]) -> Product:
     return product
 
 
-@fixture
+@fixture(early=True)
 async def order(ctx: Context, orderable: Product) -> Placed:
     """An order of one container of an active product, which the contract says must be accepted."""
     placed = await place(
         ctx, "1", "to be accepted", order_body(ctx, "1", [(orderable.number, 1, orderable.container_amount)])
     )
     if placed.order_id is None:
-        raise Blocked(f"the order to be accepted was not created: POST /orders answered {placed.answer.status}")
+        raise Blocked(f"the order to be accepted was not created: POST /orders {placed.answer.said}")
     return placed
 
 
-@fixture
+@fixture(early=True)
 async def rejections(ctx: Context, products: list[Product], orderable: Product) -> dict[str, Placed]:
     """Orders the contract says must be rejected, by the reason code they must get."""
     numbers = {p.number for p in products}
@@ -217,16 +222,12 @@ async def settled(ctx: Context, order: Placed, rejections: dict[str, Placed]) ->
     followed = {"accept": Followed(order)} | {
         reason: Followed(placed) for reason, placed in rejections.items() if placed.order_id is not None
     }
-    waited = 0.0
     while True:
-        pending = [f for f in followed.values() if f.final is None]
-        for one in pending:
+        for one in [f for f in followed.values() if f.final is None]:
             await _read(ctx, one)
-            one.waited_s = waited
-        if all(f.final is not None for f in followed.values()) or waited >= ctx.target.wait_s:
+            one.waited_s = ctx.waited_s
+        if all(f.final is not None for f in followed.values()) or not await ctx.wait():
             break
-        await ctx.sleep(ctx.target.poll_s)
-        waited += ctx.target.poll_s
     for one in followed.values():
         if one.final is not None and one.final != ACCEPTED:  # a rejected order never ships
             await _dispatches_while_unaccepted(ctx, one)
@@ -253,7 +254,7 @@ async def _dispatches_while_unaccepted(ctx: Context, one: Followed) -> None:
         # The order may have been accepted and shipped between the two reads: only if it still is not
         # ACCEPTED after the notifications were seen were they early.
         await _read(ctx, one, follow=False)
-        if one.entry(ACCEPTED) is None:
+        if one.reads[-1].status == 200 and one.entry(ACCEPTED) is None:
             one.early_dispatches.append(answer)
 
 
@@ -273,19 +274,19 @@ async def shipment(ctx: Context, settled: dict[str, Followed]) -> Shipment:
     if accepted.final != ACCEPTED:
         reason = (accepted.entry(accepted.final) or {}).get("reasonCode")
         raise Blocked(f"the order to be accepted was {accepted.final} ({reason}), so nothing ships")
-    path, waited = f"/orders/{accepted.placed.order_id}/dispatch-notifications", 0.0
+    path = f"/orders/{accepted.placed.order_id}/dispatch-notifications"
     answer = await ctx.http.call("GET", path)
-    while answer.status == 200 and not answer.fields.get("items") and waited < ctx.target.wait_s:
-        await ctx.sleep(ctx.target.poll_s)  # accepted means shipped: the notification may follow a little later
-        waited += ctx.target.poll_s
+    # Accepted means shipped: the notification may follow a little later.
+    while answer.status == 200 and not answer.fields.get("items") and await ctx.wait():
         answer = await ctx.http.call("GET", path)
     if answer.status != 200:
-        raise Blocked(f"the accepted order's dispatch notifications answered {answer.status}")
+        raise Blocked(f"the accepted order's dispatch notifications {answer.said}")
     if not answer.fields.get("items"):
         raise NotObserved(
-            f"waited {waited:.0f} s for a dispatch notification of ACCEPTED order {accepted.placed.order_id}; none came"
+            f"waited {ctx.waited_s:.0f} s for a dispatch notification of ACCEPTED order {accepted.placed.order_id}; "
+            "none came"
         )
-    return Shipment(accepted, answer, waited)
+    return Shipment(accepted, answer, ctx.waited_s)
 
 
 @dataclass
@@ -302,12 +303,21 @@ class Hook:
 
     @property
     def redelivered(self) -> bool:
-        return any(n > 1 for n in Counter(d.event_id for d in self.deliveries).values())
+        """An event refused with 503 came again: the same eventId and the same body, after the refusal."""
+        refused: set[tuple[str, bytes]] = set()
+        for delivery in self.deliveries:
+            if not isinstance(delivery.event_id, str):
+                continue
+            if (delivery.event_id, delivery.body) in refused:
+                return True
+            if delivery.answered == 503:
+                refused.add((delivery.event_id, delivery.body))
+        return False
 
 
-@fixture
+@fixture(early=True)
 async def webhook(ctx: Context, orderable: Product) -> Hook:
-    """A webhook registered with a fresh secret, an order placed, and its events received until one is redelivered."""
+    """A webhook registered with a fresh secret, and an order placed to raise events."""
     url, receiver = ctx.target.webhook_url, ctx.receiver
     if not url or receiver is None:
         raise CheckSkipped("not checked: run with --webhook-listen HOST:PORT to check webhooks")
@@ -321,7 +331,7 @@ async def webhook(ctx: Context, orderable: Product) -> Hook:
         )
     registered = await ctx.http.call("PUT", "/webhook", json={"url": url, "secret": secret})
     if registered.status in (404, 405, 501):
-        raise CheckSkipped(f"the server offers no webhooks (PUT /webhook answered {registered.status})")
+        raise CheckSkipped(f"the server offers no webhooks (PUT /webhook {registered.said})")
     ctx.cleanups.append(lambda: ctx.http.call("DELETE", "/webhook"))
     shown = await ctx.http.call("GET", "/webhook")
     hook = Hook(secret, url, registered, shown, None, receiver.deliveries, 0.0)
@@ -329,7 +339,13 @@ async def webhook(ctx: Context, orderable: Product) -> Hook:
         return hook
     body = order_body(ctx, "hook", [(orderable.number, 1, orderable.container_amount)])
     hook.placed = await place(ctx, "hook", "to raise events", body)
-    while not hook.redelivered and hook.waited_s < ctx.target.wait_s:
-        await ctx.sleep(ctx.target.poll_s)
-        hook.waited_s += ctx.target.poll_s
     return hook
+
+
+@fixture
+async def hook_events(ctx: Context, webhook: Hook) -> Hook:
+    """The registered webhook's events, received until one refused with 503 came again, or the wait is over."""
+    while not webhook.redelivered and await ctx.wait():
+        pass
+    webhook.waited_s = ctx.waited_s
+    return webhook

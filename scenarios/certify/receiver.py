@@ -63,6 +63,7 @@ class Receiver:
             event_id = orjson.loads(body).get("eventId")
         except (orjson.JSONDecodeError, AttributeError):
             event_id = None
+        event_id = event_id if isinstance(event_id, str) else None  # an id of another type identifies nothing
         first = all(d.event_id != event_id for d in self.deliveries)
         status = 503 if first and event_id else 204
         signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)

@@ -31,9 +31,17 @@ class Evidence(Protocol):
 class CheckFailed(Exception):
     """A check's verdict: the server did not do what the contract says; with the exchanges that show it."""
 
-    def __init__(self, message: str, *evidence: Evidence | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *evidence: Evidence | None,
+        rules: Iterable[str] = (),
+        passed_rules: Iterable[str] = (),
+    ) -> None:
         super().__init__(message)
         self.evidence = [e for e in evidence if e is not None]
+        # Which of the check's rules the failure breaks (none named: all of them), and which it showed held.
+        self.rules, self.passed_rules = list(rules), list(passed_rules)
 
 
 class CheckSkipped(Exception):
@@ -71,9 +79,19 @@ class Context:
     notes: list[str] = field(default_factory=list)
     receiver: Any = None  # the Receiver of this run, when the webhook checks run
     cleanups: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    waited_s: float = 0.0  # the run's waiting so far: every wait of every fixture shares --wait
+
+    async def wait(self) -> bool:
+        """Wait one poll interval, unless the run has waited its --wait in all; True when it waited."""
+        if self.waited_s >= self.target.wait_s:
+            return False
+        await self.sleep(self.target.poll_s)
+        self.waited_s += self.target.poll_s
+        return True
 
 
-CheckFunction = Callable[..., Awaitable[None]]
+# A check returns None, or the list of its rules it could judge (the others are "not judged" in the report).
+CheckFunction = Callable[..., Awaitable[list[str] | None]]
 FixtureFunction = Callable[..., Awaitable[Any]]
 
 
@@ -95,6 +113,9 @@ class Fixture:
     make: FixtureFunction
     needs: tuple[str, ...]
     doc: str
+    # Made when the run starts, if a chosen check needs it: the orders certify places then all
+    # progress at the server during one shared wait, instead of one wait after another.
+    early: bool = False
 
 
 REGISTRY: list[Check] = []
@@ -122,18 +143,26 @@ def check(
     return register
 
 
-def fixture(function: FixtureFunction) -> FixtureFunction:
+def fixture(
+    function: FixtureFunction | None = None, *, early: bool = False
+) -> Any:  # FixtureFunction, or a decorator that registers one, as ``@fixture(early=True)``
     """Register a fixture under the function's name; its parameters after ``ctx`` are the fixtures it needs."""
-    name = function.__name__
-    if name in FIXTURES:
-        raise ValueError(f"fixture {name} is registered twice")
-    FIXTURES[name] = Fixture(name, function, _needs(function), (function.__doc__ or "").strip().split("\n")[0])
-    return function
+
+    def register(function: FixtureFunction) -> FixtureFunction:
+        name = function.__name__
+        if name in FIXTURES:
+            raise ValueError(f"fixture {name} is registered twice")
+        doc = (function.__doc__ or "").strip().split("\n")[0]
+        FIXTURES[name] = Fixture(name, function, _needs(function), doc, early)
+        return function
+
+    return register(function) if function is not None else register
 
 
-def expect(condition: bool, message: str, *evidence: Evidence | None) -> None:
+def expect(condition: bool, message: str, *evidence: Evidence | None, rules: Iterable[str] = ()) -> None:
+    """Fail the check unless ``condition``; ``rules``: which of its rules the failure breaks (default: all)."""
     if not condition:
-        raise CheckFailed(message, *evidence)
+        raise CheckFailed(message, *evidence, rules=rules)
 
 
 def select(checks: list[Check], include: Iterable[str], exclude: Iterable[str]) -> list[Check]:

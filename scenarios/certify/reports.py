@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from scenarios.certify.registry import REGISTRY
+from scenarios.certify.registry import MANDATORY, REGISTRY
 from scenarios.certify.rules import rule_verdicts
 from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted
 
@@ -45,10 +45,22 @@ def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
 
 
 def verdict_of(finished: RunFinished) -> str:
-    """CERTIFIED only for a full run; a selection of checks that passed is PASSED (PARTIAL), which certifies nothing."""
-    if finished.excluded and finished.ok:
-        return f"PASSED (PARTIAL: {len(finished.excluded)} checks left out, not a certification)"
-    return "CERTIFIED" if finished.passed else "NOT CERTIFIED"
+    """CERTIFIED only for a run of every mandatory check; one that leaves some out certifies nothing.
+
+    A certificate names the mandatory checks that did not apply (no --other-customer-number, no
+    webhooks), so that no reader takes them for checked.
+    """
+    if not finished.passed and finished.ok:
+        left_out = [i for i in finished.excluded if i in _mandatory_ids()]
+        return f"PASSED (PARTIAL: {len(left_out)} mandatory checks left out, not a certification)"
+    if not finished.passed:
+        return "NOT CERTIFIED"
+    unapplied = [r.id for r in finished.results if r.severity == MANDATORY and r.verdict == "skipped"]
+    return f"CERTIFIED, except {', '.join(unapplied)}, which did not apply" if unapplied else "CERTIFIED"
+
+
+def _mandatory_ids() -> set[str]:  # at call time: plugins register more checks
+    return {c.id for c in REGISTRY if c.severity == MANDATORY}
 
 
 class Collector:
@@ -78,6 +90,7 @@ class Collector:
             "certified": self.finished.passed,
             "verdict": verdict_of(self.finished),
             "excluded": self.finished.excluded,
+            "notApplied": {r.id: r.message for r in self.finished.results if r.verdict == "skipped"},
             "counts": self.finished.counts,
             "notes": self.finished.notes,
             "checks": [asdict(r) for r in self.finished.results],
@@ -89,30 +102,38 @@ def write_json(document: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(document, indent=2), "utf-8")
 
 
+# How a verdict shows in JUnit: anything that is not a pass of a mandatory check fails the suite.
+JUNIT_TAGS = {
+    "failed": "failure",
+    "not observed": "failure",
+    "blocked": "failure",
+    "error": "error",
+    "skipped": "skipped",
+}
+
+
 def write_junit(document: dict[str, Any], path: Path) -> None:
+    tags = [JUNIT_TAGS.get(r["verdict"]) for r in document["checks"]]
     suite = ET.Element(
         "testsuite",
         name=f"Supplier API v1 certification of {document['target']}",
         tests=str(len(document["checks"])),
-        failures=str(document["counts"].get("failed", 0)),
-        errors=str(document["counts"].get("error", 0)),
-        skipped=str(document["counts"].get("skipped", 0)),
+        failures=str(tags.count("failure")),
+        errors=str(tags.count("error")),
+        skipped=str(tags.count("skipped")),
         timestamp=document["startedAt"],
     )
-    for result in document["checks"]:
+    properties = ET.SubElement(suite, "properties")
+    for name in ("verdict", "certified", "contractVersion", "harnessVersion", "customerNumber", "seed"):
+        ET.SubElement(properties, "property", name=name, value=str(document[name]))
+    for result, tag in zip(document["checks"], tags, strict=True):
         name = f"{result['id']} {result['title']}"
         seconds = f"{result['duration_ms'] / 1000:.3f}"
         case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
-        tag = {
-            "failed": "failure",
-            "error": "error",
-            "skipped": "skipped",
-            "not observed": "failure",
-            "blocked": "failure",
-        }.get(result["verdict"])
         if tag:
             message = result["message"].splitlines()[0] if result["message"] else ""
-            ET.SubElement(case, tag, message=message).text = json.dumps(result["evidence"], indent=1)
+            text = result["message"] + ("\n" + json.dumps(result["evidence"], indent=1) if result["evidence"] else "")
+            ET.SubElement(case, tag, message=message, type=result["verdict"]).text = text
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -123,9 +144,11 @@ def write_html(document: dict[str, Any], path: Path) -> None:
     rows = []
     for r in document["checks"]:
         evidence = "".join(f"<pre>{e(json.dumps(x, indent=1))}</pre>" for x in r["evidence"])
+        message = f"<p>{e(r['message'])}</p>" if r["message"] else ""
+        opened = "" if r["verdict"] == "passed" else " open"  # what is not a pass is shown, not folded away
         rows.append(
-            f"<details class='{r['verdict']}'><summary><b>{MARKS[r['verdict']]}</b> {e(r['id'])} {e(r['title'])} "
-            f"<i>({e(r['severity'])})</i></summary><p>{e(r['message'])}</p>{evidence}</details>"
+            f"<details class='{r['verdict'].replace(' ', '-')}'{opened}><summary><b>{MARKS[r['verdict']]}</b> "
+            f"{e(r['id'])} {e(r['title'])} <i>({e(r['severity'])})</i></summary>{message}{evidence}</details>"
         )
     notes = "".join(f"<li>{e(n)}</li>" for n in document["notes"])
     catalogue = "".join(
@@ -141,14 +164,16 @@ def write_html(document: dict[str, Any], path: Path) -> None:
     )
     style = (
         "body{font-family:sans-serif;margin:2em;max-width:70em}.passed b{color:#070}.failed b,.error b{color:#b00}"
-        ".skipped b{color:#777}pre{background:#f4f4f4;padding:.5em;overflow:auto;font-size:85%}"
+        ".blocked b,.not-observed b{color:#b60}.skipped b,.not-judged b{color:#777}"
+        "pre{background:#f4f4f4;padding:.5em;overflow:auto;font-size:85%}"
         "summary{cursor:pointer;padding:.2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
         "padding:.2em .4em;text-align:left;vertical-align:top}.failed td b,.error td b{color:#b00}"
     )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(verdict)}: {e(document['target'])}</title>"
         f"<style>{style}</style></head><body><h1>{e(verdict)}</h1><p>{run}</p>"
-        f"<p>{counts}. Credentials and tokens are blanked as ***.</p><ul>{notes}</ul><h2>Checks</h2>{''.join(rows)}"
+        f"<p>{counts}. Credentials, tokens and the webhook secret are blanked as ***.</p>"
+        f"<h2>Notes and latency</h2><ul>{notes}</ul><h2>Checks</h2>{''.join(rows)}"
         f"<h2>The contract's rules</h2><table><tr><th>rule</th><th>what it says</th><th>checked by</th>"
         f"<th>verdict</th></tr>{catalogue}</table></body></html>"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import traceback
@@ -66,6 +67,8 @@ class CheckFinished:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
+    failed_rules: list[str] = field(default_factory=list)  # of a failed check: the rules it broke (empty: all)
+    passed_rules: list[str] = field(default_factory=list)  # of a failed check: the rules it showed held
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,9 @@ async def certify(
             context.sleep = sleep
         fixtures = Fixtures(context)
         try:
+            for name in _early(ordered):
+                with contextlib.suppress(Blocked, NotObserved, CheckSkipped, FixtureError):
+                    await fixtures.get(name)  # a failure is kept and given to each check that needs it
             for registered in ordered:
                 emit(CheckStarted(registered.id, registered.title))
                 result = await _run(registered, context, fixtures)
@@ -203,6 +209,8 @@ async def _run(registered: Check, context: Context, fixtures: Fixtures) -> Check
     recorder = context.http
     started, mark = time.perf_counter(), len(recorder.exchanges)
     evidence: list[Evidence] = []
+    failed_rules: list[str] = []
+    passed_rules: list[str] = []
     try:
         needed = {}
         for name in registered.needs:
@@ -211,10 +219,13 @@ async def _run(registered: Check, context: Context, fixtures: Fixtures) -> Check
             except (Blocked, NotObserved, FixtureError) as exc:
                 raise type(exc)(f"needs {name}: {exc}") from None
         mark = len(recorder.exchanges)  # the fixtures' requests are not this check's evidence
-        await registered.run(context, **needed)
+        judged = await registered.run(context, **needed)
         verdict, message, evidence = "passed", "", list(recorder.exchanges[mark:][:3])
+        if isinstance(judged, list):  # a check that could judge only some of its rules says which
+            passed_rules = [str(rule) for rule in judged]
     except CheckFailed as failed:
         verdict, message = "failed", str(failed)
+        failed_rules, passed_rules = failed.rules, failed.passed_rules
         evidence = list(failed.evidence or recorder.exchanges[mark:][-3:])
     except CheckSkipped as skipped:
         verdict, message = "skipped", str(skipped)
@@ -238,7 +249,21 @@ async def _run(registered: Check, context: Context, fixtures: Fixtures) -> Check
         [blank_values(e.evidence(), recorder.secrets) for e in evidence],
         list(registered.rules),
         list(registered.needs),
+        failed_rules,
+        passed_rules,
     )
+
+
+def _early(checks: list[Check]) -> list[str]:
+    """The early fixtures the chosen checks need, directly or through other fixtures, in registration order."""
+    needed: set[str] = set()
+    todo = [name for c in checks for name in c.needs]
+    while todo:
+        name = todo.pop()
+        if name not in needed and name in FIXTURES:
+            needed.add(name)
+            todo += FIXTURES[name].needs
+    return [name for name, made in FIXTURES.items() if made.early and name in needed]
 
 
 def _now() -> str:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import orjson
 import pytest
 
 from contracts.signing import signed_headers
@@ -221,7 +222,7 @@ async def test_a_flow_that_cannot_be_observed_within_the_wait_is_not_certified(s
     finished, _ = await run(server, session)
     results = {r.id: r for r in finished.results}
     # A rule about a transition that never happened is not observed, never a pass; and it says what it waited for.
-    for unseen in ("STATUS-01", "REJECT-01", "ACCEPT-01", "DISPATCH-01"):
+    for unseen in ("STATUS-01", "STATUS-02", "REJECT-01", "ACCEPT-01", "DISPATCH-01", "DISPATCH-02", "LIST-01"):
         assert results[unseen].verdict == "not observed", (unseen, results[unseen].verdict)
         assert "waited 600 s" in results[unseen].message and "NEW" in results[unseen].message
     assert results["ORDER-01"].verdict == "passed" and not finished.passed
@@ -281,3 +282,95 @@ async def test_a_secret_the_server_shows_is_caught_on_the_raw_answer_and_blanked
     result = next(r for r in finished.results if r.id == "WEBHOOK-01")
     assert result.verdict == "failed" and result.message == "GET /webhook shows the secret"
     assert made and made[0] not in json.dumps(collector.document()) and "***" in json.dumps(result.evidence)
+
+
+async def test_another_customer_s_every_resource_is_refused_not_just_its_lists(start_sim, session, monkeypatch) -> None:
+    from supplier_sim import api
+
+    scoped = api._customer
+
+    def unscoped(request, leaks: bool = False):  # type: ignore[no-untyped-def]
+        # A server that checks the credential but not whose path it is, on every route.
+        number = request.match_info["customerNumber"]
+        request.match_info["customerNumber"] = "10001"
+        try:
+            return scoped(request, leaks)
+        finally:
+            request.match_info["customerNumber"] = number
+
+    monkeypatch.setattr(api, "_customer", unscoped)
+    server = await start_sim(FAST)
+    finished, _ = await run(server, session, checks=[c for c in REGISTRY if c.id == "AUTH-04"])
+    result = finished.results[0]
+    assert result.verdict == "failed" and "POST /orders of customer 10003 answered" in result.message
+    server.app[ERRORS].clear()
+
+
+async def test_a_two_status_filter_that_finds_nothing_fails_the_status_filter_check(
+    start_sim, session, monkeypatch
+) -> None:
+    from supplier_sim.orders import OrderBook
+
+    page = OrderBook.page
+
+    async def literal(self, number, statuses, since_ms, at, size):  # type: ignore[no-untyped-def]
+        # "REJECTED,ACCEPTED" taken as one status that no order has.
+        return await page(self, number, ["NONE"] if len(statuses) > 1 else statuses, since_ms, at, size)
+
+    monkeypatch.setattr(OrderBook, "page", literal)
+    finished, _ = await run(await start_sim(FAST), session, checks=[c for c in REGISTRY if c.id == "LIST-02"])
+    assert finished.results[0].verdict == "failed"
+    assert "status=REJECTED,ACCEPTED left out the run's orders" in finished.results[0].message
+
+
+async def test_a_search_by_name_only_fails_the_search_check_on_the_barcode(start_sim, session, monkeypatch) -> None:
+    server = await start_sim(FAST)
+    catalog = server.sim.catalog
+    by_name = {p["productNumber"]: p["name"].lower() for p in catalog.products()}
+    matching = catalog.matching
+
+    def names_only(since_ms=None, text=None):  # type: ignore[no-untyped-def]
+        found = matching(since_ms, text)
+        if not text:
+            return found
+        return [raw for raw in found if text.lower() in by_name[orjson.loads(raw)["productNumber"]]]
+
+    monkeypatch.setattr(catalog, "matching", names_only)
+    finished, _ = await run(server, session, checks=[c for c in REGISTRY if c.id == "SEARCH-01"])
+    assert finished.results[0].verdict == "failed" and "part of its productNumber" in finished.results[0].message
+
+
+async def test_each_rule_gets_the_verdict_of_what_its_checks_judged_of_it(start_sim, session) -> None:
+    server = await start_sim({**FAST, "misbehave": {"rejectWithoutReason": True}})
+    _, collector = await run(server, session, number="10003")  # api-key: no login to judge
+    rules = {r["id"]: r["verdict"] for r in collector.document()["rules"]}
+    assert rules["ERROR-R2"] == rules["REJECT-R4"] == rules["REJECT-R1"] == "failed"
+    assert rules["ERROR-R1"] == rules["ERROR-R3"] == "passed"  # CONTRACT-01 failed, but not on these
+    assert rules["AUTH-R1"] == "passed" and rules["AUTH-R2"] == "not judged"
+
+
+async def test_the_junit_report_counts_every_verdict_that_is_not_a_pass(start_sim, session, tmp_path: Path) -> None:
+    server = await start_sim({"lifecycle": {"processingDelay": "2d", "acceptanceDelay": "2d"}})
+    _, collector = await run(server, session)
+    suite = ET.parse(write_all(collector.document(), tmp_path)[1]).getroot()
+    failures = suite.findall("testcase/failure")
+    assert failures and suite.get("failures") == str(len(failures))
+    assert {f.get("type") for f in failures} == {"not observed"}
+    properties = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
+    assert properties["verdict"] == "NOT CERTIFIED" and properties["seed"] == "7"
+
+
+def test_certify_refuses_a_supplier_url_it_cannot_use_before_it_sends_anything() -> None:
+    from click.testing import CliRunner
+
+    from scenarios.certify.cli import certify as command
+
+    common = ["--customer-number", "1", "--auth", "api-key", "--api-key", "k"]
+    for url, why in (
+        ("127.0.0.1:8080", "must be an http:// or https:// URL"),
+        ("http://user:pw@127.0.0.1:8080", "must not carry credentials"),
+    ):
+        result = CliRunner().invoke(command, ["--supplier-url", url, *common])
+        assert result.exit_code == 2 and why in result.output and "pw" not in result.output
+    wrong = CliRunner().invoke(command, ["--supplier-url", "http://x", *common, "--wait", "10x"])
+    assert wrong.exit_code == 2 and "--wait 10x:" in wrong.output

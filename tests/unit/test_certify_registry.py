@@ -138,3 +138,27 @@ async def test_verdicts_of_what_a_check_raises_and_secrets_blanked_from_messages
 
     assert await verdict_of(a_check("X-01", fails), fixtures) == ("failed", "the answer shows ***")
     assert (await verdict_of(a_check("X-02", waits), fixtures))[0] == "not observed"
+
+
+def test_an_event_is_redelivered_only_when_the_one_refused_comes_again_with_its_body() -> None:
+    from scenarios.certify.fixtures import Hook
+    from scenarios.certify.receiver import Delivery
+
+    def hook(*deliveries: tuple[str | None, bytes, int]) -> Hook:
+        made = [Delivery(body, "sig", "1", event_id, answered, 0.0) for event_id, body, answered in deliveries]
+        return Hook("s", "u", None, None, None, made, 0.0)  # type: ignore[arg-type]
+
+    assert hook(("e1", b"a", 503), ("e1", b"a", 204)).redelivered
+    assert not hook(("e1", b"a", 503), ("e1", b"b", 204)).redelivered  # an id reused for another event
+    assert not hook((None, b"a", 204), (None, b"a", 204)).redelivered  # no id: nothing to tell apart
+    assert not hook(("e1", b"a", 204), ("e1", b"a", 204)).redelivered  # never refused, so never redelivered
+
+
+def test_a_known_secret_is_blanked_where_it_stands_as_a_word_under_any_name() -> None:
+    from contracts.redaction import blank_values
+
+    shown = {"signingKey": "whsec_0123abcd", "detail": "needs orderable: key 0123abcd refused"}
+    assert blank_values(shown, ["0123abcd", "order"]) == {
+        "signingKey": "whsec_***",
+        "detail": "needs orderable: key *** refused",
+    }

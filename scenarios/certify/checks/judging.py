@@ -23,7 +23,7 @@ def pointers(exchange: Exchange) -> list[str]:
 def refusal_problem(answer: Exchange, case: str, pointer: str | None) -> str | None:
     """Why ``answer`` is not a 4xx problem+json naming ``pointer`` (None: it is)."""
     if not (answer.status is not None and 400 <= answer.status < 500):
-        return f"{case}: answered {answer.status}, not a 4xx"
+        return f"{case}: {answer.said}, not a 4xx"
     if not is_problem(answer):
         return f"{case}: the {answer.status} is not problem+json"
     named = pointers(answer)
@@ -45,3 +45,9 @@ def instant(value: object) -> int | None:
 def items_of(value: object) -> list[dict[str, Any]]:
     """The objects of a list field, or nothing when it is not a list."""
     return [i for i in value if isinstance(i, dict)] if isinstance(value, list) else []
+
+
+def before(value: object, since_ms: int) -> bool:
+    """A timestamp field before ``since_ms``; a missing or malformed one is CONTRACT-01's to judge, not this."""
+    stamp = instant(value)
+    return stamp is not None and stamp < since_ms

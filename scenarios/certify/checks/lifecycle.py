@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from contracts.statuses import ACCEPTED, NEW, PROCESSED, REJECTED, illegal_step
-from scenarios.certify.checks.judging import instant, items_of
+from contracts.statuses import FINAL_STATUSES as FINAL
+from scenarios.certify.checks.judging import before, instant, items_of
 from scenarios.certify.fixtures import Followed, Placed, Shipment
 from scenarios.certify.registry import CheckFailed, CheckSkipped, Context, NotObserved, check, expect
 
@@ -34,19 +36,21 @@ async def status_path(ctx: Context, settled: dict[str, Followed]) -> None:
             if read.status != 200:
                 continue
             history = [str(h.get("status")) for h in _history(read.fields)]
-            expect(bool(history), f"order {one.placed.order_id} has an empty statusHistory", read)
+            expect(bool(history), f"order {one.placed.order_id} has an empty statusHistory", read, rules=["STATUS-R1"])
             step = illegal_step(history)
-            expect(step is None, f"order {one.placed.order_id}'s history moves illegally: {' -> '.join(history)}", read)
+            illegally = f"order {one.placed.order_id}'s history moves illegally: {' -> '.join(history)}"
+            expect(step is None, illegally, read, rules=["STATUS-R2" if step and step[1] in FINAL else "STATUS-R1"])
             status = read.fields.get("status")
             expect(
                 history[-1] == status,
                 f"order {one.placed.order_id} is {status} but its history ends in {history[-1]}",
                 read,
+                rules=["STATUS-R1"],
             )
-        seen = list(dict.fromkeys(s for i, s in enumerate(one.statuses) if i == 0 or s != one.statuses[i - 1]))
         moves = [(a, b) for a, b in zip(one.statuses, one.statuses[1:], strict=False) if a != b]
         bad = next(((a, b) for a, b in moves if b not in OBSERVABLE_MOVES.get(a, set())), None)
-        expect(bad is None, f"order {one.placed.order_id} was seen {' -> '.join(seen)}", *one.reads[-2:])
+        rule = "STATUS-R2" if bad and bad[0] in FINAL else "STATUS-R1"
+        expect(bad is None, f"order {one.placed.order_id} was seen {one.seen}", *one.reads[-2:], rules=[rule])
     unsettled = [one for one in settled.values() if one.final is None]
     if unsettled:
         raise NotObserved("; ".join(one.waited_for("to reach a final status") for one in unsettled))
@@ -57,6 +61,7 @@ async def status_path(ctx: Context, settled: dict[str, Followed]) -> None:
             f"order {one.placed.order_id} was {one.final}, and is now {again.fields.get('status')}",
             one.reads[-1],
             again,
+            rules=["STATUS-R2"],
         )
 
 
@@ -66,6 +71,10 @@ async def status_path(ctx: Context, settled: dict[str, Followed]) -> None:
     rules=["STATUS-R3"],
 )
 async def history_times(ctx: Context, settled: dict[str, Followed]) -> None:
+    if not any(len(_history(read.fields)) > 1 for one in settled.values() for read in one.reads):
+        waited = max(one.waited_s for one in settled.values())
+        seen = ", ".join(sorted({one.seen for one in settled.values()}))
+        raise NotObserved(f"waited {waited:.0f} s; no order had a status change (seen: {seen}), so no history to order")
     for one in settled.values():
         for read in one.reads:
             history = _history(read.fields)
@@ -85,42 +94,47 @@ async def history_times(ctx: Context, settled: dict[str, Followed]) -> None:
             )
 
 
-def _rejected(reason: str, what: str):  # type: ignore[no-untyped-def]
+def _rejected(reason: str, what: str, rule: str):  # type: ignore[no-untyped-def]
     async def judge(ctx: Context, rejections: dict[str, Placed], settled: dict[str, Followed]) -> None:
         placed = rejections.get(reason)
         if placed is None:
             raise CheckSkipped(f"the product list shows no {what.removeprefix('an ')}")
         expect(
             placed.order_id is not None,
-            f"the order of {what} was refused at creation ({placed.answer.status}); it must be created and then "
+            f"the order of {what} was refused at creation ({placed.answer.said}); it must be created and then "
             f"REJECTED with {reason}",
             placed.answer,
+            rules=[rule],
         )
         one = settled[reason]
         if one.final is None:
             raise NotObserved(one.waited_for(f"to be REJECTED with {reason}"))
-        expect(one.final == REJECTED, f"the order of {what} was {one.final}, not REJECTED", one.reads[-1])
-        entry = one.entry(REJECTED) or {}
+        expect(one.final == REJECTED, f"the order of {what} was {one.final}, not REJECTED", one.reads[-1], rules=[rule])
+        code = (one.entry(REJECTED) or {}).get("reasonCode")
         expect(
-            entry.get("reasonCode") == reason,
-            f"the order of {what} was REJECTED with reasonCode {entry.get('reasonCode') or 'none'}, not {reason}",
+            code is not None,
+            f"the order of {what} was REJECTED without a reasonCode; it must be {reason}",
             one.reads[-1],
+            rules=[rule, "REJECT-R4"],
+        )
+        expect(
+            code == reason, f"the order of {what} was REJECTED with {code}, not {reason}", one.reads[-1], rules=[rule]
         )
 
     return judge
 
 
 check("REJECT-01", "An order of an unknown product is REJECTED with UNKNOWN_PRODUCT", rules=["REJECT-R1", "REJECT-R4"])(
-    _rejected("UNKNOWN_PRODUCT", "an unknown product")
+    _rejected("UNKNOWN_PRODUCT", "an unknown product", "REJECT-R1")
 )
 check(
     "REJECT-02", "An order of an inactive product is REJECTED with PRODUCT_INACTIVE", rules=["REJECT-R2", "REJECT-R4"]
-)(_rejected("PRODUCT_INACTIVE", "an inactive product"))
+)(_rejected("PRODUCT_INACTIVE", "an inactive product", "REJECT-R2"))
 check(
     "REJECT-03",
     "An order in another container amount than the catalog's is REJECTED with CONTAINER_MISMATCH",
     rules=["REJECT-R3", "REJECT-R4"],
-)(_rejected("CONTAINER_MISMATCH", "a container amount other than the catalog's"))
+)(_rejected("CONTAINER_MISMATCH", "a container amount other than the catalog's", "REJECT-R3"))
 
 
 @check(
@@ -150,8 +164,8 @@ async def not_rejected(ctx: Context, settled: dict[str, Followed]) -> None:
 )
 async def dispatch(ctx: Context, shipment: Shipment) -> None:
     final, answer = shipment.order.last, shipment.answer
-    ordered = {line.get("lineNumber"): line for line in items_of(final.get("lines"))}
-    shipped: defaultdict[object, int] = defaultdict(int)
+    ordered = {_number(line): line for line in items_of(final.get("lines"))}
+    shipped: defaultdict[int | None, int] = defaultdict(int)
     for note in items_of(answer.fields.get("items")):
         expect(
             note.get("orderId") == final.get("orderId") and note.get("orderNumber") == final.get("orderNumber"),
@@ -159,16 +173,26 @@ async def dispatch(ctx: Context, shipment: Shipment) -> None:
             answer,
         )
         for line in items_of(note.get("lines")):
-            mine = ordered.get(line.get("lineNumber"))
+            mine = ordered.get(_number(line))
             expect(
                 mine is not None and mine.get("productNumber") == line.get("productNumber"),
                 f"a notification ships line {line.get('lineNumber')}, which the order does not have",
                 answer,
             )
             quantity = line.get("quantity")
-            shipped[line.get("lineNumber")] += quantity if isinstance(quantity, int) else 0
-    over = [n for n, q in shipped.items() if q > ordered[n].get("quantity", 0)]
+            shipped[_number(line)] += quantity if isinstance(quantity, int) else 0
+    over = [n for n, q in shipped.items() if q > _quantity(ordered[n])]
     expect(not over, f"line(s) {over} are shipped beyond the ordered quantity", answer)
+
+
+def _quantity(line: dict[str, Any]) -> int:
+    quantity = line.get("quantity")
+    return quantity if isinstance(quantity, int) else 0
+
+
+def _number(line: dict[str, Any]) -> int | None:
+    number = line.get("lineNumber")
+    return number if isinstance(number, int) else None
 
 
 @check(
@@ -190,7 +214,12 @@ async def dispatch_only_when_accepted(ctx: Context, settled: dict[str, Followed]
         at = instant((accepted.entry(ACCEPTED) or {}).get("at"))
         answer = await ctx.http.call("GET", f"/orders/{accepted.placed.order_id}/dispatch-notifications")
         notes = items_of(answer.fields.get("items"))
-        early = [n for n in notes if at is not None and (instant(n.get("dispatchedAt")) or at) < at]
+        early = [n for n in notes if at is not None and before(n.get("dispatchedAt"), at)]
         expect(not early, f"{len(early)} notification(s) were dispatched before the order was ACCEPTED", answer)
-    if not any(one.unaccepted_reads for one in settled.values()):
-        raise NotObserved("no order was read while it was not yet ACCEPTED, so no early notification could be seen")
+    if not any(one.unaccepted_reads and one.final is not None for one in settled.values()):
+        waited = max(one.waited_s for one in settled.values())
+        seen = ", ".join(sorted({one.seen for one in settled.values()}))
+        raise NotObserved(
+            f"waited {waited:.0f} s; no order was seen both before and after it settled (seen: {seen}), "
+            "so no early notification could be told from a timely one"
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scenarios.certify.checks.judging import is_problem, refusal_problem
 from scenarios.certify.fixtures import Placed, Product, key, order_body
@@ -18,7 +18,7 @@ async def count_orders(ctx: Context) -> tuple[int, Exchange]:
     answer = await ctx.http.call("GET", "/orders", params={"size": "1"})
     total = answer.fields.get("totalItems")
     if answer.status != 200 or not isinstance(total, int):
-        raise Blocked(f"the order list answered {answer.status} without a totalItems, so no count can be compared")
+        raise Blocked(f"the order list {answer.said} without a totalItems, so no count can be compared")
     return total, answer
 
 
@@ -37,7 +37,7 @@ def differences(sent: dict[str, Any], held: dict[str, Any]) -> list[str]:
 @check("ORDER-01", "An order is created: 201 and status NEW", rules=["ORDER-R1"])
 async def create_order(ctx: Context, order: Placed) -> None:
     answer = order.answer
-    expect(answer.status == 201, f"the order answered {answer.status}, not 201", answer)
+    expect(answer.status == 201, f"the order {answer.said}, not 201", answer)
     expect(answer.fields.get("status") == "NEW", f"the new order is {answer.fields.get('status')}, not NEW", answer)
 
 
@@ -47,7 +47,7 @@ async def create_order(ctx: Context, order: Placed) -> None:
 async def replay(ctx: Context, order: Placed) -> None:
     before, listing = await count_orders(ctx)
     answer = await ctx.http.call("POST", "/orders", json=order.body, headers={"Idempotency-Key": order.key})
-    expect(answer.status in (200, 201), f"the replay answered {answer.status}", answer)
+    expect(answer.status in (200, 201), f"the replay {answer.said}", answer)
     expect(
         answer.fields.get("orderId") == order.order_id,
         f"the replay answered order {answer.fields.get('orderId')}, not {order.order_id}",
@@ -62,7 +62,7 @@ async def key_conflict(ctx: Context, order: Placed, orderable: Product) -> None:
     before, listing = await count_orders(ctx)
     other = order_body(ctx, "other", [(orderable.number, 2, orderable.container_amount)])
     answer = await ctx.http.call("POST", "/orders", json=other, headers={"Idempotency-Key": order.key})
-    expect(answer.status == 409, f"another body under a used key answered {answer.status}, not 409", answer)
+    expect(answer.status == 409, f"another body under a used key {answer.said}, not 409", answer)
     expect(is_problem(answer), "the 409 is not problem+json", answer)
     after, again = await count_orders(ctx)
     expect(after == before, f"the refused order changed the number of orders from {before} to {after}", listing, again)
@@ -141,10 +141,14 @@ async def replayed_header(ctx: Context, order: Placed) -> None:
 async def location(ctx: Context, order: Placed) -> None:
     named = order.answer.header("Location")
     expect(bool(named), "the 201 has no Location header", order.answer)
-    answer = await ctx.http.get_url(urljoin(order.answer.url, named))
+    url = urljoin(order.answer.url, named)
+    # The run's credentials go only to the server under test, never to a host a header names.
+    same = urlsplit(url)[:2] == urlsplit(order.answer.url)[:2]
+    expect(same, "the Location names another server; the order's own server must serve it", order.answer)
+    answer = await ctx.http.get_url(url)
     expect(
         answer.status == 200 and answer.fields.get("orderId") == order.order_id,
-        f"GET of the Location answered {answer.status} and order {answer.fields.get('orderId')}, not {order.order_id}",
+        f"GET of the Location {answer.said} and order {answer.fields.get('orderId')}, not {order.order_id}",
         order.answer,
         answer,
     )
@@ -153,7 +157,7 @@ async def location(ctx: Context, order: Placed) -> None:
 @check("ORDER-08", "Reading the order back answers it as it was created", rules=["ORDER-R8"])
 async def read_back(ctx: Context, order: Placed) -> None:
     answer = await ctx.http.call("GET", f"/orders/{order.order_id}")
-    expect(answer.status == 200, f"GET of the created order answered {answer.status}", answer)
+    expect(answer.status == 200, f"GET of the created order {answer.said}", answer)
     expect(answer.fields.get("orderId") == order.order_id, f"GET answered order {answer.fields.get('orderId')}", answer)
     wrong = differences(order.body, answer.fields)
     expect(not wrong, f"the order read back differs from what was sent at {', '.join(wrong)}", answer)
@@ -168,7 +172,7 @@ async def unknown_order(ctx: Context, access: Exchange) -> None:
     missing = f"certify-no-such-order-{ctx.target.run_id}"
     for path in (f"/orders/{missing}", f"/orders/{missing}/dispatch-notifications"):
         answer = await ctx.http.call("GET", path)
-        expect(answer.status == 404, f"GET {path} answered {answer.status}, not 404", answer)
+        expect(answer.status == 404, f"GET {path} {answer.said}, not 404", answer)
         expect(is_problem(answer), f"the 404 of GET {path} is not problem+json", answer)
 
 
