@@ -179,15 +179,23 @@ def default_profile_text() -> str:
     return (resources.files("supplier_sim") / "profiles" / "default.yaml").read_text("utf-8")
 
 
+BUNDLED_PROFILES = ("default", "certification")  # names --profile takes besides a file
+
+
 def load_profile(path: str | Path | None = None) -> Profile:
-    """Read a profile file (the bundled default when ``path`` is None)."""
+    """Read a profile file, or a bundled profile by its name (the default one when ``path`` is None)."""
     if path is None:
         return parse_profile(yaml.safe_load(default_profile_text()), base=None)
+    if str(path) in BUNDLED_PROFILES and not Path(path).exists():
+        text = (resources.files("supplier_sim") / "profiles" / f"{path}.yaml").read_text("utf-8")
+        return parse_profile(yaml.safe_load(text), base=None)
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    if isinstance(raw, dict) and "name" not in raw:
+        raw = {**raw, "name": path.stem}  # the banner names the file, not the default it builds on
     return parse_profile(raw, base=path.parent)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import sys
 from pathlib import Path
@@ -10,12 +11,13 @@ from urllib.parse import urlsplit
 
 import click
 
+from scenarios.certify.progress import LiveProgress
 from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
 from scenarios.certify.registry import REGISTRY, Check, Target, select
 from scenarios.certify.reports import Collector, console, write_all
 from scenarios.certify.rules import rule_catalogue
-from scenarios.certify.runner import RunFinished, load_plugins
+from scenarios.certify.runner import Handler, RunFinished, load_plugins
 from scenarios.certify.runner import certify as run_certification
 from supplier_sim.profile import seconds
 
@@ -68,6 +70,7 @@ def _plugins() -> None:
     help="Run only these checks: ids or their starts, comma-separated (AUTH,ORDER-0). A partial run certifies nothing.",
 )
 @click.option("--exclude-checks", "exclude", multiple=True, help="Leave these checks out: ids or their starts.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict and the reports' paths.")
 @click.pass_context
 def certify(
     click_context: click.Context,
@@ -87,6 +90,7 @@ def certify(
     timeout_s: float,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes.
 
@@ -141,9 +145,13 @@ def certify(
             raise click.UsageError(f"--webhook-listen must be HOST:PORT, not {webhook_listen!r}")
         receiver = Receiver(host, int(port), webhook_url)
     collector = Collector()
-    finished = asyncio.run(
-        _certify(target, Credentials(method, username, password, api_key), collector, timeout_s, receiver, chosen)
-    )
+    if wait_s < 2 * poll_s:
+        click.echo(f"warning: --wait {wait} leaves room for fewer than two reads every --poll {poll}", err=True)
+    live = sys.stdout.isatty() and not quiet  # a log or a pipe gets plain lines, a terminal a live bar
+    with LiveProgress() if live else contextlib.nullcontext() as bar:
+        shown = bar if bar is not None else console(click.echo, quiet)
+        credentials = Credentials(method, username, password, api_key)
+        finished = asyncio.run(_certify(target, credentials, [shown, collector], timeout_s, receiver, chosen))
     for path in write_all(collector.document(), report_dir):
         click.echo(f"report: {path}")
     sys.exit(0 if finished.ok else 1)  # a partial run that passed exits 0, and its reports say it certifies nothing
@@ -152,7 +160,7 @@ def certify(
 async def _certify(
     target: Target,
     credentials: Credentials,
-    collector: Collector,
+    handlers: list[Handler],
     timeout_s: float,
     receiver: Receiver | None,
     chosen: list[Check],
@@ -161,7 +169,7 @@ async def _certify(
         target.webhook_url = await receiver.start()
     try:
         return await run_certification(
-            target, credentials, [console(click.echo), collector], timeout_s=timeout_s, receiver=receiver, checks=chosen
+            target, credentials, handlers, timeout_s=timeout_s, receiver=receiver, checks=chosen
         )
     finally:
         if receiver is not None:

@@ -226,7 +226,12 @@ async def settled(ctx: Context, order: Placed, rejections: dict[str, Placed]) ->
         for one in [f for f in followed.values() if f.final is None]:
             await _read(ctx, one)
             one.waited_s = ctx.waited_s
-        if all(f.final is not None for f in followed.values()) or not await ctx.wait():
+        pending = [
+            f"{f.placed.order_id} is {f.statuses[-1] if f.statuses else 'unread'}"
+            for f in followed.values()
+            if f.final is None
+        ]
+        if not pending or not await ctx.wait(f"order {', '.join(pending)}; waiting for a final status"):
             break
     for one in followed.values():
         if one.final is not None and one.final != ACCEPTED:  # a rejected order never ships
@@ -277,7 +282,8 @@ async def shipment(ctx: Context, settled: dict[str, Followed]) -> Shipment:
     path = f"/orders/{accepted.placed.order_id}/dispatch-notifications"
     answer = await ctx.http.call("GET", path)
     # Accepted means shipped: the notification may follow a little later.
-    while answer.status == 200 and not answer.fields.get("items") and await ctx.wait():
+    waiting = f"order {accepted.placed.order_id} is ACCEPTED; waiting for its dispatch notification"
+    while answer.status == 200 and not answer.fields.get("items") and await ctx.wait(waiting):
         answer = await ctx.http.call("GET", path)
     if answer.status != 200:
         raise Blocked(f"the accepted order's dispatch notifications {answer.said}")
@@ -345,7 +351,7 @@ async def webhook(ctx: Context, orderable: Product) -> Hook:
 @fixture
 async def hook_events(ctx: Context, webhook: Hook) -> Hook:
     """The registered webhook's events, received until one refused with 503 came again, or the wait is over."""
-    while not webhook.redelivered and await ctx.wait():
+    while not webhook.redelivered and await ctx.wait("waiting for a webhook event refused with 503 to come again"):
         pass
     webhook.waited_s = ctx.waited_s
     return webhook

@@ -80,11 +80,14 @@ class Context:
     receiver: Any = None  # the Receiver of this run, when the webhook checks run
     cleanups: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     waited_s: float = 0.0  # the run's waiting so far: every wait of every fixture shares --wait
+    # Told what the run waits for, and how long it has waited of --wait: the console shows it.
+    progress: Callable[[str, float, float], None] = lambda what, waited_s, wait_s: None
 
-    async def wait(self) -> bool:
-        """Wait one poll interval, unless the run has waited its --wait in all; True when it waited."""
+    async def wait(self, what: str) -> bool:
+        """Wait one poll interval for ``what``, unless the run has waited its --wait in all; True when it waited."""
         if self.waited_s >= self.target.wait_s:
             return False
+        self.progress(what, self.waited_s, self.target.wait_s)
         await self.sleep(self.target.poll_s)
         self.waited_s += self.target.poll_s
         return True

@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 from scenarios.certify.registry import MANDATORY, REGISTRY
 from scenarios.certify.rules import rule_verdicts
-from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted
+from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted, Waiting
 
 MARKS = {
     "passed": "PASS",
@@ -24,24 +24,51 @@ MARKS = {
 }
 
 
-def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
-    """One line per check as it finishes, and a summary."""
+def console(echo: Callable[[str], None], quiet: bool = False) -> Callable[[Event], None]:
+    """Plain lines, for logs and pipes: one per check as it finishes, what the run waits for, and the verdict.
+
+    A wait is told when what is waited for changes, and then every tenth of --wait at most, so a
+    ten-minute wait is a dozen lines, not six hundred.
+    """
+    told: dict[str, float] = {}
 
     def handle(event: Event) -> None:
-        if isinstance(event, RunStarted):
-            about = f"contract {event.contract_version}, seed {event.seed}"
+        if isinstance(event, RunFinished):
+            counts = ", ".join(f"{n} {v}" for v, n in event.counts.items() if n)
+            echo(f"{verdict_of(event)}: {counts} (in {clock(event.duration_s)})")
+            unseen = event.counts.get("not observed", 0)
+            if unseen and not quiet:
+                echo(f"{unseen} checks saw nothing happen within --wait: if the server is slower, raise --wait")
+        elif quiet:
+            return
+        elif isinstance(event, RunStarted):
+            about = f"contract {event.contract_version}, seed {event.seed}, {event.checks} checks"
             echo(f"certifying {event.target} as customer {event.customer} ({about})")
+        elif isinstance(event, Waiting):
+            step = max(event.wait_s / 10, 1.0)
+            if event.what not in told or event.waited_s - told[event.what] >= step:
+                told[event.what] = event.waited_s
+                echo(f"       ... {event.what} ({clock(event.waited_s)} of {clock(event.wait_s)})")
         elif isinstance(event, CheckFinished):
-            echo(
-                f"  {MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
-            )
+            echo(f"  {line(event)}")
             if event.verdict != "passed" and event.message:
                 echo(f"       {event.message.splitlines()[0]}")
-        elif isinstance(event, RunFinished):
-            counts = ", ".join(f"{n} {v}" for v, n in event.counts.items() if n)
-            echo(f"{verdict_of(event)}: {counts}")
 
     return handle
+
+
+def line(event: CheckFinished) -> str:
+    return f"{MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
+
+
+def clock(seconds: float) -> str:
+    """``2m10s``, ``45s``, ``1h02m``: a duration as people read it."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 def verdict_of(finished: RunFinished) -> str:

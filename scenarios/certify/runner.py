@@ -79,6 +79,7 @@ class RunFinished:
     finished_at: str
     notes: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -86,7 +87,16 @@ class RunFinished:
         return not any(r.severity == MANDATORY and r.verdict in NOT_PASSED for r in self.results)
 
 
-Event = RunStarted | CheckStarted | CheckFinished | RunFinished
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """The run is waiting: what for, and how long it has waited of its --wait."""
+
+    what: str
+    waited_s: float
+    wait_s: float
+
+
+Event = RunStarted | CheckStarted | Waiting | CheckFinished | RunFinished
 Handler = Callable[[Event], None]
 VERDICTS = ("passed", "failed", "blocked", "not observed", "skipped", "error")
 NOT_PASSED = ("failed", "blocked", "not observed", "error")  # a mandatory check with one of these is not a pass
@@ -166,6 +176,7 @@ async def certify(
     excluded = [c.id for c in REGISTRY if c not in chosen]
     # Checks over every answer of the run judge the traffic of all the others, so they come last.
     ordered = [c for c in chosen if c.scope == EACH] + [c for c in chosen if c.scope == LAST]
+    began = time.perf_counter()
     emit(
         RunStarted(
             target.url,
@@ -184,6 +195,7 @@ async def certify(
         context = Context(target, recorder, random.Random(target.seed), receiver=receiver)
         if sleep is not None:
             context.sleep = sleep
+        context.progress = lambda what, waited_s, wait_s: emit(Waiting(what, waited_s, wait_s))
         fixtures = Fixtures(context)
         try:
             for name in _early(ordered):
@@ -200,7 +212,9 @@ async def certify(
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
     mandatory_excluded = [c.id for c in REGISTRY if c.id in excluded and c.severity == MANDATORY]
     ok = not any(r.severity == MANDATORY and r.verdict in NOT_PASSED for r in results)
-    finished = RunFinished(ok and not mandatory_excluded, counts, results, _now(), context.notes, excluded)
+    finished = RunFinished(
+        ok and not mandatory_excluded, counts, results, _now(), context.notes, excluded, time.perf_counter() - began
+    )
     emit(finished)
     return finished
 

@@ -34,7 +34,12 @@ def credentials(server: SimServer, number: str) -> Credentials:
 
 
 async def run(
-    server: SimServer, session, number: str = "10001", other: str | None = "10003", checks: list[Check] | None = None
+    server: SimServer,
+    session,
+    number: str = "10001",
+    other: str | None = "10003",
+    checks: list[Check] | None = None,
+    handlers: list | None = None,
 ) -> tuple:
     """Certify the simulator; waiting moves its virtual clock instead of sleeping."""
 
@@ -47,7 +52,12 @@ async def run(
     collector = Collector()
     try:
         finished = await certify(
-            target, credentials(server, number), [collector], sleep=advance, receiver=receiver, checks=checks
+            target,
+            credentials(server, number),
+            [collector, *(handlers or [])],
+            sleep=advance,
+            receiver=receiver,
+            checks=checks,
         )
     finally:
         await receiver.stop()
@@ -374,3 +384,47 @@ def test_certify_refuses_a_supplier_url_it_cannot_use_before_it_sends_anything()
         assert result.exit_code == 2 and why in result.output and "pw" not in result.output
     wrong = CliRunner().invoke(command, ["--supplier-url", "http://x", *common, "--wait", "10x"])
     assert wrong.exit_code == 2 and "--wait 10x:" in wrong.output
+
+
+async def test_the_console_says_what_the_run_waits_for_and_how_long_and_quiet_says_only_the_verdict(
+    start_sim, session
+) -> None:
+    from scenarios.certify.reports import console
+
+    server = await start_sim({"lifecycle": {"processingDelay": "2d", "acceptanceDelay": "2d"}})
+    lines: list[str] = []
+    quiet: list[str] = []
+    receiver = Receiver()
+    url = await receiver.start()
+    target = Target(server.url, "10001", None, wait_s=600, poll_s=30, seed=7, run_id="test", webhook_url=url)
+
+    async def advance(seconds: float) -> None:
+        await server.admin(session, "POST", "clock/advance", json={"by": seconds})
+
+    try:
+        handlers = [console(lines.append), console(quiet.append, quiet=True)]
+        await certify(target, credentials(server, "10001"), handlers, sleep=advance, receiver=receiver)
+    finally:
+        await receiver.stop()
+    waits = [line for line in lines if line.lstrip().startswith("...")]
+    assert waits[0].endswith("is NEW; waiting for a final status (0.0s of 10m00s)")
+    assert 5 <= len(waits) <= 15, waits  # a tenth of --wait apart at most, not a line per poll
+    assert lines[-1].startswith("13 checks saw nothing happen within --wait: if the server is slower, raise --wait")
+    assert len(quiet) == 1 and quiet[0].startswith("NOT CERTIFIED: ")
+
+
+async def test_on_a_terminal_a_live_bar_shows_the_checks_done_and_left_and_each_verdict(start_sim, session) -> None:
+    import io
+
+    from rich.console import Console
+
+    from scenarios.certify.progress import LiveProgress
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=150, color_system=None)
+    server = await start_sim(FAST)
+    with LiveProgress(terminal) as bar:
+        finished, _ = await run(server, session, handlers=[bar])
+    shown = screen.getvalue()
+    assert finished.passed and "PASS AUTH-01" in shown and "CERTIFIED: 37 passed" in shown
+    assert "/37" in shown  # the bar counts the checks done of all
