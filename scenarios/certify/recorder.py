@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,6 +258,19 @@ def _shortened(body: Any) -> Any:
             "items": [*body["items"][:EVIDENCE_ITEMS], f"... {left_out} more items, left out of the report"],
         }
     return body
+
+
+def latency_table(exchanges: list[Exchange]) -> dict[str, dict[str, float]]:
+    """Per endpoint: how many answers, and their p50, p95, p99 and slowest, in milliseconds."""
+    by_endpoint: dict[str, list[float]] = {}
+    for exchange in exchanges:
+        if exchange.status is not None:
+            by_endpoint.setdefault(exchange.endpoint, []).append(exchange.duration_ms)
+    table = {}
+    for endpoint, times in sorted(by_endpoint.items()):
+        cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
+        table[endpoint] = {"n": len(times), "p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(times)}
+    return table
 
 
 def body_token(raw: bytes) -> str | None:

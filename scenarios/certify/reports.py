@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -114,6 +113,7 @@ class Collector:
             "seed": self.started.seed,
             "startedAt": self.started.started_at,
             "finishedAt": self.finished.finished_at,
+            "durationS": round(self.finished.duration_s, 3),
             "certified": self.finished.passed,
             "verdict": verdict_of(self.finished),
             "excluded": self.finished.excluded,
@@ -122,6 +122,7 @@ class Collector:
             "notes": self.finished.notes,
             "checks": [asdict(r) for r in self.finished.results],
             "rules": rule_verdicts(self.finished.results, REGISTRY),
+            "latency": self.finished.latency,
         }
 
 
@@ -165,46 +166,10 @@ def write_junit(document: dict[str, Any], path: Path) -> None:
 
 
 def write_html(document: dict[str, Any], path: Path) -> None:
-    """One self-contained page: the summary on top, then each check with its verdict and evidence."""
-    e = html.escape
-    verdict = document["verdict"]
-    rows = []
-    for r in document["checks"]:
-        evidence = "".join(f"<pre>{e(json.dumps(x, indent=1))}</pre>" for x in r["evidence"])
-        message = f"<p>{e(r['message'])}</p>" if r["message"] else ""
-        opened = "" if r["verdict"] == "passed" else " open"  # what is not a pass is shown, not folded away
-        rows.append(
-            f"<details class='{r['verdict'].replace(' ', '-')}'{opened}><summary><b>{MARKS[r['verdict']]}</b> "
-            f"{e(r['id'])} {e(r['title'])} <i>({e(r['severity'])})</i></summary>{message}{evidence}</details>"
-        )
-    notes = "".join(f"<li>{e(n)}</li>" for n in document["notes"])
-    catalogue = "".join(
-        f"<tr class='{e(r['verdict'].replace(' ', '-'))}'><td>{e(r['id'])}</td><td>{e(r['rule'])}</td>"
-        f"<td>{e(', '.join(r['checks']) or r['why'])}</td><td><b>{e(r['verdict'])}</b></td></tr>"
-        for r in document["rules"]
-    )
-    counts = ", ".join(f"{n} {e(v)}" for v, n in document["counts"].items())
-    run = (
-        f"Supplier API v1 (contract {e(document['contractVersion'])}) at <code>{e(document['target'])}</code>, "
-        f"customer {e(document['customerNumber'])}; harness {e(document['harnessVersion'])}, seed {document['seed']}, "
-        f"{e(document['startedAt'])} to {e(document['finishedAt'])}."
-    )
-    style = (
-        "body{font-family:sans-serif;margin:2em;max-width:70em}.passed b{color:#070}.failed b,.error b{color:#b00}"
-        ".blocked b,.not-observed b{color:#b60}.skipped b,.not-judged b{color:#777}"
-        "pre{background:#f4f4f4;padding:.5em;overflow:auto;font-size:85%}"
-        "summary{cursor:pointer;padding:.2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:.2em .4em;text-align:left;vertical-align:top}.failed td b,.error td b{color:#b00}"
-    )
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(verdict)}: {e(document['target'])}</title>"
-        f"<style>{style}</style></head><body><h1>{e(verdict)}</h1><p>{run}</p>"
-        f"<p>{counts}. Credentials, tokens and the webhook secret are blanked as ***.</p>"
-        f"<h2>Notes and latency</h2><ul>{notes}</ul><h2>Checks</h2>{''.join(rows)}"
-        f"<h2>The contract's rules</h2><table><tr><th>rule</th><th>what it says</th><th>checked by</th>"
-        f"<th>verdict</th></tr>{catalogue}</table></body></html>"
-    )
-    path.write_text(page, "utf-8")
+    """One self-contained page to show a retailer: verdict, summary, findings with evidence, rules, latency."""
+    from scenarios.certify.html import render  # jinja2 is needed only when a page is written
+
+    path.write_text(render(document), "utf-8")
 
 
 def write_all(document: dict[str, Any], directory: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from contracts.loader import CONTRACT_VERSION
 from contracts.redaction import blank_values
 from contracts.wire import format_timestamp
 from scenarios.certify.receiver import Receiver
-from scenarios.certify.recorder import Credentials, Recorder
+from scenarios.certify.recorder import Credentials, Recorder, latency_table
 from scenarios.certify.registry import (
     EACH,
     FIXTURES,
@@ -80,6 +80,7 @@ class RunFinished:
     notes: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    latency: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -213,7 +214,14 @@ async def certify(
     mandatory_excluded = [c.id for c in REGISTRY if c.id in excluded and c.severity == MANDATORY]
     ok = not any(r.severity == MANDATORY and r.verdict in NOT_PASSED for r in results)
     finished = RunFinished(
-        ok and not mandatory_excluded, counts, results, _now(), context.notes, excluded, time.perf_counter() - began
+        ok and not mandatory_excluded,
+        counts,
+        results,
+        _now(),
+        context.notes,
+        excluded,
+        time.perf_counter() - began,
+        latency_table(recorder.exchanges),
     )
     emit(finished)
     return finished

@@ -428,3 +428,26 @@ async def test_on_a_terminal_a_live_bar_shows_the_checks_done_and_left_and_each_
     shown = screen.getvalue()
     assert finished.passed and "PASS AUTH-01" in shown and "CERTIFIED: 37 passed" in shown
     assert "/37" in shown  # the bar counts the checks done of all
+
+
+async def test_the_html_report_is_one_small_self_contained_page_that_marks_what_failed(
+    start_sim, session, tmp_path: Path
+) -> None:
+    _, passing = await run(await start_sim(FAST), session)
+    page = write_all(passing.document(), tmp_path / "pass")[2].read_text()
+    assert len(page.encode()) < 200_000 and 'data-verdict="CERTIFIED' in page
+    assert all(f'data-check="{c.id}"' in page for c in REGISTRY) and 'data-rule="REJECT-R1"' in page
+    assert "<script" not in page and "src=" not in page and "<link" not in page  # nothing to fetch, nothing to run
+    assert "<svg" in page and "p99" in page  # the latency chart
+    server = await start_sim({**FAST, "misbehave": {"wrongFieldType": True}})
+    _, failing = await run(server, session)
+    page = write_all(failing.document(), tmp_path / "fail")[2].read_text()
+    assert 'data-verdict="NOT CERTIFIED"' in page and "<mark>&#34;" in page.replace("&quot;", "&#34;")
+    assert "/items/0/containerAmount: must be of type integer" in page
+
+
+def test_a_value_from_the_server_reaches_the_page_escaped() -> None:
+    from scenarios.certify.html import _json_html
+
+    shown = _json_html({"name": "<script>alert(1)</script>", "n": [1, "x"]}, ["/n/1: must be an integer"])
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "<mark>&quot;x&quot;</mark>" in shown

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-
-from scenarios.certify.recorder import Exchange
+from scenarios.certify.recorder import Exchange, latency_table
 from scenarios.certify.registry import ADVISORY, LAST, CheckFailed, Context, NotObserved, check, expect
 
 
@@ -55,15 +52,12 @@ def _shape(exchange: Exchange) -> bool:
 async def latency(ctx: Context) -> None:
     if not any(e.status is not None for e in ctx.http.exchanges):
         raise NotObserved("the server answered no request of the run, so no latency could be measured")
-    by_endpoint: defaultdict[str, list[float]] = defaultdict(list)
-    for exchange in ctx.http.exchanges:
-        if exchange.status is not None:
-            by_endpoint[exchange.endpoint].append(exchange.duration_ms)
-    rows = []
-    for endpoint, times in sorted(by_endpoint.items()):
-        cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
-        rows.append(f"{endpoint}: n={len(times)} p50={cuts[49]:.1f} ms p95={cuts[94]:.1f} ms p99={cuts[98]:.1f} ms")
+    table = latency_table(ctx.http.exchanges)
+    rows = [
+        f"{endpoint}: n={row['n']:.0f} p50={row['p50']:.1f} ms p95={row['p95']:.1f} ms p99={row['p99']:.1f} ms"
+        for endpoint, row in table.items()
+    ]
     ctx.notes.extend(rows)
-    slow = [r for r, (e, t) in zip(rows, sorted(by_endpoint.items()), strict=True) if max(t) > 2000]
+    slow = [r for r, row in zip(rows, table.values(), strict=True) if row["max"] > 2000]
     slowest = sorted((e for e in ctx.http.exchanges if e.duration_ms > 2000), key=lambda e: -e.duration_ms)
     expect(not slow, "answers slower than 2 s: " + "; ".join(slow), *slowest[:3])
