@@ -153,6 +153,10 @@ def test_certify_against_a_running_simulator_exits_0_and_writes_its_three_report
     names = sorted(p.name for p in reports.iterdir())
     assert names == ["certification.html", "certification.json", "certification.junit.xml"]
     assert "east-demo-key-3f9a27c1d8e4" not in "".join(p.read_text() for p in reports.iterdir())
+    verified = run("certify", "verify", str(reports / "certification.json"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    fingerprint = json.loads((reports / "certification.json").read_text())["signature"]["keyFingerprint"]
+    assert f"is intact: signed by key fingerprint {fingerprint[:16]}" in verified.stdout
 
 
 def test_certify_runs_a_selection_of_checks_as_a_partial_run_that_certifies_nothing(tmp_path: Path) -> None:
