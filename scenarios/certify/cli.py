@@ -247,7 +247,7 @@ def verify(report: Path, public_key: Path | None) -> None:
 @certify.command("keygen")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The private key's file.")
 def keygen(out: Path) -> None:
-    """Make an Ed25519 signing key: the private key to --out (mode 0600), its public key and fingerprint printed."""
+    """Make an Ed25519 signing key: the private key to --out (mode 0600), its public PEM to stdout."""
     key = Ed25519PrivateKey.generate()
     try:
         # Created with 0600 from the start, never widened later; an existing key is not overwritten.
@@ -259,6 +259,8 @@ def keygen(out: Path) -> None:
     with os.fdopen(descriptor, "wb") as file:
         file.write(certificate.private_pem(key))
     public = key.public_key()
-    click.echo(f"private key: {click.format_filename(out)} (keep it; give it to certify with --signing-key)")
-    click.echo(f"fingerprint: {certificate.short(certificate.fingerprint(public))} ({certificate.fingerprint(public)})")
+    # The public PEM alone on stdout, so that `keygen --out key.pem > key.pub` saves it for verify.
+    click.echo(f"private key: {click.format_filename(out)} (keep it; give it to certify with --signing-key)", err=True)
+    fingerprint = certificate.fingerprint(public)
+    click.echo(f"fingerprint: {certificate.short(fingerprint)} ({fingerprint})", err=True)
     click.echo(certificate.public_pem(public), nl=False)

@@ -107,7 +107,8 @@ async def test_a_report_signed_with_a_keygen_key_verifies_only_against_that_key(
     made = CliRunner().invoke(command, ["keygen", "--out", str(tmp_path / "signing.pem")])
     assert made.exit_code == 0, made.output
     assert (tmp_path / "signing.pem").stat().st_mode & 0o777 == 0o600
-    (tmp_path / "signing.pub").write_text(made.output[made.output.index("-----BEGIN PUBLIC KEY") :])
+    assert made.stdout.startswith("-----BEGIN PUBLIC KEY")  # alone, to save with > signing.pub
+    (tmp_path / "signing.pub").write_text(made.stdout)
     other = Ed25519PrivateKey.generate().public_key()
     (tmp_path / "other.pub").write_text(public_pem(other))
     key = serialization.load_pem_private_key((tmp_path / "signing.pem").read_bytes(), None)
