@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from scenarios.certify import certificate
 from scenarios.certify.progress import LiveProgress
 from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
@@ -71,6 +74,11 @@ def _plugins() -> None:
 )
 @click.option("--exclude-checks", "exclude", multiple=True, help="Leave these checks out: ids or their starts.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict and the reports' paths.")
+@click.option(
+    "--signing-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM PKCS8 Ed25519 private key that signs certification.json (default: a key made for the run).",
+)
 @click.pass_context
 def certify(
     click_context: click.Context,
@@ -91,10 +99,12 @@ def certify(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     quiet: bool,
+    signing_key: Path | None,
 ) -> None:
     """Certify a supplier's Supplier API v1 server; exit 0 only when every mandatory check passes.
 
-    `orderportal certify list-checks` lists the checks and the contract rules each one checks.
+    `orderportal certify list-checks` lists the checks and the contract rules each one checks;
+    `verify` checks a written certification.json; `keygen` makes a signing key.
     """
     if click_context.invoked_subcommand is not None:
         return
@@ -110,6 +120,7 @@ def certify(
     if missing:
         raise click.UsageError(f"certify needs {', '.join(missing)}")
     assert supplier_url and customer_number and method
+    key = _signing_key(signing_key)
     _plugins()
     try:
         chosen = select(REGISTRY, _selectors(include), _selectors(exclude))
@@ -152,9 +163,19 @@ def certify(
         shown = bar if bar is not None else console(click.echo, quiet)
         credentials = Credentials(method, username, password, api_key)
         finished = asyncio.run(_certify(target, credentials, [shown, collector], timeout_s, receiver, chosen))
-    for path in write_all(collector.document(), report_dir):
+    for path in write_all(collector.document(), report_dir, key):
         click.echo(f"report: {path}")
     sys.exit(0 if finished.ok else 1)  # a partial run that passed exits 0, and its reports say it certifies nothing
+
+
+def _signing_key(path: Path | None) -> Ed25519PrivateKey | None:
+    """The key from --signing-key, read before the run so that a wrong one costs no wait."""
+    if path is None:
+        return None
+    try:
+        return certificate.load_private(path)
+    except ValueError as exc:
+        raise click.UsageError(f"--signing-key {click.format_filename(path)}: {exc}") from None
 
 
 async def _certify(
@@ -193,3 +214,61 @@ def list_checks() -> None:
     click.echo(f"{len(REGISTRY)} checks of {len(rule_catalogue())} rules; not checkable from outside:")
     for rule in unchecked:
         click.echo(f"  {rule['id']:<12} {rule.get('notCheckable', 'NOT CHECKED by any check')}")
+
+
+class NotACertificate(click.ClickException):
+    exit_code = 2
+
+
+@certify.command("verify")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM Ed25519 public key the report must be signed by (without it: any key, integrity only).",
+)
+def verify(report: Path, public_key: Path | None) -> None:
+    """Recompute a certification.json's digests and check its signature; exit 1 naming what does not match."""
+    expected = None
+    if public_key is not None:
+        try:
+            expected = certificate.load_public(public_key)
+        except ValueError as exc:
+            raise click.UsageError(f"--public-key {click.format_filename(public_key)}: {exc}") from None
+    try:
+        document = certificate.parse(report.read_text("utf-8"))
+    except (UnicodeDecodeError, certificate.NotACertificate) as exc:
+        raise NotACertificate(f"{click.format_filename(report)} is not a certificate: {exc}") from None
+    problems = certificate.verify(document, expected)
+    name = click.format_filename(report)
+    if problems:
+        click.echo(f"{name} does NOT verify; what does not match:", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    signer = certificate.short(document["signature"]["keyFingerprint"])
+    click.echo(f"{name} is intact: signed by key fingerprint {signer}, digest {document['signature']['digest']}")
+    if expected is None:
+        click.echo("that proves it was not changed after signing, not who signed it: give --public-key for that")
+
+
+@certify.command("keygen")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The private key's file.")
+def keygen(out: Path) -> None:
+    """Make an Ed25519 signing key: the private key to --out (mode 0600), its public PEM to stdout."""
+    key = Ed25519PrivateKey.generate()
+    try:
+        # Created with 0600 from the start, never widened later; an existing key is not overwritten.
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.UsageError(f"--out {click.format_filename(out)} exists; it is not overwritten") from None
+    except OSError as exc:
+        raise click.UsageError(f"--out {click.format_filename(out)}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(certificate.private_pem(key))
+    public = key.public_key()
+    # The public PEM alone on stdout, so that `keygen --out key.pem > key.pub` saves it for verify.
+    click.echo(f"private key: {click.format_filename(out)} (keep it; give it to certify with --signing-key)", err=True)
+    fingerprint = certificate.fingerprint(public)
+    click.echo(f"fingerprint: {certificate.short(fingerprint)} ({fingerprint})", err=True)
+    click.echo(certificate.public_pem(public), nl=False)

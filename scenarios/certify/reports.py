@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from scenarios.certify.certificate import run_key, seal
 from scenarios.certify.registry import MANDATORY, REGISTRY
 from scenarios.certify.rules import rule_verdicts
 from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted, Waiting
@@ -154,15 +157,30 @@ def write_junit(document: dict[str, Any], path: Path) -> None:
     properties = ET.SubElement(suite, "properties")
     for name in ("verdict", "certified", "contractVersion", "harnessVersion", "customerNumber", "seed"):
         ET.SubElement(properties, "property", name=name, value=str(document[name]))
+    signature = document["signature"]
+    ET.SubElement(properties, "property", name="digest", value=signature["digest"])
+    ET.SubElement(properties, "property", name="keyFingerprint", value=signature["keyFingerprint"])
     for result, tag in zip(document["checks"], tags, strict=True):
-        name = f"{result['id']} {result['title']}"
-        seconds = f"{result['duration_ms'] / 1000:.3f}"
-        case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
-        if tag:
-            message = result["message"].splitlines()[0] if result["message"] else ""
-            text = result["message"] + ("\n" + json.dumps(result["evidence"], indent=1) if result["evidence"] else "")
-            ET.SubElement(case, tag, message=message, type=result["verdict"]).text = text
+        _testcase(suite, result, tag)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _testcase(suite: ET.Element, result: dict[str, Any], tag: str | None) -> None:
+    """A check as a testcase: its rules as properties, its verdict, and its evidence digests to point at."""
+    name = f"{result['id']} {result['title']}"
+    seconds = f"{result['duration_ms'] / 1000:.3f}"
+    case = ET.SubElement(suite, "testcase", classname=f"certify.{result['severity']}", name=name, time=seconds)
+    if result["rules"]:
+        properties = ET.SubElement(case, "properties")
+        for rule in result["rules"]:
+            ET.SubElement(properties, "property", name="rule", value=rule)
+    if tag:
+        message = result["message"].splitlines()[0] if result["message"] else ""
+        text = result["message"] + ("\n" + json.dumps(result["evidence"], indent=1) if result["evidence"] else "")
+        ET.SubElement(case, tag, message=message, type=result["verdict"]).text = text
+    if result["evidence_digests"]:
+        lines = [f"evidence item {i}: {d}" for i, d in enumerate(result["evidence_digests"], 1)]
+        ET.SubElement(case, "system-out").text = "\n".join(lines)
 
 
 def write_html(document: dict[str, Any], path: Path) -> None:
@@ -172,9 +190,11 @@ def write_html(document: dict[str, Any], path: Path) -> None:
     path.write_text(render(document), "utf-8")
 
 
-def write_all(document: dict[str, Any], directory: Path) -> list[Path]:
+def write_all(document: dict[str, Any], directory: Path, key: Ed25519PrivateKey | None = None) -> list[Path]:
+    """Sign the document, with a key made for the run when none is given, and write the three reports."""
+    sealed = seal(document, key or run_key(), made_for_run=key is None)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "certification.json", directory / "certification.junit.xml", directory / "certification.html"]
     for writer, target in zip((write_json, write_junit, write_html), paths, strict=True):
-        writer(document, target)
+        writer(sealed, target)
     return paths

@@ -151,6 +151,10 @@ def test_the_readme_s_certify_command_certifies_the_simulator_on_the_real_clock(
     names = sorted(p.name for p in reports.iterdir())
     assert names == ["certification.html", "certification.json", "certification.junit.xml"]
     assert "east-demo-key-3f9a27c1d8e4" not in "".join(p.read_text() for p in reports.iterdir())
+    verified = run("certify", "verify", str(reports / "certification.json"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    fingerprint = json.loads((reports / "certification.json").read_text())["signature"]["keyFingerprint"]
+    assert f"is intact: signed by key fingerprint {fingerprint[:16]}" in verified.stdout
 
 
 def test_certify_runs_a_selection_of_checks_as_a_partial_run_that_certifies_nothing(tmp_path: Path) -> None:

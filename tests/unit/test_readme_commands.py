@@ -24,7 +24,7 @@ def commands() -> list[str]:
     found = []
     for block in re.findall(r"```sh\n(.*?)```", README, re.S):
         for line in block.replace("\\\n", " ").splitlines():
-            line = line.split(" #", 1)[0].strip().removesuffix("&").strip()
+            line = line.split(" #", 1)[0].split(" > ", 1)[0].strip().removesuffix("&").strip()  # no shell parts
             if line.startswith(".venv/bin/orderportal "):
                 found.append(line.removeprefix(".venv/bin/orderportal "))
     return found
@@ -47,7 +47,8 @@ def test_a_readme_command_parses(command: str, tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     args = shlex.split(command)
     for arg in args:  # the files a reader would bring: they must exist for options that insist
-        if re.fullmatch(r"[\w.-]+\.(yaml|json)", arg):
+        if re.fullmatch(r"[\w./-]+\.(yaml|json|pem|pub)", arg) and not arg.startswith("/"):
+            (tmp_path / arg).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / arg).write_text("{}", "utf-8")
     context = main.make_context("orderportal", list(args))
     command_ = main
