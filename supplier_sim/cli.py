@@ -30,7 +30,12 @@ from supplier_sim.server import SimServer
     show_default=True,
     help="SQLAlchemy URL or SQLite file path; the default keeps state in memory.",
 )
-@click.option("--profile", "profile_path", type=click.Path(dir_okay=False), help="Behaviour profile: a YAML file, or a bundled one by name (default, certification).")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    help="Behaviour profile: a YAML file, or a bundled one by name (default, certification).",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every random choice.")
 @click.option(
     "--clock",
