@@ -13,7 +13,7 @@ from scenarios.runner import Event, ScenarioFinished, StepFinished
 
 
 def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
-    """One line per step; for a failed step the expectation, what was found and the evidence."""
+    """One line per step; for a failed step the expectation, what was found, the evidence and what the apps logged."""
 
     def handle(event: Event) -> None:
         if isinstance(event, StepFinished):
@@ -24,6 +24,8 @@ def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
                 echo(f"       found:    {event.found.splitlines()[0] if event.found else ''}")
                 for exchange in event.evidence[-2:]:
                     echo(f"       evidence: {json.dumps(exchange)[:400]}")
+                for line in event.logs[-5:]:
+                    echo(f"       log:      {line[:400]}")
         else:
             verdict = "passed" if event.ok else f"FAILED - reproduce with: {event.reproduce}"
             echo(f"{event.name}: {verdict} ({event.duration_ms:.0f} ms)")
@@ -46,7 +48,7 @@ def write_junit(results: list[ScenarioFinished], path: Path) -> None:
             found = bad.found.splitlines()[0] if bad.found else ""
             message = f"step {bad.index} ({bad.action}): expected {bad.expected}, found {found}"
             ET.SubElement(case, "failure", message=message).text = (
-                json.dumps(bad.evidence, indent=1) + f"\n{result.reproduce}"
+                json.dumps(bad.evidence, indent=1) + "".join(f"\n{line}" for line in bad.logs) + f"\n{result.reproduce}"
             )
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 

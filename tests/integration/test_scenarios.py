@@ -55,3 +55,30 @@ steps:
 def test_a_scenario_that_breaks_its_contract_names_the_field() -> None:
     with pytest.raises(ValueError, match="/steps/0/teleport"):
         load("bad.yaml", "name: bad\nsteps:\n  - teleport: {to: mars}\n")
+
+
+async def test_a_passing_scenario_keeps_what_it_provoked_the_apps_to_log_off_the_console(caplog) -> None:
+    provoking = next(s for s in SCENARIOS if s.name == "webhook-duplicates-and-order")  # an illegal move, on purpose
+    result = await run(provoking, lambda event: None)
+    assert result.ok and not [r.getMessage() for r in caplog.records if r.name.startswith(("portal", "supplier_sim"))]
+
+
+async def test_a_failed_step_carries_the_log_lines_it_caused() -> None:
+    text = """
+name: unlogged
+steps:
+  - couple: {customer: '10001'}
+  - open: {}
+  - cart: {lines: [{product: 0, containers: 1}]}
+  - update_products: {}
+  - create: {as: order}
+  - book: {order: order}
+  - send: {order: order}
+  - webhook: {order: order, eventId: e-1, previous: PROCESSED, status: ACCEPTED}
+  - webhook: {order: order, eventId: e-2, previous: ACCEPTED, status: PROCESSED, expect: {result: applied}}
+"""
+    result = await run(load("unlogged.yaml", text), lambda event: None)
+    failed = result.steps[-1]
+    assert not failed.ok and failed.action == "webhook"
+    assert any("broke the contract (illegal-status)" in line for line in failed.logs), failed.logs
+    assert not any(step.logs for step in result.steps[:-1])
