@@ -7,14 +7,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
 
-from contracts import contracts
+from contracts import CONTRACT_VERSION, contracts
 from portal.bootstrap import PortalServer
 from scenarios.drivers import PortalClient, SimAdmin
 from scenarios.logbook import Logbook
@@ -55,6 +55,9 @@ class ScenarioFinished:
     steps: list[StepFinished]
     duration_ms: float
     reproduce: str
+    seed: int
+    harness_version: str
+    contract_version: str
 
 
 Event = StepFinished | ScenarioFinished
@@ -140,9 +143,18 @@ async def run(
     ok = all(r.ok for r in results)
     bundled_one = scenario.source.startswith("library/")
     reproduce = f"orderportal scenarios run {scenario.name if bundled_one else '--file ' + scenario.source}"
-    finished = ScenarioFinished(scenario.name, ok, results, (time.perf_counter() - started) * 1000, reproduce)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    versions = harness_version(), CONTRACT_VERSION
+    finished = ScenarioFinished(scenario.name, ok, results, elapsed_ms, reproduce, scenario.seed, *versions)
     emit(finished)
     return finished
+
+
+def harness_version() -> str:
+    try:
+        return metadata.version("orderportal-harness")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _numbered(narrate: Callable[[str], None] | None) -> Callable[[str], None]:

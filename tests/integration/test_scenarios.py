@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
 import pytest
 
-from scenarios.runner import ScenarioFinished, bundled, load, run
+from contracts import CONTRACT_VERSION
+from scenarios.reporting import write_html, write_json, write_junit
+from scenarios.runner import ScenarioFinished, StepFinished, bundled, harness_version, load, run
 
 SCENARIOS = bundled()
 
@@ -82,3 +89,36 @@ steps:
     assert not failed.ok and failed.action == "webhook"
     assert any("broke the contract (illegal-status)" in line for line in failed.logs), failed.logs
     assert not any(step.logs for step in result.steps[:-1])
+
+
+def finished_run() -> ScenarioFinished:
+    steps = [
+        StepFinished("walk", 1, "couple", True, 12.4),
+        StepFinished("walk", 2, "open", False, 30.6, "fetched 41", "40", [], ["WARNING portal.api: odd"]),
+    ]
+    return ScenarioFinished("walk", False, steps, 50.2, "orderportal scenarios run walk", 7, "0.1.0", "1.0.0")
+
+
+def test_the_html_report_numbers_each_step_once_with_its_duration_the_seed_and_the_versions(tmp_path: Path) -> None:
+    write_html([finished_run()], tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text()
+    items = re.findall(r"<li[^>]*>(.*?)</li>", page)
+    assert items[0] == "couple <span class='ms'>(12 ms)</span>" and items[1].startswith("open <span class='ms'>(31 ms)")
+    assert "seed 7" in page and "harness 0.1.0, contract 1.0.0" in page and "log: WARNING portal.api: odd" in page
+
+
+def test_the_json_and_junit_reports_carry_the_seed_and_the_versions(tmp_path: Path) -> None:
+    write_json([finished_run()], tmp_path / "s.json")
+    (scenario,) = json.loads((tmp_path / "s.json").read_text())
+    assert (scenario["seed"], scenario["harness_version"], scenario["contract_version"]) == (7, "0.1.0", "1.0.0")
+    assert scenario["steps"][0]["duration_ms"] == 12.4
+    write_junit([finished_run()], tmp_path / "s.xml")
+    suite = ET.parse(tmp_path / "s.xml").getroot()
+    shown = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert shown == {"harness": "0.1.0", "contract": "1.0.0", "seed": "7"}
+
+
+async def test_a_run_records_its_seed_and_the_harness_and_contract_versions() -> None:
+    seeded = load("seeded.yaml", "name: seeded\nseed: 9\nsteps:\n  - couple: {customer: '10001'}\n")
+    result = await run(seeded, lambda event: None)
+    assert (result.seed, result.harness_version, result.contract_version) == (9, harness_version(), CONTRACT_VERSION)
