@@ -64,8 +64,7 @@ def run_scenarios(
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where hypothesis keeps the failing runs it replays first next time "
-    f"[default: {CACHE_DIR_DEFAULT}, after XDG_CACHE_HOME].",
+    help=f"Where hypothesis keeps the failing runs it replays first next time [default: {CACHE_DIR_DEFAULT}].",
 )
 def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
     """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model.
