@@ -9,11 +9,14 @@ from dataclasses import asdict
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from scenarios.runner import Event, ScenarioFinished, StepFinished
+from scenarios.runner import Event, ScenarioFinished, StepFinished, StepsSkipped
 
 
 def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
-    """One line per step; for a failed step the expectation, what was found, the evidence and what the apps logged."""
+    """One line per step, and one for the steps a failure skipped; for a failed step what the apps logged too.
+
+    A failed step shows the expectation, what was found, the evidence and the apps' log lines.
+    """
 
     def handle(event: Event) -> None:
         if isinstance(event, StepFinished):
@@ -26,6 +29,9 @@ def console(echo: Callable[[str], None]) -> Callable[[Event], None]:
                     echo(f"       evidence: {json.dumps(exchange)[:400]}")
                 for line in event.logs[-5:]:
                     echo(f"       log:      {line[:400]}")
+        elif isinstance(event, StepsSkipped):
+            which = f"step {event.first}" if event.first == event.last else f"steps {event.first}-{event.last}"
+            echo(f"  skip {event.scenario} {which}: not run, {event.reason}")
         else:
             verdict = "passed" if event.ok else f"FAILED - reproduce with: {event.reproduce}"
             echo(f"{event.name}: {verdict} ({event.duration_ms:.0f} ms)")

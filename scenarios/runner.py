@@ -60,7 +60,17 @@ class ScenarioFinished:
     contract_version: str
 
 
-Event = StepFinished | ScenarioFinished
+@dataclass(frozen=True, slots=True)
+class StepsSkipped:
+    """The steps after a failed one, which are not run: the console says so rather than leave them out."""
+
+    scenario: str
+    first: int
+    last: int
+    reason: str
+
+
+Event = StepFinished | StepsSkipped | ScenarioFinished
 
 
 def load(path: Path | str, text: str | None = None) -> Scenario:
@@ -122,6 +132,8 @@ async def run(
                 if result.ok and summary:
                     told(summary)
                 if not result.ok:
+                    if index < len(scenario.steps):
+                        emit(StepsSkipped(scenario.name, index + 1, len(scenario.steps), f"step {index} failed"))
                     break
             if all(r.ok for r in results):
                 try:

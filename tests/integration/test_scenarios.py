@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from contracts import CONTRACT_VERSION
-from scenarios.reporting import write_html, write_json, write_junit
+from scenarios.reporting import console, write_html, write_json, write_junit
 from scenarios.runner import ScenarioFinished, StepFinished, bundled, harness_version, load, run
 
 SCENARIOS = bundled()
@@ -122,3 +122,18 @@ async def test_a_run_records_its_seed_and_the_harness_and_contract_versions() ->
     seeded = load("seeded.yaml", "name: seeded\nseed: 9\nsteps:\n  - couple: {customer: '10001'}\n")
     result = await run(seeded, lambda event: None)
     assert (result.seed, result.harness_version, result.contract_version) == (9, harness_version(), CONTRACT_VERSION)
+
+
+async def test_the_console_says_which_steps_a_failure_skipped_and_why() -> None:
+    text = """
+name: cut-short
+steps:
+  - couple: {customer: '10001'}
+  - open: {expect: {fetched: 41}}
+  - cart: {lines: [{product: 0, containers: 1}]}
+  - update_products: {}
+"""
+    lines: list[str] = []
+    await run(load("cut-short.yaml", text), console(lines.append))
+    assert lines[-2:-1] == ["  skip cut-short steps 3-4: not run, step 2 failed"], lines
+    assert lines[-1].startswith("cut-short: FAILED")
