@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
+from scenarios.cache import CACHE_DIR_DEFAULT, default_cache_dir
+from scenarios.progress import Progress
 from scenarios.reporting import console, write_html, write_json, write_junit
 from scenarios.runner import Scenario, ScenarioFinished, bundled, load, run
 
@@ -58,20 +61,33 @@ def run_scenarios(
 @click.option("--examples", default=100, show_default=True, help="How many random runs to try.")
 @click.option("--steps", default=40, show_default=True, help="Steps in each run at most.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the search: the same seed finds the same runs.")
-def fuzz(examples: int, steps: int, seed: int) -> None:
-    """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model."""
-    import unittest
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where hypothesis keeps the failing runs it replays first next time [default: {CACHE_DIR_DEFAULT}].",
+)
+def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
+    """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model.
 
-    from scenarios.machine import model_case
+    Progress is a bar on a terminal and a line every tenth of the runs otherwise; a failure prints
+    the shortest sequence found and the command that reproduces it.
+    """
+    from hypothesis.configuration import set_hypothesis_home_dir
 
-    case = model_case(examples, steps, seed)
-    click.echo(f"searching {examples} runs of up to {steps} steps, seed {seed}")
-    outcome = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(
-        unittest.defaultTestLoader.loadTestsFromTestCase(case)
-    )
-    if not outcome.wasSuccessful():
-        sys.exit(1)  # the failure above ends with the command that reproduces it
-    click.echo("no invariant broke")
+    from scenarios.fuzzing import Budget, search
+
+    budget = Budget(examples, steps, seed)
+    folder = cache_dir or default_cache_dir()
+    set_hypothesis_home_dir(folder)  # its other caches too: no .hypothesis/ where the user stands
+    click.echo(f"searching {examples} runs of up to {steps} steps, seed {seed}; examples kept in {folder}")
+    with Progress(examples, terminal=sys.stdout.isatty()) as progress:
+        try:
+            search(budget, cache_dir=folder, on_run=progress.ran, command=budget.command(cache_dir))
+        except Exception as exc:
+            progress.close()
+            click.echo("".join(traceback.format_exception(exc)).rstrip())  # its last line: the command to rerun
+            sys.exit(1)
+    click.echo(f"no invariant broke in {progress.runs} runs")
 
 
 async def _run_all(chosen: list[Scenario]) -> list[ScenarioFinished]:

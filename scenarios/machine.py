@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import tempfile
-import unittest
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import hypothesis
-from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -229,28 +226,3 @@ class RetailerAndSupplier(RuleBasedStateMachine):
         self.run(stop())
         self.runner.close()
         self.tmp.cleanup()
-
-
-def model_case(examples: int, steps: int, seed: int) -> type[unittest.TestCase]:
-    """The model as a unittest case with this budget and seed; a failure ends with the command to reproduce it."""
-    command = f"orderportal scenarios fuzz --examples {examples} --steps {steps} --seed {seed}"
-    # hypothesis reads a stateful test's seed from the machine class itself.
-    machine = hypothesis.seed(seed)(type(f"RetailerAndSupplierSeed{seed}", (RetailerAndSupplier,), {}))
-    case: type[unittest.TestCase] = machine.TestCase  # type: ignore[attr-defined]
-    case.settings = hypothesis.settings(  # type: ignore[attr-defined]
-        max_examples=examples,
-        stateful_step_count=steps,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    search = case.runTest  # type: ignore[attr-defined]
-
-    def run_test(self: unittest.TestCase) -> None:
-        try:
-            search(self)
-        except Exception as exc:
-            raise AssertionError(f"{exc}\nreproduce: {command}") from exc
-
-    case.runTest = run_test  # type: ignore[attr-defined]
-    return case

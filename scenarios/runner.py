@@ -7,16 +7,17 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
 
-from contracts import contracts
+from contracts import CONTRACT_VERSION, contracts
 from portal.bootstrap import PortalServer
 from scenarios.drivers import PortalClient, SimAdmin
+from scenarios.logbook import Logbook
 from scenarios.stage import Stage, StepFailed, evidence
 from scenarios.steps import ACTIONS
 from supplier_sim import SimConfig, SimServer
@@ -44,6 +45,7 @@ class StepFinished:
     expected: str = ""
     found: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)  # what the apps logged during a failed step
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,22 @@ class ScenarioFinished:
     steps: list[StepFinished]
     duration_ms: float
     reproduce: str
+    seed: int
+    harness_version: str
+    contract_version: str
 
 
-Event = StepFinished | ScenarioFinished
+@dataclass(frozen=True, slots=True)
+class StepsSkipped:
+    """The steps after a failed one, which are not run: the console says so rather than leave them out."""
+
+    scenario: str
+    first: int
+    last: int
+    reason: str
+
+
+Event = StepFinished | StepsSkipped | ScenarioFinished
 
 
 def load(path: Path | str, text: str | None = None) -> Scenario:
@@ -97,7 +112,7 @@ async def run(
     started = time.perf_counter()
     results: list[StepFinished] = []
     profile = parse_profile({**{"catalog": {"size": 40, "changes": []}}, **scenario.profile}, base=None)
-    with tempfile.TemporaryDirectory(prefix="orderportal-scenario-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="orderportal-scenario-") as tmp, Logbook() as logbook:
         config = SimConfig(profile=profile, seed=scenario.seed, clock="virtual", strict=True)
         portal_db = str(Path(tmp) / "portal.db")
         async with (
@@ -111,12 +126,14 @@ async def run(
             told = _numbered(narrate)
             told(f"supplier simulator on {sim.url} (virtual clock), portal on {portal.url}")
             for index, step in enumerate(scenario.steps, start=1):
-                result, summary = await _step(stage, scenario.name, index, step)
+                result, summary = await _step(stage, scenario.name, index, step, logbook)
                 results.append(result)
                 emit(result)
                 if result.ok and summary:
                     told(summary)
                 if not result.ok:
+                    if index < len(scenario.steps):
+                        emit(StepsSkipped(scenario.name, index + 1, len(scenario.steps), f"step {index} failed"))
                     break
             if all(r.ok for r in results):
                 try:
@@ -124,16 +141,32 @@ async def run(
                 except AssertionError as exc:
                     results.append(
                         StepFinished(
-                            scenario.name, len(results) + 1, "simulator", False, 0, "no simulator error", str(exc)
+                            scenario.name,
+                            len(results) + 1,
+                            "simulator",
+                            False,
+                            0,
+                            "no simulator error",
+                            str(exc),
+                            logs=logbook.lines,
                         )
                     )
                     emit(results[-1])
     ok = all(r.ok for r in results)
     bundled_one = scenario.source.startswith("library/")
     reproduce = f"orderportal scenarios run {scenario.name if bundled_one else '--file ' + scenario.source}"
-    finished = ScenarioFinished(scenario.name, ok, results, (time.perf_counter() - started) * 1000, reproduce)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    versions = harness_version(), CONTRACT_VERSION
+    finished = ScenarioFinished(scenario.name, ok, results, elapsed_ms, reproduce, scenario.seed, *versions)
     emit(finished)
     return finished
+
+
+def harness_version() -> str:
+    try:
+        return metadata.version("orderportal-harness")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _numbered(narrate: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -148,9 +181,11 @@ def _numbered(narrate: Callable[[str], None] | None) -> Callable[[str], None]:
     return told
 
 
-async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> tuple[StepFinished, str | None]:
+async def _step(
+    stage: Stage, name: str, index: int, step: dict[str, Any], logbook: Logbook
+) -> tuple[StepFinished, str | None]:
     ((action, args),) = step.items()
-    started = time.perf_counter()
+    started, logged = time.perf_counter(), len(logbook.lines)
     try:
         step_action: Any = ACTIONS[action]
         summary = await step_action(stage, args)
@@ -162,4 +197,5 @@ async def _step(stage: Stage, name: str, index: int, step: dict[str, Any]) -> tu
     else:
         return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000), summary
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return StepFinished(name, index, action, False, elapsed_ms, expected, found, evidence), None
+    logs = logbook.lines[logged:]
+    return StepFinished(name, index, action, False, elapsed_ms, expected, found, evidence, logs), None

@@ -45,7 +45,12 @@ from supplier_sim.server import SimServer
     help="virtual: time moves only through POST /_sim/clock/advance.",
 )
 @click.option("--no-admin", is_flag=True, help="Do not serve the admin API under /_sim/.")
-@click.option("--admin-token", envvar="ORDERPORTAL_SIM_ADMIN_TOKEN", help="Require this X-Admin-Token on /_sim/.")
+@click.option(
+    "--admin-token",
+    envvar="ORDERPORTAL_SIM_ADMIN_TOKEN",
+    show_envvar=True,
+    help="Require this X-Admin-Token on /_sim/.",
+)
 @read_timeout_option
 @click.option(
     "--public-admin",

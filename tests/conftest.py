@@ -12,12 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from contracts.signing import signed_headers
 from portal.adapters import orm
 from portal.adapters.database import make_engine
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
+from scenarios.cache import default_cache_dir
 from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
 from scenarios.drivers import Shop as ShopSetUp
 from supplier_sim import SimConfig, SimServer
@@ -26,6 +28,9 @@ from tests.fakes import Receiver
 from tests.helpers import SimClient, client_for, portal_api
 
 SMALL = {"catalog": {"size": 60, "changes": []}}
+
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    set_hypothesis_home_dir(default_cache_dir() / "tests")  # where fuzz keeps its own: no .hypothesis/ in the repo
 
 
 @pytest.fixture

@@ -63,6 +63,19 @@ def test_the_demo_walks_the_manual_and_ends_with_the_stock_levels() -> None:
     assert lines[-1].startswith("15. stock levels of W1: product 1: ")
 
 
+def test_fuzz_tells_its_progress_in_plain_lines_and_keeps_its_examples_in_the_cache_folder(tmp_path: Path) -> None:
+    cache, here = tmp_path / "cache", tmp_path / "here"
+    here.mkdir()
+    args = ["scenarios", "fuzz", "--examples", "4", "--steps", "4", "--seed", "2", "--cache-dir", str(cache)]
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, env=ENV, cwd=here)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"searching 4 runs of up to 4 steps, seed 2; examples kept in {cache}"
+    assert lines[1:5] == [f"{n} of 4 runs" for n in range(1, 5)] and lines[-1].startswith("no invariant broke in ")
+    assert "Ran 1 test" not in result.stdout and "OK" not in lines
+    assert list(here.iterdir()) == [] and cache.is_dir()
+
+
 def test_a_broken_profile_is_refused_with_the_field_named(tmp_path: Path) -> None:
     profile = tmp_path / "bad.yaml"
     profile.write_text("catalog:\n  size: -3\n")

@@ -5,6 +5,8 @@ A failure prints hypothesis's shortest failing sequence and the command that rep
 
 from __future__ import annotations
 
-from scenarios.machine import model_case
+from scenarios.fuzzing import Budget, search
 
-TestRetailerAndSupplier = model_case(examples=15, steps=25, seed=0)
+
+def test_the_model_of_a_retailer_and_a_supplier_keeps_its_invariants() -> None:
+    search(Budget(examples=15, steps=25, seed=0))

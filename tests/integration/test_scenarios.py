@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
 import pytest
 
-from scenarios.runner import ScenarioFinished, bundled, load, run
+from contracts import CONTRACT_VERSION
+from scenarios.reporting import console, write_html, write_json, write_junit
+from scenarios.runner import ScenarioFinished, StepFinished, bundled, harness_version, load, run
 
 SCENARIOS = bundled()
 
@@ -55,3 +62,78 @@ steps:
 def test_a_scenario_that_breaks_its_contract_names_the_field() -> None:
     with pytest.raises(ValueError, match="/steps/0/teleport"):
         load("bad.yaml", "name: bad\nsteps:\n  - teleport: {to: mars}\n")
+
+
+async def test_a_passing_scenario_keeps_what_it_provoked_the_apps_to_log_off_the_console(caplog) -> None:
+    provoking = next(s for s in SCENARIOS if s.name == "webhook-duplicates-and-order")  # an illegal move, on purpose
+    result = await run(provoking, lambda event: None)
+    assert result.ok and not [r.getMessage() for r in caplog.records if r.name.startswith(("portal", "supplier_sim"))]
+
+
+async def test_a_failed_step_carries_the_log_lines_it_caused() -> None:
+    text = """
+name: unlogged
+steps:
+  - couple: {customer: '10001'}
+  - open: {}
+  - cart: {lines: [{product: 0, containers: 1}]}
+  - update_products: {}
+  - create: {as: order}
+  - book: {order: order}
+  - send: {order: order}
+  - webhook: {order: order, eventId: e-1, previous: PROCESSED, status: ACCEPTED}
+  - webhook: {order: order, eventId: e-2, previous: ACCEPTED, status: PROCESSED, expect: {result: applied}}
+"""
+    result = await run(load("unlogged.yaml", text), lambda event: None)
+    failed = result.steps[-1]
+    assert not failed.ok and failed.action == "webhook"
+    assert any("broke the contract (illegal-status)" in line for line in failed.logs), failed.logs
+    assert not any(step.logs for step in result.steps[:-1])
+
+
+def finished_run() -> ScenarioFinished:
+    steps = [
+        StepFinished("walk", 1, "couple", True, 12.4),
+        StepFinished("walk", 2, "open", False, 30.6, "fetched 41", "40", [], ["WARNING portal.api: odd"]),
+    ]
+    return ScenarioFinished("walk", False, steps, 50.2, "orderportal scenarios run walk", 7, "0.1.0", "1.0.0")
+
+
+def test_the_html_report_numbers_each_step_once_with_its_duration_the_seed_and_the_versions(tmp_path: Path) -> None:
+    write_html([finished_run()], tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text()
+    items = re.findall(r"<li[^>]*>(.*?)</li>", page)
+    assert items[0] == "couple <span class='ms'>(12 ms)</span>" and items[1].startswith("open <span class='ms'>(31 ms)")
+    assert "seed 7" in page and "harness 0.1.0, contract 1.0.0" in page and "log: WARNING portal.api: odd" in page
+
+
+def test_the_json_and_junit_reports_carry_the_seed_and_the_versions(tmp_path: Path) -> None:
+    write_json([finished_run()], tmp_path / "s.json")
+    (scenario,) = json.loads((tmp_path / "s.json").read_text())
+    assert (scenario["seed"], scenario["harness_version"], scenario["contract_version"]) == (7, "0.1.0", "1.0.0")
+    assert scenario["steps"][0]["duration_ms"] == 12.4
+    write_junit([finished_run()], tmp_path / "s.xml")
+    suite = ET.parse(tmp_path / "s.xml").getroot()
+    shown = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert shown == {"harness": "0.1.0", "contract": "1.0.0", "seed": "7"}
+
+
+async def test_a_run_records_its_seed_and_the_harness_and_contract_versions() -> None:
+    seeded = load("seeded.yaml", "name: seeded\nseed: 9\nsteps:\n  - couple: {customer: '10001'}\n")
+    result = await run(seeded, lambda event: None)
+    assert (result.seed, result.harness_version, result.contract_version) == (9, harness_version(), CONTRACT_VERSION)
+
+
+async def test_the_console_says_which_steps_a_failure_skipped_and_why() -> None:
+    text = """
+name: cut-short
+steps:
+  - couple: {customer: '10001'}
+  - open: {expect: {fetched: 41}}
+  - cart: {lines: [{product: 0, containers: 1}]}
+  - update_products: {}
+"""
+    lines: list[str] = []
+    await run(load("cut-short.yaml", text), console(lines.append))
+    assert lines[-2:-1] == ["  skip cut-short steps 3-4: not run, step 2 failed"], lines
+    assert lines[-1].startswith("cut-short: FAILED")
