@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -91,5 +92,9 @@ def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
 
 
 async def _run_all(chosen: list[Scenario]) -> list[ScenarioFinished]:
-    handle = console(click.echo)
-    return [await run(scenario, handle) for scenario in chosen]
+    """Each scenario in turn, each announced with how many are done and left, and the time so far."""
+    handle, results, began = console(click.echo), [], time.monotonic()
+    for number, scenario in enumerate(chosen, start=1):
+        click.echo(f"[{number} of {len(chosen)}, {time.monotonic() - began:.0f}s] {scenario.name}")
+        results.append(await run(scenario, handle))
+    return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 
 import click
 
@@ -42,13 +43,16 @@ def matrix(seed: int, only: tuple[str, ...], lanes: int) -> None:
 
     # The portal logs each failure it gets over as a warning; under faults those are the point.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    done = 0
+    from scenarios.faultmatrix.flows import FLOWS
+
+    done, total, began = 0, len([r for r in ROWS if not only or r.name in only]) * len(FLOWS), time.monotonic()
 
     def progress(cell: CellFinished) -> None:
         nonlocal done
         done += 1
         mark = "" if cell.ok else "  <- differs from the expected table"
-        click.echo(f"[{done}] {cell.fault} / {cell.flow}: {cell.outcome}{mark}", err=True)
+        elapsed = time.monotonic() - began
+        click.echo(f"[{done} of {total}, {elapsed:.0f}s] {cell.fault} / {cell.flow}: {cell.outcome}{mark}", err=True)
 
     cells = asyncio.run(run_matrix(seed, progress, lanes, only))
     click.echo(markdown(cells))

@@ -216,3 +216,11 @@ def test_certify_against_nothing_exits_1_naming_the_failures(tmp_path: Path) -> 
         "0s",
     )
     assert result.returncode == 1 and "NOT CERTIFIED" in result.stdout and "FAIL AUTH-01" in result.stdout
+
+
+def test_scenarios_run_says_how_many_are_done_and_left_and_the_time_so_far() -> None:
+    result = run("scenarios", "run", "happy-path", "token-expiry")
+    assert result.returncode == 0, result.stdout + result.stderr
+    announced = re.findall(r"^\[(\d) of 2, \d+s\] (\S+)$", result.stdout, re.M)
+    assert announced == [("1", "happy-path"), ("2", "token-expiry")]
+    assert result.stdout.rstrip().endswith("2 passed, 0 failed")
