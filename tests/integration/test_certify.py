@@ -451,3 +451,27 @@ def test_a_value_from_the_server_reaches_the_page_escaped() -> None:
 
     shown = _json_html({"name": "<script>alert(1)</script>", "n": [1, "x"]}, ["/n/1: must be an integer"])
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "<mark>&quot;x&quot;</mark>" in shown
+
+
+async def test_the_junit_reports_meet_the_junit_schema_ci_servers_read(start_sim, session, tmp_path: Path) -> None:
+    import xmlschema
+
+    from scenarios import reporting
+    from scenarios.runner import load
+    from scenarios.runner import run as run_scenario
+
+    schema = xmlschema.XMLSchema(Path(__file__).parents[1] / "data" / "junit.xsd")
+    server = await start_sim({**FAST, "misbehave": {"rejectWithoutReason": True}})
+    _, collector = await run(server, session)
+    certification = write_all(collector.document(), tmp_path)[1]
+    schema.validate(certification)
+    cases = ET.parse(certification).getroot().findall("testcase")
+    assert {c.find("failure").get("type") for c in cases if c.find("failure") is not None} == {"failed"}
+    text = "name: broken\nsteps:\n  - couple: {customer: '10001', password: wrong-password, expect: {status: 200}}\n"
+    result = await run_scenario(load("broken.yaml", text), lambda event: None)
+    reporting.write_junit([result], tmp_path / "scenarios.xml")
+    schema.validate(tmp_path / "scenarios.xml")
+    broken = ET.parse(certification).getroot()
+    ET.SubElement(broken.find("testcase"), "failure-of-its-own")  # the schema can fail: what readers do not know
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        schema.validate(ET.tostring(broken, encoding="unicode"))
