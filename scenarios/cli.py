@@ -13,7 +13,7 @@ import click
 from scenarios.cache import CACHE_DIR_DEFAULT, default_cache_dir
 from scenarios.progress import Progress
 from scenarios.reporting import console, write_html, write_json, write_junit
-from scenarios.runner import Scenario, ScenarioFinished, bundled, load, run
+from scenarios.runner import Event, Scenario, ScenarioFinished, bundled, load, run
 
 
 @click.group("scenarios")
@@ -36,8 +36,14 @@ def list_scenarios() -> None:
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress: only failures and the outcome.")
 def run_scenarios(
-    names: tuple[str, ...], files: tuple[str, ...], junit: Path | None, json_path: Path | None, html: Path | None
+    names: tuple[str, ...],
+    files: tuple[str, ...],
+    junit: Path | None,
+    json_path: Path | None,
+    html: Path | None,
+    quiet: bool,
 ) -> None:
     """Run NAMES (all bundled ones when none are given, unless --file is); exit 1 on any failure."""
     library = {s.name: s for s in bundled()}
@@ -48,7 +54,7 @@ def run_scenarios(
         chosen = [library[n] for n in names] + [load(f) for f in files]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    results = asyncio.run(_run_all(chosen or list(library.values())))
+    results = asyncio.run(_run_all(chosen or list(library.values()), quiet))
     for writer, target in ((write_junit, junit), (write_json, json_path), (write_html, html)):
         if target is not None:
             writer(results, target)
@@ -67,7 +73,8 @@ def run_scenarios(
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Where hypothesis keeps the failing runs it replays first next time [default: {CACHE_DIR_DEFAULT}].",
 )
-def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress: only failures and the outcome.")
+def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None, quiet: bool) -> None:
     """Search for a sequence of actions that breaks an invariant of the retailer-and-supplier model.
 
     Progress is a bar on a terminal and a line every tenth of the runs otherwise; a failure prints
@@ -81,7 +88,7 @@ def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
     folder = cache_dir or default_cache_dir()
     set_hypothesis_home_dir(folder)  # its other caches too: no .hypothesis/ where the user stands
     click.echo(f"searching {examples} runs of up to {steps} steps, seed {seed}; examples kept in {folder}")
-    with Progress(examples, terminal=sys.stdout.isatty()) as progress:
+    with Progress(examples, terminal=sys.stdout.isatty() and not quiet, quiet=quiet) as progress:
         try:
             search(budget, cache_dir=folder, on_run=progress.ran, command=budget.command(cache_dir))
         except Exception as exc:
@@ -91,10 +98,16 @@ def fuzz(examples: int, steps: int, seed: int, cache_dir: Path | None) -> None:
     click.echo(f"no invariant broke in {progress.runs} runs")
 
 
-async def _run_all(chosen: list[Scenario]) -> list[ScenarioFinished]:
+async def _run_all(chosen: list[Scenario], quiet: bool = False) -> list[ScenarioFinished]:
     """Each scenario in turn, each announced with how many are done and left, and the time so far."""
-    handle, results, began = console(click.echo), [], time.monotonic()
+    shown, results, began = console(click.echo), [], time.monotonic()
+
+    def handle(event: Event) -> None:
+        if not quiet or not getattr(event, "ok", True):  # quiet: only what failed
+            shown(event)
+
     for number, scenario in enumerate(chosen, start=1):
-        click.echo(f"[{number} of {len(chosen)}, {time.monotonic() - began:.0f}s] {scenario.name}")
+        if not quiet:
+            click.echo(f"[{number} of {len(chosen)}, {time.monotonic() - began:.0f}s] {scenario.name}")
         results.append(await run(scenario, handle))
     return results

@@ -11,8 +11,8 @@ import click
 class Progress:
     """Counts the runs of a search until one fails; after that the runs are hypothesis shrinking it."""
 
-    def __init__(self, total: int, terminal: bool) -> None:
-        self.total, self.runs, self.broke = total, 0, False
+    def __init__(self, total: int, terminal: bool, quiet: bool = False) -> None:
+        self.total, self.runs, self.broke, self.quiet = total, 0, False, quiet
         self.every = max(1, total // 10)
         self.bar: Any = click.progressbar(length=total, label="runs") if terminal else None
 
@@ -39,5 +39,5 @@ class Progress:
             click.echo(f"run {self.runs} broke an invariant; shrinking it to the shortest run that still fails")
         elif self.bar is not None:
             self.bar.update(1)
-        elif self.runs % self.every == 0 and self.runs <= self.total:
+        elif not self.quiet and self.runs % self.every == 0 and self.runs <= self.total:
             click.echo(f"{self.runs} of {self.total} runs")

@@ -29,7 +29,8 @@ def faults_group() -> None:
 @click.option(
     "--lanes", default=3, show_default=True, type=click.IntRange(1, 8), help="Simulators that take the cells in turn."
 )
-def matrix(seed: int, only: tuple[str, ...], lanes: int) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress: only the outcome.")
+def matrix(seed: int, only: tuple[str, ...], lanes: int, quiet: bool) -> None:
     """Run each fault against each flow on an in-process simulator and portal; print the matrix as Markdown.
 
     Progress goes to stderr. Exits 1, naming each cell, when a cell differs from the expected table.
@@ -52,7 +53,10 @@ def matrix(seed: int, only: tuple[str, ...], lanes: int) -> None:
         done += 1
         mark = "" if cell.ok else "  <- differs from the expected table"
         elapsed = time.monotonic() - began
-        click.echo(f"[{done} of {total}, {elapsed:.0f}s] {cell.fault} / {cell.flow}: {cell.outcome}{mark}", err=True)
+        if not quiet or not cell.ok:
+            click.echo(
+                f"[{done} of {total}, {elapsed:.0f}s] {cell.fault} / {cell.flow}: {cell.outcome}{mark}", err=True
+            )
 
     cells = asyncio.run(run_matrix(seed, progress, lanes, only))
     click.echo(markdown(cells))

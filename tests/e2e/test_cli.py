@@ -224,3 +224,8 @@ def test_scenarios_run_says_how_many_are_done_and_left_and_the_time_so_far() -> 
     announced = re.findall(r"^\[(\d) of 2, \d+s\] (\S+)$", result.stdout, re.M)
     assert announced == [("1", "happy-path"), ("2", "token-expiry")]
     assert result.stdout.rstrip().endswith("2 passed, 0 failed")
+
+
+def test_scenarios_run_quiet_prints_only_the_outcome() -> None:
+    result = run("scenarios", "run", "happy-path", "--quiet")
+    assert result.returncode == 0 and result.stdout.strip() == "1 passed, 0 failed", result.stdout

@@ -68,3 +68,10 @@ def test_the_faults_matrix_command_exits_1_naming_each_cell_that_differs(monkeyp
     assert result.exit_code == 1, result.output
     assert "1 of 5 cells differ from the expected table:" in result.stderr
     assert "error 500 (once) / send:\n    expected: 502 supplier-problem\n    found:    ok after retry" in result.stderr
+
+
+def test_the_faults_matrix_quiet_tells_no_progress_only_the_outcome() -> None:
+    result = subprocess.run(
+        [*CLI, "--fault", "error 503 (once)", "--quiet"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and result.stderr.strip() == "all 5 cells as expected", result.stderr
