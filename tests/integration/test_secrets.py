@@ -22,6 +22,7 @@ from scenarios.certify.receiver import Receiver
 from scenarios.certify.recorder import Credentials
 from scenarios.certify.registry import Target
 from scenarios.certify.runner import certify
+from scenarios.logbook import Logbook
 from scenarios.runner import Scenario, bundled, load, run
 from supplier_sim import SimServer
 from supplier_sim.simulator import Simulator
@@ -204,6 +205,14 @@ async def test_no_secret_reaches_a_log_journal_delivery_report_console_or_answer
     start_sim, session: aiohttp.ClientSession, caplog, monkeypatch, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    logbook: list[str] = []  # during a scenario the apps log to its logbook, not to caplog
+    keep = Logbook.emit
+
+    def emit(self: Logbook, record: logging.LogRecord) -> None:
+        keep(self, record)
+        logbook.append(self.format(record))
+
+    monkeypatch.setattr(Logbook, "emit", emit)
     evidence = Evidence()
     record_handouts(monkeypatch, evidence)
     sim_class, portal_class = recording_servers(evidence)
@@ -219,12 +228,12 @@ async def test_no_secret_reaches_a_log_journal_delivery_report_console_or_answer
             await use_a_token_of_our_own(server, session, evidence)
         await evidence.take_sim(server, session)
     written = files_in(tmp_path)
-    evidence.shown |= written | {"console": "\n".join(console), "log": caplog.text}
+    evidence.shown |= written | {"console": "\n".join(console), "log": caplog.text, "logbook": "\n".join(logbook)}
 
     # Not vacuous: each kind of secret was handed out, and each place was written to and blanked secrets.
     assert all(evidence.secrets[kind] for kind in KINDS), {k: len(evidence.secrets[k]) for k in KINDS}
     assert all(len(value) >= 8 for values in evidence.secrets.values() for value in values)
-    assert len(written) == 3 + 3 * 3 and caplog.records
+    assert len(written) == 3 + 3 * 3 and logbook
     journals = [text for where, text in evidence.shown.items() if where.startswith("journal of ")]
     assert len(journals) == scenario_runs + 3
     assert all(any(f'"{blank}"' in text for text in journals) for blank in ("Basic ***", "Bearer ***", "***"))
