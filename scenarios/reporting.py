@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -69,41 +68,26 @@ def _properties(parent: ET.Element, **values: str) -> None:
 
 
 def write_html(results: list[ScenarioFinished], path: Path) -> None:
-    e = html.escape
-    parts = []
-    for result in results:
-        steps = "".join(_step_html(s) for s in result.steps)
-        verdict = "passed" if result.ok else f"failed: {e(result.reproduce)}"
-        about = f"seed {result.seed}, {result.duration_ms:.0f} ms"
-        parts.append(
-            f"<h2 class='{'ok' if result.ok else 'bad'}'>{e(result.name)}: {verdict}</h2>"
-            f"<p class='about'>{about}</p><ol>{steps}</ol>"
-        )
-    style = (
-        ".ok{color:#070}.bad{color:#b00}.about,.ms{color:#555}pre{background:#f4f4f4;padding:.5em;color:#000}"
-        "body{font-family:sans-serif}"
-    )
-    passed = sum(r.ok for r in results)
-    versions = (
-        f"<p class='about'>harness {e(results[0].harness_version)}, contract {e(results[0].contract_version)}</p>"
-        if results
-        else ""
-    )
+    """One self-contained page in the certification report's design: verdict, summary, each step, each failure."""
+    from scenarios.templating import environment, stylesheet  # jinja2 is needed only when a page is written
+
+    failed = sum(not r.ok for r in results)
+    verdict = f"All {len(results)} scenarios passed" if not failed else f"{failed} of {len(results)} scenarios failed"
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Scenarios</title><style>{style}</style></head><body>"
+        environment()
+        .get_template("scenarios.html.j2")
+        .render(
+            results=results,
+            verdict=verdict,
+            failed=failed,
+            steps_run=sum(len(r.steps) for r in results),
+            steps_skipped=sum(len(r.not_run) for r in results),
+            harness=sorted({r.harness_version for r in results}),
+            contract=sorted({r.contract_version for r in results}),
+            seeds=sorted({r.seed for r in results}),
+            started_at=min((r.started_at for r in results if r.started_at), default=""),
+            duration_ms=sum(r.duration_ms for r in results),
+            css=stylesheet(),
+        )
     )
-    path.write_text(
-        page + f"<h1>{passed} of {len(results)} scenarios passed</h1>{versions}{''.join(parts)}</body></html>", "utf-8"
-    )
-
-
-def _step_html(step: StepFinished) -> str:
-    """One step as an item of its scenario's ordered list, which numbers it."""
-    e = html.escape
-    took = f" <span class='ms'>({step.duration_ms:.0f} ms)</span>"
-    if step.ok:
-        return f"<li class='ok'>{e(step.action)}{took}</li>"
-    evidence = e(json.dumps(step.evidence, indent=1))
-    logs = "".join(f"<br>log: {e(line)}" for line in step.logs)
-    found = f"<br>expected {e(step.expected)}<br>found {e(step.found)}{logs}<pre>{evidence}</pre>"
-    return f"<li class='bad'>{e(step.action)}{took}{found}</li>"
+    path.write_text(page, "utf-8")

@@ -7,6 +7,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class StepFinished:
     found: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)  # what the apps logged during a failed step
+    summary: str = ""  # what a step that went well did, in one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class ScenarioFinished:
     seed: int
     harness_version: str
     contract_version: str
+    started_at: str = ""  # ISO 8601, UTC
+    not_run: list[str] = field(default_factory=list)  # the actions of the steps a failure skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +113,7 @@ async def run(
 
     ``narrate`` hears one numbered line for the start and one for each step that went well.
     """
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
     results: list[StepFinished] = []
     profile = parse_profile({**{"catalog": {"size": 40, "changes": []}}, **scenario.profile}, base=None)
     with tempfile.TemporaryDirectory(prefix="orderportal-scenario-") as tmp, Logbook() as logbook:
@@ -157,7 +161,10 @@ async def run(
     reproduce = f"orderportal scenarios run {scenario.name if bundled_one else '--file ' + scenario.source}"
     elapsed_ms = (time.perf_counter() - started) * 1000
     versions = harness_version(), CONTRACT_VERSION
-    finished = ScenarioFinished(scenario.name, ok, results, elapsed_ms, reproduce, scenario.seed, *versions)
+    not_run = [next(iter(step)) for step in scenario.steps[len(results) :]] if not ok else []
+    finished = ScenarioFinished(
+        scenario.name, ok, results, elapsed_ms, reproduce, scenario.seed, *versions, started_at, not_run
+    )
     emit(finished)
     return finished
 
@@ -195,7 +202,8 @@ async def _step(
         expected, found = "the step to run", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
         evidence = stage.exchanges[-3:]
     else:
-        return StepFinished(name, index, action, True, (time.perf_counter() - started) * 1000), summary
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return StepFinished(name, index, action, True, elapsed_ms, summary=summary or ""), summary
     elapsed_ms = (time.perf_counter() - started) * 1000
     logs = logbook.lines[logged:]
     return StepFinished(name, index, action, False, elapsed_ms, expected, found, evidence, logs), None

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import json
-from importlib import resources
 from typing import Any
 
-import jinja2
-from markupsafe import Markup
-
 from scenarios.certify.rules import rule_catalogue
+from scenarios.templating import environment, stylesheet
 
 # Why each family of checks matters to a retailer: the report says it beside each check.
 WHY = {
@@ -36,43 +31,6 @@ WHY = {
 }
 
 
-def _clock(seconds: float | None) -> str:
-    from scenarios.certify.reports import clock
-
-    return clock(seconds or 0.0)
-
-
-def _slug(verdict: str) -> str:
-    return verdict.replace(" ", "-")
-
-
-def _pointers(violations: list[str] | None) -> set[str]:
-    """The JSON pointers a contract violation names: ``/items/0/containerAmount: must be ...``."""
-    return {v.split(":", 1)[0] for v in violations or [] if v.startswith("/")}
-
-
-def _json_html(value: Any, violations: list[str] | None = None) -> str:
-    """Indented JSON, escaped, with the value at each failing pointer marked."""
-    marks = _pointers(violations)
-    return _render(value, "", marks, 0)
-
-
-def _render(value: Any, pointer: str, marks: set[str], depth: int) -> str:
-    pad, inner = "  " * depth, "  " * (depth + 1)
-    if isinstance(value, dict) and value:
-        parts = [
-            f"{inner}{html.escape(json.dumps(k))}: {_render(v, f'{pointer}/{k}', marks, depth + 1)}"
-            for k, v in value.items()
-        ]
-        shown = "{\n" + ",\n".join(parts) + f"\n{pad}}}"
-    elif isinstance(value, list) and value:
-        parts = [f"{inner}{_render(v, f'{pointer}/{i}', marks, depth + 1)}" for i, v in enumerate(value)]
-        shown = "[\n" + ",\n".join(parts) + f"\n{pad}]"
-    else:
-        shown = html.escape(json.dumps(value, ensure_ascii=False))
-    return f"<mark>{shown}</mark>" if pointer in marks else shown
-
-
 def _latency_rows(latency: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
     """Bars for the chart, scaled so that the slowest p99 is 300 px wide."""
     slowest = max((row["p99"] for row in latency.values()), default=0.0) or 1.0
@@ -90,21 +48,18 @@ def _latency_rows(latency: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
 
 
 def render(document: dict[str, Any]) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("scenarios", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters |= {"clock": _clock, "slug": _slug, "json_html": lambda v, x=None: Markup(_json_html(v, x))}
     rules = {r["id"]: r["rule"] for r in rule_catalogue()}
     verdict = document["verdict"]
     tone = "good" if verdict.startswith("CERTIFIED") else "partial" if verdict.startswith("PASSED") else "bad"
-    css = (resources.files("scenarios") / "templates" / "report.css").read_text("utf-8")
-    return environment.get_template("certification.html.j2").render(
-        d=document,
-        tone=tone,
-        css=css,
-        latency=_latency_rows(document.get("latency", {})),
-        why=lambda check_id: WHY.get(check_id.rsplit("-", 1)[0], ""),
-        rule_text=lambda rule_id: rules.get(rule_id, ""),
+    return (
+        environment()
+        .get_template("certification.html.j2")
+        .render(
+            d=document,
+            tone=tone,
+            css=stylesheet(),
+            latency=_latency_rows(document.get("latency", {})),
+            why=lambda check_id: WHY.get(check_id.rsplit("-", 1)[0], ""),
+            rule_text=lambda rule_id: rules.get(rule_id, ""),
+        )
     )

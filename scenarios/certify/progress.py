@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from scenarios.certify.reports import clock, console
+from scenarios.certify.reports import console
 from scenarios.certify.runner import CheckFinished, CheckStarted, Event, RunFinished, RunStarted, Waiting
+from scenarios.templating import clock
 
 
 class LiveProgress:

@@ -15,6 +15,7 @@ from scenarios.certify.certificate import run_key, seal
 from scenarios.certify.registry import MANDATORY, REGISTRY
 from scenarios.certify.rules import rule_verdicts
 from scenarios.certify.runner import CheckFinished, Event, RunFinished, RunStarted, Waiting
+from scenarios.templating import clock
 
 MARKS = {
     "passed": "PASS",
@@ -61,16 +62,6 @@ def console(echo: Callable[[str], None], quiet: bool = False) -> Callable[[Event
 
 def line(event: CheckFinished) -> str:
     return f"{MARKS[event.verdict]} {event.id:<12} {event.title}  [{event.severity}, {event.duration_ms:.0f} ms]"
-
-
-def clock(seconds: float) -> str:
-    """``2m10s``, ``45s``, ``1h02m``: a duration as people read it."""
-    whole = int(seconds)
-    if whole < 60:
-        return f"{seconds:.1f}s" if seconds < 10 else f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 def verdict_of(finished: RunFinished) -> str:

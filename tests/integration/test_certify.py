@@ -447,9 +447,9 @@ async def test_the_html_report_is_one_small_self_contained_page_that_marks_what_
 
 
 def test_a_value_from_the_server_reaches_the_page_escaped() -> None:
-    from scenarios.certify.html import _json_html
+    from scenarios.templating import json_html
 
-    shown = _json_html({"name": "<script>alert(1)</script>", "n": [1, "x"]}, ["/n/1: must be an integer"])
+    shown = json_html({"name": "<script>alert(1)</script>", "n": [1, "x"]}, ["/n/1: must be an integer"])
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "<mark>&quot;x&quot;</mark>" in shown
 
 

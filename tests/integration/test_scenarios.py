@@ -56,6 +56,7 @@ steps:
     result: ScenarioFinished = await run(wrong, seen.append)
     assert not result.ok and [s.ok for s in result.steps] == [True, False]
     assert result.steps[1].expected == "fetched 41" and result.steps[1].found == "40"
+    assert result.steps[0].summary.startswith("customer number 10001") and result.not_run == ["cart"]
     assert result.reproduce == "orderportal scenarios run --file wrong.yaml" and isinstance(seen[-1], ScenarioFinished)
 
 
@@ -93,18 +94,48 @@ steps:
 
 def finished_run() -> ScenarioFinished:
     steps = [
-        StepFinished("walk", 1, "couple", True, 12.4),
+        StepFinished("walk", 1, "couple", True, 12.4, summary="customer number 10001 (BASIC): COUPLED"),
         StepFinished("walk", 2, "open", False, 30.6, "fetched 41", "40", [], ["WARNING portal.api: odd"]),
     ]
-    return ScenarioFinished("walk", False, steps, 50.2, "orderportal scenarios run walk", 7, "0.1.0", "1.0.0")
+    return ScenarioFinished(
+        "walk", False, steps, 50.2, "orderportal scenarios run walk", 7, "0.1.0", "1.0.0", "", ["cart", "create"]
+    )
 
 
 def test_the_html_report_numbers_each_step_once_with_its_duration_the_seed_and_the_versions(tmp_path: Path) -> None:
     write_html([finished_run()], tmp_path / "s.html")
     page = (tmp_path / "s.html").read_text()
-    items = re.findall(r"<li[^>]*>(.*?)</li>", page)
-    assert items[0] == "couple <span class='ms'>(12 ms)</span>" and items[1].startswith("open <span class='ms'>(31 ms)")
-    assert "seed 7" in page and "harness 0.1.0, contract 1.0.0" in page and "log: WARNING portal.api: odd" in page
+    rows = re.findall(r'<tr data-step="(\d+)"', page)
+    assert rows == ["1", "2", "3", "4"] and "12 ms" in page and "31 ms" in page
+    assert "customer number 10001 (BASIC): COUPLED" in page and page.count('class="badge v-skipped">skipped') == 2
+    assert "<dd>7</dd>" in page and "harness 0.1.0" in page and "version 1.0.0" in page
+    assert "WARNING portal.api: odd" in page
+
+
+def test_a_failing_html_report_shows_the_verdict_each_scenario_and_the_failure_with_values_escaped(
+    tmp_path: Path,
+) -> None:
+    hostile = StepFinished("evil", 1, "couple", False, 3.0, "status 200", "<script>alert(1)</script>", [{"x": "<b>"}])
+    evil = ScenarioFinished(
+        "evil", False, [hostile], 3.0, "orderportal scenarios run --file evil.yaml", 1, "0.1.0", "1.0.0"
+    )
+    passing = ScenarioFinished("fine", True, [StepFinished("fine", 1, "open", True, 5.0)], 5.0, "", 1, "0.1.0", "1.0.0")
+    write_html([finished_run(), evil, passing], tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text()
+    assert re.search(r'<header class="banner bad"[^>]*>\s*<h1>2 of 3 scenarios failed</h1>', page)
+    assert re.findall(r'<tr data-scenario="([^"]+)"', page) == ["walk", "evil", "fine"]
+    assert '<pre class="expected">fetched 41</pre>' in page and '<pre class="found">40</pre>' in page
+    assert '<pre class="reproduce">orderportal scenarios run walk</pre>' in page
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;" in page
+
+
+async def test_a_passing_html_report_of_the_library_is_small_and_fetches_nothing(tmp_path: Path) -> None:
+    results = [await run(scenario, lambda event: None) for scenario in SCENARIOS]
+    write_html(results, tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text()
+    assert f"<h1>All {len(SCENARIOS)} scenarios passed</h1>" in page and len(page.encode()) < 100_000
+    assert not re.search(r"<script|<link|\ssrc=|@import|url\(", page, re.IGNORECASE)
+    assert "Orderportal opened: 40 supplier products imported" in page  # each step says what it did
 
 
 def test_the_json_and_junit_reports_carry_the_seed_and_the_versions(tmp_path: Path) -> None:
