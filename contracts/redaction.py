@@ -55,8 +55,13 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
         if name.lower() in SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if name.lower() == "authorization" and " " in value else ""
             value = f"{scheme} {REDACTED}".strip()
-        clean[str(name)] = value
+        clean[encodable(str(name))] = encodable(value)
     return clean
+
+
+def encodable(text: str) -> str:
+    """``text`` that encodes as UTF-8: a header byte aiohttp kept as a lone surrogate becomes U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def blank_values(value: Any, secrets: Iterable[str]) -> Any:

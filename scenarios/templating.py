@@ -76,6 +76,11 @@ def environment() -> jinja2.Environment:
     return built
 
 
-def stylesheet() -> str:
-    """``report.css``, which each page inlines so that it fetches nothing."""
-    return (resources.files("scenarios") / "templates" / "report.css").read_text("utf-8")
+def stylesheet() -> Any:
+    """``report.css``, which each page inlines so that it fetches nothing; our own text, so never escaped.
+
+    An escaped stylesheet is a broken one: browsers do not decode ``&gt;`` inside ``<style>``.
+    """
+    from markupsafe import Markup
+
+    return Markup((resources.files("scenarios") / "templates" / "report.css").read_text("utf-8"))

@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 ALGORITHM = "Ed25519"
 CANONICALIZATION = (
-    "JSON of the document without its signature block: keys sorted by code point, separators (',', ':'), "
-    "no insignificant whitespace, non-ASCII characters as themselves, UTF-8"
+    "JSON of the document without its signature block, as Python's json.dumps(sort_keys=True, "
+    "separators=(',', ':'), ensure_ascii=False) writes it: keys sorted by code point, no insignificant "
+    "whitespace, non-ASCII characters as themselves, numbers as Python writes them (12.0, 1e-07), UTF-8"
 )
 SIGNS = "the ASCII bytes of signature.digest, as written ('sha256:' and 64 lowercase hex digits)"
 EVIDENCE = "each check's evidence_digests[i] is the sha256 of its evidence[i], canonicalised the same way"
@@ -114,6 +115,9 @@ def verify(document: dict[str, Any], expected: Ed25519PublicKey | None = None) -
     content = digest({k: v for k, v in document.items() if k != "signature"})
     if content != block["digest"]:
         problems.append(f"the document digest: the content hashes to {content}, the signature says {block['digest']}")
+    unsigned = sorted(set(block) - set(SIGNATURE_FIELDS))
+    if unsigned:  # nothing outside the signed content may ride along looking as if it were signed
+        problems.append(f"the signature block holds fields no signature covers: {', '.join(unsigned)}")
     problems += _key(block, expected)
     problems += _signature(block)
     return problems

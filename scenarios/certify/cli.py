@@ -235,21 +235,33 @@ def verify(report: Path, public_key: Path | None) -> None:
             expected = certificate.load_public(public_key)
         except ValueError as exc:
             raise click.UsageError(f"--public-key {click.format_filename(public_key)}: {exc}") from None
+    name = click.format_filename(report)
     try:
         document = certificate.parse(report.read_text("utf-8"))
-    except (UnicodeDecodeError, certificate.NotACertificate) as exc:
-        raise NotACertificate(f"{click.format_filename(report)} is not a certificate: {exc}") from None
-    problems = certificate.verify(document, expected)
-    name = click.format_filename(report)
+        problems = certificate.verify(document, expected)
+    except OSError as exc:
+        raise NotACertificate(f"{name} cannot be read: {exc.strerror}") from None
+    except (UnicodeError, ValueError) as exc:  # NotACertificate, and numbers or text no certificate holds
+        raise NotACertificate(f"{name} is not a certificate: {printable(str(exc))[:200]}") from None
+    except RecursionError:
+        raise NotACertificate(f"{name} is not a certificate: nested too deep") from None
     if problems:
         click.echo(f"{name} does NOT verify; what does not match:", err=True)
         for problem in problems:
-            click.echo(f"  - {problem}", err=True)
+            click.echo(f"  - {printable(problem)}", err=True)
         sys.exit(1)
     signer = certificate.short(document["signature"]["keyFingerprint"])
     click.echo(f"{name} is intact: signed by key fingerprint {signer}, digest {document['signature']['digest']}")
     if expected is None:
-        click.echo("that proves it was not changed after signing, not who signed it: give --public-key for that")
+        click.echo(
+            "it is as the holder of that key signed it; without --public-key that key may be anyone's, even one "
+            "made by whoever edited the report: only a key you already know proves who signed it"
+        )
+
+
+def printable(text: str) -> str:
+    """Text from a file for the terminal: control characters shown escaped, never acted on."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @certify.command("keygen")

@@ -196,7 +196,10 @@ async def certify(
         context = Context(target, recorder, random.Random(target.seed), receiver=receiver)
         if sleep is not None:
             context.sleep = sleep
-        context.progress = lambda what, waited_s, wait_s: emit(Waiting(what, waited_s, wait_s))
+        # The server's own words (order ids, statuses) go to a terminal: blanked and made printable first.
+        context.progress = lambda what, waited_s, wait_s: emit(
+            Waiting(_printable(blank_values(what, recorder.secrets)), waited_s, wait_s)
+        )
         fixtures = Fixtures(context)
         try:
             for name in _early(ordered):
@@ -286,6 +289,10 @@ def _early(checks: list[Check]) -> list[str]:
             needed.add(name)
             todo += FIXTURES[name].needs
     return [name for name, made in FIXTURES.items() if made.early and name in needed]
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _now() -> str:

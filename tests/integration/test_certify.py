@@ -475,3 +475,20 @@ async def test_the_junit_reports_meet_the_junit_schema_ci_servers_read(start_sim
     ET.SubElement(broken.find("testcase"), "failure-of-its-own")  # the schema can fail: what readers do not know
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         schema.validate(ET.tostring(broken, encoding="unicode"))
+
+
+async def test_a_failing_webhook_check_s_deliveries_reach_every_report(
+    start_sim, session, monkeypatch, tmp_path
+) -> None:
+    from supplier_sim import webhooks
+
+    monkeypatch.setattr(
+        webhooks, "signed_headers", lambda secret, body, t: signed_headers("another-secret-0123", body, t)
+    )
+    _, collector = await run(await start_sim(FAST), session)
+    paths = write_all(collector.document(), tmp_path)
+    page = paths[2].read_text()
+    assert "WEBHOOK-02" in page and "X-Signature" in page  # the delivery shown as its evidence
+    # The stylesheet arrives as written: a browser does not decode &gt; inside <style>.
+    style = page[page.index("<style>") : page.index("</style>")]
+    assert ".pair>div" in style and "&gt;" not in style and "&#34;" not in style

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,7 +42,7 @@ async def test_a_written_certificate_verifies_and_a_flipped_verdict_does_not(sta
     intact = verify(str(paths[0]))
     assert intact.exit_code == 0, intact.output
     assert f"is intact: signed by key fingerprint {short(signature['keyFingerprint'])}" in intact.output
-    assert "not who signed it" in intact.output  # a key made for the run: integrity only
+    assert "only a key you already know proves who signed it" in intact.output  # integrity only
     flip(paths[0], '"verdict": "passed"', '"verdict": "passet"')
     changed = verify(str(paths[0]))
     assert changed.exit_code == 1 and "the document digest" in changed.output
@@ -116,7 +117,7 @@ async def test_a_report_signed_with_a_keygen_key_verifies_only_against_that_key(
     paths = await certified(start_sim, session, tmp_path / "reports", key)
     assert json.loads(paths[0].read_text())["integrity"]["key"].startswith("given with --signing-key")
     known = verify(str(paths[0]), "--public-key", str(tmp_path / "signing.pub"))
-    assert known.exit_code == 0 and "not who signed it" not in known.output, known.output
+    assert known.exit_code == 0 and "only a key you already know" not in known.output, known.output
     fingerprint = json.loads(paths[0].read_text())["signature"]["keyFingerprint"]
     assert short(fingerprint) in made.output and short(fingerprint) in known.output
     unknown = verify(str(paths[0]), "--public-key", str(tmp_path / "other.pub"))
@@ -158,3 +159,32 @@ def test_verify_says_what_is_not_a_certificate_with_exit_2(tmp_path: Path) -> No
     (tmp_path / "notes.txt").write_text("not a key")
     wrong = verify(str(tmp_path / "old.json"), "--public-key", str(tmp_path / "notes.txt"))
     assert wrong.exit_code == 2 and "--public-key" in wrong.output
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deep"),
+        ('{"n": ' + "9" * 5000 + "}", "is not a certificate"),
+        ('{"signature": {"algorithm": "\\ud800"}}', "is not a certificate"),
+    ],
+    ids=["deep", "huge-number", "lone-surrogate"],
+)
+def test_verify_refuses_a_hostile_file_as_no_certificate_without_a_traceback(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    hostile = tmp_path / "certification.json"
+    hostile.write_text(text, "utf-8")
+    result = CliRunner().invoke(command, ["verify", str(hostile)])
+    assert result.exit_code == 2 and why in result.output and "Traceback" not in result.output, result.output
+
+
+def test_verify_shows_a_control_character_of_the_file_escaped_not_acted_on(tmp_path: Path) -> None:
+    from scenarios.certify.certificate import run_key, seal
+
+    sealed = seal({"report": "x", "checks": []}, run_key(), made_for_run=True)
+    sealed["signature"]["digest"] = "sha256:\x1b[2Kintact"
+    path = tmp_path / "certification.json"
+    path.write_text(json.dumps(sealed), "utf-8")
+    result = CliRunner().invoke(command, ["verify", str(path)])
+    assert result.exit_code == 1 and "\x1b" not in result.output and "\\x1b[2Kintact" in result.output

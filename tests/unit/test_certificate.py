@@ -125,3 +125,18 @@ def test_the_key_made_for_the_run_differs_between_two_runs_with_the_same_seed() 
 def test_what_is_not_a_certificate_is_refused_as_such(text: str, why: str) -> None:
     with pytest.raises(NotACertificate, match=why):
         parse(text)
+
+
+def test_a_field_added_to_the_signature_block_fails_verify_as_unsigned() -> None:
+    sealed = parse(written())
+    sealed["signature"]["signedBy"] = "ACME Certification Authority"
+    assert verify(sealed) == ["the signature block holds fields no signature covers: signedBy"]
+
+
+def test_a_header_byte_that_is_no_utf_8_is_recorded_as_a_replacement_so_the_report_can_be_sealed() -> None:
+    from contracts.redaction import redact_headers
+
+    shown = redact_headers({"X-Note": "caf\udce9"})  # as aiohttp keeps the byte 0xe9 of a Latin-1 header
+    assert shown == {"X-Note": "caf\ufffd"}
+    sealed = seal({**document(), "evidence": shown}, run_key(), made_for_run=True)
+    assert verify(parse(json.dumps(sealed))) == []
