@@ -41,7 +41,7 @@ def test_a_sealed_document_verifies_as_written() -> None:
     assert verify(sealed) == []
     assert [len(c["evidence_digests"]) for c in sealed["checks"]] == [2, 0]
     assert sealed["signature"]["algorithm"] == "Ed25519" and sealed["signature"]["digest"].startswith("sha256:")
-    assert "separators (',', ':')" in sealed["integrity"]["canonicalization"]
+    assert "separators=(',', ':')" in sealed["integrity"]["canonicalization"]
 
 
 @pytest.mark.parametrize(
