@@ -9,6 +9,7 @@ from typing import TextIO
 import click
 import yaml
 
+from contracts.business import business_errors
 from contracts.loader import CONTRACT_VERSION, contracts
 
 
@@ -30,7 +31,11 @@ def list_contracts() -> None:
 @click.argument("name")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def validate(name: str, file: TextIO) -> None:
-    """Validate FILE (JSON or YAML; - for standard input) against the schema NAME."""
+    """Validate FILE (JSON or YAML; - for standard input) against the schema NAME and its business rules.
+
+    The rules are the simulator's own: on an order, quantity = containers x containerAmount on each line,
+    line numbers unique, and a status history that starts NEW, moves legally and ends at the order's status.
+    """
     loaded = contracts()
     if name not in loaded.schemas:
         raise click.UsageError(f"unknown contract {name!r}; `orderportal contracts list` shows them")
@@ -42,7 +47,8 @@ def validate(name: str, file: TextIO) -> None:
             instance = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise click.ClickException(f"{file.name}: neither JSON nor YAML: {exc}") from None
-    errors = loaded.errors(name, instance)
+    # The business rules read fields the schema guarantees, so they run only on a schema-valid instance.
+    errors = loaded.errors(name, instance) or business_errors(name, instance)
     if not errors:
         click.echo(f"{file.name}: valid {name}")
         return

@@ -10,6 +10,7 @@ from multidict import MultiMapping
 from yarl import URL
 
 from contracts import Violation
+from contracts.business import order_request
 from contracts.statuses import STATUSES
 from contracts.wire import format_timestamp
 from supplier_sim.auth import WRONG_PASSWORD, wrong_credentials
@@ -92,24 +93,10 @@ def _idempotency_key(request: web.Request) -> list[Violation]:
     return []
 
 
-def _line_rules(body: dict[str, Any]) -> list[Violation]:
-    """What the schema cannot say: quantity = containers x containerAmount, line numbers unique."""
-    errors = []
-    seen: set[int] = set()
-    for index, line in enumerate(body["lines"]):
-        expected = line["containers"] * line["containerAmount"]
-        if line["quantity"] != expected:
-            errors.append(Violation(f"/lines/{index}/quantity", "must be containers x containerAmount"))
-        if line["lineNumber"] in seen:
-            errors.append(Violation(f"/lines/{index}/lineNumber", "is used by another line"))
-        seen.add(line["lineNumber"])
-    return errors
-
-
 async def _order_request(request: web.Request) -> dict[str, Any]:
     """The order body with its Idempotency-Key, valid; 422 (or another problem) otherwise."""
     body: dict[str, Any] = await read_json(request, "order-request", extra=_idempotency_key(request))
-    errors = _line_rules(body)
+    errors = order_request(body)
     if errors and request.app[SIM].saboteur.switches.accept_bad_quantity:
         errors = [e for e in errors if not e.pointer.endswith("/quantity")]
     if errors:
