@@ -7,11 +7,11 @@ from aiohttp import web
 from contracts.loader import portal_openapi_text
 from contracts.serving import body_deadline
 from portal.entrypoints.http import MAX_BODY, problems, same_origin
-from portal.entrypoints.routes import carts, outbox, receiving, setup, stock_orders, tracking
+from portal.entrypoints.routes import carts, outbox, reads, receiving, setup, stock_orders, tracking
 from portal.entrypoints.typedefs import PORTAL
 from portal.service_layer.context import Portal
 
-RESOURCES = (setup, carts, stock_orders, outbox, tracking, receiving)
+RESOURCES = (setup, carts, stock_orders, outbox, tracking, receiving, reads)
 DOCUMENT = portal_openapi_text().encode()
 
 
