@@ -169,7 +169,7 @@ def query_id(request: web.Request, name: str) -> int | None:
     text = request.query.get(name)
     if text is None:
         return None
-    if not (text.isascii() and text.isdigit() and len(text) < 10 and 0 < int(text) <= MAX_ID):
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID):
         raise InvalidInput(f"{name} must be an id from 1 to {MAX_ID}", field=f"/query/{name}")
     return int(text)
 

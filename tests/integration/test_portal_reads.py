@@ -76,7 +76,7 @@ async def test_stock_levels_carry_the_product_number_and_name(shop: Shop) -> Non
         ("/api/stock-orders?page=-3", "/query/page"),
         ("/api/customer-numbers?state=HALF", "/query/state"),
         ("/api/dispatch-notifications?stockOrderId=x9x", "/query/stockOrderId"),
-        ("/api/stock-receipts?warehouseId=99999999999", "/query/warehouseId"),
+        ("/api/stock-receipts?warehouseId=2147483648", "/query/warehouseId"),
         ("/api/warehouses?orgUnitId=", "/query/orgUnitId"),
     ],
 )
@@ -104,6 +104,10 @@ async def test_a_bad_query_parameter_is_a_422_naming_it_and_never_its_value(
 async def test_an_unknown_id_is_a_404_problem(shop: Shop, path: str) -> None:
     answer = await shop.api.call("GET", path)
     assert answer.status == 404 and answer.content_type == "application/problem+json"
+
+
+async def test_the_largest_id_is_a_valid_filter(shop: Shop) -> None:
+    assert (await shop.api.ok("GET", "/api/stock-orders?supplierId=2147483647"))["items"] == []
 
 
 async def test_the_portal_answers_its_health_check(shop: Shop) -> None:
