@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from portal.entrypoints import views
 from portal.service_layer.context import Portal
 
 
@@ -24,15 +21,3 @@ class PortalState:
         """The key the order is sent with, fixed at booking; None before."""
         async with self._portal.uow() as uow:
             return (await uow.orders.get(stock_order_id)).idempotency_key
-
-    async def receipts(self, stock_order_id: int) -> list[dict[str, Any]]:
-        """Each receipt as the API shows one: its id, state and lines (lineNumber, productId, quantity), and more."""
-        async with self._portal.uow() as uow:
-            found = await uow.receipts.all(stock_order_id=stock_order_id)
-        return [views.receipt(receipt) for receipt in found]
-
-    async def dispatch_notification_ids(self, stock_order_id: int) -> tuple[str, ...]:
-        """The supplier's ids of the dispatch notifications the portal holds for the order, sorted."""
-        async with self._portal.uow() as uow:
-            held = await uow.notifications.all(stock_order_id=stock_order_id)
-        return tuple(sorted(note.notification_id for note in held))

@@ -134,7 +134,8 @@ class World:
 
     async def notes(self, order_id: int) -> tuple[str, ...]:
         """The dispatch notifications of the order that the portal holds, by their supplier's ids."""
-        return await self.portal.state().dispatch_notification_ids(order_id)
+        held = await self.ok("GET", f"/api/dispatch-notifications?stockOrderId={order_id}&size=1000")
+        return tuple(sorted(note["notificationId"] for note in held["items"]))
 
     async def notes_at_supplier(self, supplier_order_id: str) -> tuple[str, ...]:
         notes = await self.admin.dispatch_notifications(supplier_order_id)
