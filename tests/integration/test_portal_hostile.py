@@ -252,7 +252,7 @@ async def test_a_dispatch_before_the_acceptance_is_refused_to_come_again_and_one
 async def test_a_method_the_route_does_not_take_is_a_405_problem_that_names_the_allowed_ones(start_portal, session):
     api = portal_api((await start_portal()).url, session)
     answer = await api.call("DELETE", "/api/org-units")
-    assert answer.status == 405 and answer.headers["Allow"] == "POST"  # RFC 9110: a 405 carries Allow
+    assert answer.status == 405 and set(answer.headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}  # RFC 9110
     assert "DELETE" in answer.body["detail"] and "POST" in answer.body["detail"]
     assert (await api.call("TRACE", "/api/outbox")).headers["Allow"] == "GET,HEAD"
 
