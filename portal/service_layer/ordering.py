@@ -11,7 +11,7 @@ from portal.domain.matching import Match, match_all
 from portal.domain.model import StockOrder, StockOrderState
 from portal.service_layer import common
 from portal.service_layer.context import Portal
-from portal.service_layer.supplier_errors import ContractBroken, SupplierError
+from portal.service_layer.supplier_errors import ROOT_URL, ContractBroken, SupplierError
 from portal.service_layer.unit_of_work import UnitOfWork
 
 
@@ -41,7 +41,8 @@ async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) 
     except SupplierError as exc:
         if isinstance(exc, ContractBroken):
             await common.keep(portal, supplier_id, "contract", str(exc), exc.endpoint, None)
-        raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}") from None
+        hint = f": {ROOT_URL}" if exc.status == 404 else ""  # an API root at the wrong place answers 404
+        raise SupplierProblem(f"cannot import the product list of {supplier.name}: {exc}{hint}") from None
     async with portal.uow() as uow:
         supplier = await uow.suppliers.get(supplier_id, lock=True)
         await uow.catalog.upsert(supplier_id, products)

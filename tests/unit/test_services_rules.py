@@ -358,3 +358,15 @@ async def test_credentials_changed_while_coupling_stay_uncoupled_and_the_couplin
     customer = await setup.get_customer_number(portal, 1)
     assert customer.state is Coupling.UNCOUPLED and customer.password == "a-new-password-never-checked"
     assert customer.last_error == "the credentials changed: couple again" and customer.webhook_secret is None
+
+
+async def test_a_product_list_that_is_not_found_says_what_the_root_url_looks_like() -> None:
+    portal, _, supplier = fake_portal()
+    ids = await shop(portal)
+
+    async def missing(updated_since: str | None = None) -> list:
+        raise SupplierRejected("GET /products", {"title": "Not Found", "detail": "no such path"}, 404)
+
+    supplier.products = missing  # type: ignore[method-assign]
+    with pytest.raises(SupplierProblem, match="server root, such as http://host:port"):
+        await ordering.open_orderportal(portal, ids["supplier"], ids["warehouse"])
