@@ -100,6 +100,13 @@ async def test_an_order_in_the_outbox_shows_its_attempts_its_error_the_withdraw_
     assert 'class="attempts">1<' in detail and intent["lastError"].split(":")[0] in detail
     assert f'data-action="/api/outbox/{order["id"]}" data-method="DELETE"' in detail
     assert "waiting, 1 attempt(s)" in await html(session, f"{shop.portal.url}/ui?state=BOOKED")
+    async with session.get(f"{shop.portal.url}/ui/events") as answer:
+        stream = events(answer)
+        assert (await anext(stream))[0] == "hello"
+        await shop.api.ok("DELETE", f"/api/outbox/{order['id']}")
+        async with asyncio.timeout(10):
+            removed = await first(stream, "outbox.removed")
+        assert [item["stockOrderId"] for item in removed] == [order["id"]]
     evidence = await html(session, f"{shop.portal.url}/ui/violations")
     assert "<code>contract</code>" in evidence and f'href="/ui/orders/{order["id"]}"' in evidence
 
