@@ -23,7 +23,17 @@ from portal.domain.model import (
     StockReceipt,
 )
 from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
-from portal.service_layer.unit_of_work import Carts, Catalog, Events, NoEvents, Products, Repository, Stock, announce
+from portal.service_layer.unit_of_work import (
+    TOPICS,
+    Carts,
+    Catalog,
+    Events,
+    NoEvents,
+    Products,
+    Repository,
+    Stock,
+    announce,
+)
 
 CONFLICT = "a concurrent change got there first; reload and try again"
 CHANGES = "changes"  # the entities a session flushed, kept only while someone listens for them
@@ -113,9 +123,13 @@ def _note_changes(session: Session, _context: Any) -> None:
     if noted is None:
         return
     changed, removed = noted
-    for entity in (*session.new, *session.dirty):
-        if entity in session.new or session.is_modified(entity):
+    for entity in session.new:
+        if type(entity) in TOPICS:  # a catalog import's thousands of rows are looked at, not kept
+            changed[id(entity)] = entity
+    for entity in session.dirty:
+        if type(entity) in TOPICS and session.is_modified(entity):
             changed[id(entity)] = entity
     for entity in session.deleted:
-        changed.pop(id(entity), None)
-        removed[id(entity)] = entity
+        if type(entity) in TOPICS:
+            changed.pop(id(entity), None)
+            removed[id(entity)] = entity

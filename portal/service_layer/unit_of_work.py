@@ -144,6 +144,7 @@ TOPICS: dict[type, str] = {
     StockReceipt: "receipt",
     ContractViolation: "violation",
     CustomerNumber: "customer",
+    Supplier: "supplier",
 }
 
 

@@ -131,3 +131,17 @@ async def test_a_bad_filter_is_a_problem_naming_the_query_field(shop: Shop, sess
     assert body["errors"][0]["pointer"] == "/query/state" and "<b>" not in str(body)
     async with session.get(f"{shop.portal.url}/ui/orders/999999") as answer:
         assert answer.status == 404
+
+
+async def test_a_list_opens_at_its_newest_page_and_pages_back(shop: Shop, session, monkeypatch) -> None:
+    from portal.entrypoints.routes import dashboard
+
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 1)
+    first = await hostile_order(shop)
+    other = [p for p in await shop.products() if p["active"]][1]
+    second = await shop.order([(other["productNumber"], 1)])
+    newest = await html(session, f"{shop.portal.url}/ui")
+    assert second["number"] in newest and first["number"] not in newest
+    assert 'href="/ui?page=1">← older</a>' in newest and "page 2 of 2" in newest
+    oldest = await html(session, f"{shop.portal.url}/ui?page=1")
+    assert first["number"] in oldest and second["number"] not in oldest and "newer →" in oldest

@@ -7,8 +7,10 @@ API's own endpoints, so the dashboard has no write path, and no protection, of i
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -31,6 +33,7 @@ NAV = (
     ("ui.suppliers", "Suppliers"),
 )
 STATES = (*StockOrderState, *Status)  # the portal's states, then a sent order's Orderportal statuses
+T = TypeVar("T")
 
 
 def _page(request: web.Request, template: str, title: str, current: str, **context: Any) -> web.Response:
@@ -38,6 +41,20 @@ def _page(request: web.Request, template: str, title: str, current: str, **conte
     nav = [{"href": router[name].url_for(), "label": label, "current": name == current} for name, label in NAV]
     events = router["ui.events"].url_for()
     return page(PACKAGE, template, app_name=APP_NAME, title=title, nav=nav, events_url=events, **context)
+
+
+async def _paged(
+    request: web.Request, fetch: Callable[..., Awaitable[queries.Page[T]]]
+) -> tuple[queries.Page[T], dict[str, Any]]:
+    """The page asked for, or else the last one: the newest rows are what a live page is watched for."""
+    number = query_int(request, "page", 1, 10**6)
+    found = await fetch(page=number, size=PAGE_SIZE)
+    pages = max(1, math.ceil(found.total / PAGE_SIZE))
+    if "page" not in request.query and pages > 1:
+        number = pages
+        found = await fetch(page=number, size=PAGE_SIZE)
+    here = request.rel_url
+    return found, {"page": number, "pages": pages, "total": found.total, "href": lambda n: here.update_query(page=n)}
 
 
 def steps(order: StockOrder) -> list[dict[str, str]]:
@@ -56,13 +73,12 @@ async def orders(request: web.Request) -> web.Response:
     """Stock orders by state, each with its Orderportal status line."""
     portal = request.app[PORTAL]
     state = _state_filter(request)
-    number = query_int(request, "page", 1, 10**6)
     chosen: dict[str, Any] = {}
     if state in tuple(StockOrderState):
         chosen["state"] = StockOrderState(state)
     elif state is not None:
         chosen.update(state=StockOrderState.SENT, status=state)
-    found = await queries.stock_orders(portal, **chosen, page=number, size=PAGE_SIZE)
+    found, paging = await _paged(request, functools.partial(queries.stock_orders, portal, **chosen))
     counts = await queries.stock_order_counts(portal)
     suppliers = {s.id: s.name for s in await queries.suppliers(portal)}
     houses = {h.id: h.name for h in await queries.warehouses(portal)}
@@ -90,12 +106,6 @@ async def orders(request: web.Request) -> web.Response:
         {"label": s.value, "href": here.with_query(state=s.value), "current": s == state, "count": counts.get(s, 0)}
         for s in STATES
     ]
-    paging = {
-        "page": number,
-        "pages": max(1, math.ceil(found.total / PAGE_SIZE)),
-        "total": found.total,
-        "href": lambda n: here.with_query({**({"state": state} if state else {}), "page": n}),
-    }
     return _page(
         request, "orders.html.j2", "Stock orders", "ui.orders", orders=rows, states=choices, state=state, paging=paging
     )
@@ -142,8 +152,7 @@ async def order(request: web.Request) -> web.Response:
 async def violations(request: web.Request) -> web.Response:
     """Contract violations with their evidence, oldest first."""
     portal = request.app[PORTAL]
-    number = query_int(request, "page", 1, 10**6)
-    found = await queries.contract_violations(portal, page=number, size=PAGE_SIZE)
+    found, paging = await _paged(request, functools.partial(queries.contract_violations, portal))
     suppliers = {s.id: s.name for s in await queries.suppliers(portal)}
     router = request.app.router
     rows = [
@@ -151,11 +160,10 @@ async def violations(request: web.Request) -> web.Response:
             "item": item,
             "supplier": suppliers.get(item.supplier_id, item.supplier_id),
             "order_href": router["ui.order"].url_for(id=str(item.stock_order_id)) if item.stock_order_id else None,
-            "order": None,
         }
         for item in found.items
     ]
-    return _page(request, "violations.html.j2", "Contract violations", "ui.violations", violations=rows)
+    return _page(request, "violations.html.j2", "Contract violations", "ui.violations", violations=rows, paging=paging)
 
 
 async def stock(request: web.Request) -> web.Response:
@@ -204,6 +212,8 @@ def render(kind: str, item: Any) -> dict[str, Any] | None:
         return {"id": item.id, "stockOrderId": item.id, "state": item.state.value, "status": item.portal_status}
     if topic == "customer":
         return {"id": item.id, "supplierId": item.supplier_id, "state": item.state.value}
+    if topic == "supplier":
+        return {"id": item.id}
     if topic in ("outbox", "dispatch", "receipt", "violation"):
         return {"id": item.id, "stockOrderId": item.stock_order_id}
     return None
