@@ -42,12 +42,15 @@ async def events(answer: aiohttp.ClientResponse) -> AsyncIterator[tuple[str, Any
             yield kind, orjson.loads(line.removeprefix("data: "))
 
 
-async def first(stream: AsyncIterator[tuple[str, Any]], wanted: str) -> Any:
-    """The data of the stream's first message of kind ``wanted``."""
-    async for kind, data in stream:
-        if kind == wanted:
-            return data
-    raise AssertionError(f"the stream ended before any {wanted} event")
+async def collect(stream: AsyncIterator[tuple[str, Any]], *wanted: str) -> dict[str, list[Any]]:
+    """The items of each kind the stream brings until every kind ``wanted`` came; a hang is a failure."""
+    got: dict[str, list[Any]] = {}
+    async with asyncio.timeout(10):
+        async for kind, data in stream:
+            got.setdefault(kind, []).extend(data if isinstance(data, list) else [data])
+            if all(name in got for name in wanted):
+                return got
+    raise AssertionError(f"the stream ended before {wanted}")
 
 
 async def test_every_page_shows_a_whole_flow_with_markup_as_text_and_no_secret(shop: Shop, session) -> None:
@@ -94,7 +97,12 @@ async def test_an_order_in_the_outbox_shows_its_attempts_its_error_the_withdraw_
     order = await hostile_order(shop)
     rule = {"kind": "truncate", "method": "POST", "path": "/orders"}  # an answer cut short breaks the contract
     await shop.sim.admin(session, "PUT", "faults", json=[rule])
-    assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 202
+    async with session.get(f"{shop.portal.url}/ui/events") as answer:
+        stream = events(answer)
+        assert (await anext(stream))[0] == "hello"
+        assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 202
+        got = await collect(stream, "outbox", "violation")
+        assert {item["stockOrderId"] for item in got["outbox"] + got["violation"]} == {order["id"]}
     detail = await html(session, f"{shop.portal.url}/ui/orders/{order['id']}")
     intent = (await shop.api.ok("GET", "/api/outbox"))["items"][0]
     assert 'class="attempts">1<' in detail and intent["lastError"].split(":")[0] in detail
@@ -104,24 +112,27 @@ async def test_an_order_in_the_outbox_shows_its_attempts_its_error_the_withdraw_
         stream = events(answer)
         assert (await anext(stream))[0] == "hello"
         await shop.api.ok("DELETE", f"/api/outbox/{order['id']}")
-        async with asyncio.timeout(10):
-            removed = await first(stream, "outbox.removed")
+        removed = (await collect(stream, "outbox.removed"))["outbox.removed"]
         assert [item["stockOrderId"] for item in removed] == [order["id"]]
     evidence = await html(session, f"{shop.portal.url}/ui/violations")
     assert "<code>contract</code>" in evidence and f'href="/ui/orders/{order["id"]}"' in evidence
 
 
-async def test_the_stream_tells_a_listening_page_when_an_order_changes(shop: Shop, session) -> None:
-    order = await hostile_order(shop)
-    await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+async def test_the_stream_tells_a_listening_page_of_each_change_of_an_order(shop: Shop, session) -> None:
     async with session.get(f"{shop.portal.url}/ui/events") as answer:
         assert answer.content_type == "text/event-stream"
         stream = events(answer)
         assert (await anext(stream))[0] == "hello"
+        order = await hostile_order(shop)
+        await shop.api.ok("POST", f"/api/stock-orders/{order['id']}/send")
+        sent = await collect(stream, "outbox", "outbox.removed")  # queued, then delivered
+        assert {"id": order["id"], "stockOrderId": order["id"], "state": "SENT", "status": "NEW"} in sent["order"]
         await shop.advance("6m")  # the supplier processes it and says so by webhook
-        async with asyncio.timeout(10):  # the event comes at once; a hang is a failure, not a stuck run
-            items = await first(stream, "order")
-        assert {"id": order["id"], "stockOrderId": order["id"], "state": "SENT", "status": "PROCESSED"} in items
+        moved = (await collect(stream, "order"))["order"]
+        assert moved == [{"id": order["id"], "stockOrderId": order["id"], "state": "SENT", "status": "PROCESSED"}]
+        await shop.advance("20m")  # accepted, then dispatched
+        dispatched = (await collect(stream, "dispatch"))["dispatch"]
+        assert [item["stockOrderId"] for item in dispatched] == [order["id"]]
 
 
 async def test_a_bad_filter_is_a_problem_naming_the_query_field(shop: Shop, session) -> None:
