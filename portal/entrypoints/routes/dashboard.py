@@ -77,7 +77,7 @@ async def orders(request: web.Request) -> web.Response:
     if state in tuple(StockOrderState):
         chosen["state"] = StockOrderState(state)
     elif state is not None:
-        chosen.update(state=StockOrderState.SENT, status=state)
+        chosen.update(state=StockOrderState.SENT, status=Status(state))
     found, paging = await _paged(request, functools.partial(queries.stock_orders, portal, **chosen))
     counts = await queries.stock_order_counts(portal)
     suppliers = {s.id: s.name for s in await queries.suppliers(portal)}
