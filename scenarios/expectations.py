@@ -41,7 +41,7 @@ async def expect_stock(stage: Stage, args: dict[str, Any]) -> str:
 async def stock_levels(stage: Stage, args: dict[str, Any]) -> str:
     shop = stage.shop(args)
     levels = (await stage.call("GET", f"/api/warehouses/{shop.house['id']}/stock-levels"))["items"]
-    listed = ", ".join(f"product {x['productId']}: {x['quantity']}" for x in levels)
+    listed = ", ".join(f"{x['productNumber']} ({x['productName']}): {x['quantity']}" for x in levels)
     return f"stock levels of {shop.house['code']}: {listed or 'none'}"
 
 

@@ -30,6 +30,7 @@ from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, S
 from portal.domain.setup import Credentials
 from portal.service_layer.retry import RetryPolicy
 from portal.service_layer.supplier_errors import (
+    API_ROOT,
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
@@ -71,7 +72,7 @@ class SupplierClient:
         self._timeout_s = timeout_s
         self._rng = random.Random(f"{seed}:{customer_number}")  # the jitter replays with the seed
         self._sleep = asyncio.sleep  # a test records the pauses instead of waiting them out
-        self._root = base_url.rstrip("/") + "/api/v1"
+        self._root = base_url.rstrip("/") + API_ROOT
         self._token: str | None = None  # only ever in memory
         self._renew_at: float | None = None  # monotonic time to log in again before the token expires
         self._login_lock = asyncio.Lock()

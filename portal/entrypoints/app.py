@@ -8,11 +8,11 @@ from contracts.dashboard import EventHub
 from contracts.loader import portal_openapi_text
 from contracts.serving import body_deadline
 from portal.entrypoints.http import MAX_BODY, problems, same_origin
-from portal.entrypoints.routes import carts, dashboard, outbox, receiving, setup, stock_orders, tracking
+from portal.entrypoints.routes import carts, dashboard, outbox, reads, receiving, setup, stock_orders, tracking
 from portal.entrypoints.typedefs import HUB, PORTAL
 from portal.service_layer.context import Portal
 
-RESOURCES = (setup, carts, stock_orders, outbox, tracking, receiving, dashboard)
+RESOURCES = (setup, carts, stock_orders, outbox, tracking, receiving, reads, dashboard)
 DOCUMENT = portal_openapi_text().encode()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -17,8 +18,10 @@ from portal.entrypoints.requests import requests
 log = logging.getLogger("portal.api")
 PROBLEM_BASE = "https://orderportal-harness.dev/problems/"
 JSON = "application/json"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on both databases
 MAX_BODY = 1024 * 1024  # the largest request body read; a larger one is refused with 413
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+E = TypeVar("E", bound=StrEnum)
 
 
 def problem(status: int, kind: str, detail: str, errors: list[dict[str, str]] | None = None) -> web.Response:
@@ -159,3 +162,23 @@ def query_int(request: web.Request, name: str, default: int, high: int) -> int:
     if not 1 <= value <= high:
         raise InvalidInput(f"{name} must be from 1 to {high}", field=f"/query/{name}")
     return value
+
+
+def query_id(request: web.Request, name: str) -> int | None:
+    """An optional id filter; anything but a positive id is a 422 naming the parameter, not its value."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID):
+        raise InvalidInput(f"{name} must be an id from 1 to {MAX_ID}", field=f"/query/{name}")
+    return int(text)
+
+
+def query_choice(request: web.Request, name: str, choices: type[E]) -> E | None:
+    """An optional filter that is one of ``choices``; anything else is a 422 that lists them."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    if text not in {c.value for c in choices}:
+        raise InvalidInput(f"{name} must be one of {', '.join(c.value for c in choices)}", field=f"/query/{name}")
+    return choices(text)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from contracts.wire import format_timestamp
 from portal.domain.catalog import Cart
@@ -11,11 +12,13 @@ from portal.domain.model import (
     ContractViolation,
     DispatchNotification,
     SendIntent,
-    StockLevel,
     StockOrder,
     StockReceipt,
 )
 from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
+from portal.service_layer.queries import NamedStockLevel, Page
+
+T = TypeVar("T")
 
 
 def org_unit(unit: OrgUnit) -> dict[str, Any]:
@@ -157,5 +160,15 @@ def violation(found: ContractViolation) -> dict[str, Any]:
     }
 
 
-def stock_level(level: StockLevel) -> dict[str, Any]:
-    return {"warehouseId": level.warehouse_id, "productId": level.product_id, "quantity": level.quantity}
+def stock_level(level: NamedStockLevel) -> dict[str, Any]:
+    return {
+        "warehouseId": level.warehouse_id,
+        "productId": level.product_id,
+        "productNumber": level.product_number,
+        "productName": level.product_name,
+        "quantity": level.quantity,
+    }
+
+
+def page(found: Page[T], view: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    return {"page": found.page, "size": found.size, "total": found.total, "items": [view(x) for x in found.items]}

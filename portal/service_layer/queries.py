@@ -20,6 +20,7 @@ from portal.domain.model import (
     StockReceipt,
 )
 from portal.domain.setup import Coupling, CustomerNumber, OrgUnit, Supplier, Warehouse
+from portal.domain.statuses import Status
 from portal.service_layer.context import Portal
 from portal.service_layer.unit_of_work import Repository, UnitOfWork
 
@@ -131,7 +132,7 @@ async def stock_orders(
     portal: Portal,
     state: StockOrderState | None = None,
     supplier_id: int | None = None,
-    status: str | None = None,
+    status: Status | None = None,
     warehouse_id: int | None = None,
     page: int = 1,
     size: int = PAGE_SIZE,
@@ -146,8 +147,8 @@ async def stock_order_counts(portal: Portal) -> dict[str, int]:
     """How many stock orders are in each state, and each sent one in each Orderportal status."""
     async with portal.uow() as uow:
         counts = {state.value: await uow.orders.count(state=state) for state in StockOrderState}
-        for status in ("NEW", "REJECTED", "PROCESSED", "ACCEPTED"):
-            counts[status] = await uow.orders.count(state=StockOrderState.SENT, portal_status=status)
+        for status in Status:
+            counts[status.value] = await uow.orders.count(state=StockOrderState.SENT, portal_status=status)
         return counts
 
 
@@ -239,3 +240,9 @@ async def _outbox_rows(uow: UnitOfWork, intents: list[SendIntent]) -> list[Outbo
         for i in intents
         if i.stock_order_id in orders
     ]
+
+
+async def waiting(portal: Portal, order_ids: list[int]) -> dict[int, SendIntent]:
+    """The outbox entries of those of these orders that wait to be sent, by order id."""
+    async with portal.uow() as uow:
+        return {i.stock_order_id: i for i in await uow.intents.among("stock_order_id", order_ids)}

@@ -9,7 +9,6 @@ from portal.domain.model import (
     MAX_STOCK,
     DispatchNotification,
     ReceiptLine,
-    StockLevel,
     StockOrder,
     StockOrderState,
     StockReceipt,
@@ -119,12 +118,6 @@ async def book_receipt(portal: Portal, receipt_id: int) -> StockReceipt:
                 )
         await uow.commit()
         return receipt
-
-
-async def stock_levels(portal: Portal, warehouse_id: int) -> list[StockLevel]:
-    async with portal.uow() as uow:
-        await uow.warehouses.get(warehouse_id)
-        return await uow.stock.all(order_by="product_id", warehouse_id=warehouse_id)
 
 
 async def undispatched(portal: Portal) -> list[int]:

@@ -13,6 +13,8 @@ from portal.domain.setup import AuthMethod, Credentials, CustomerNumber, OrderIn
 from portal.service_layer import common
 from portal.service_layer.context import Portal, SupplierApi
 from portal.service_layer.supplier_errors import (
+    API_ROOT,
+    ROOT_URL,
     ContractBroken,
     CustomerNumberRefused,
     SupplierError,
@@ -54,6 +56,9 @@ def _check_base_url(base_url: str | None) -> None:
         return
     if why := _base_url_fault(base_url):
         raise InvalidInput(f"the baseUrl {why}", field="/baseUrl")
+    if URL(base_url).raw_path.rstrip("/").endswith(API_ROOT):
+        # The form is fine, which is why the schema lets it pass; a person copied the API's URL.
+        raise InvalidInput(f"the baseUrl must not end in {API_ROOT}: {ROOT_URL}", field="/baseUrl")
 
 
 def _base_url_fault(base_url: str) -> str | None:
@@ -193,6 +198,8 @@ def _cause(exc: SupplierError, customer: CustomerNumber) -> tuple[str, str | Non
         )
     if isinstance(exc, SupplierUnreachable):
         return f"unreachable supplier: {exc}", None, 502
+    if exc.status == 404:
+        return f"the supplier has no Supplier API v1 at this baseUrl ({exc}): {ROOT_URL}", "/baseUrl", 502
     return f"the supplier failed: {exc}", None, 502
 
 

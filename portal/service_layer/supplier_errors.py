@@ -6,6 +6,9 @@ from typing import Any
 
 from contracts import Violation
 
+API_ROOT = "/api/v1"  # what the client appends to a supplier's baseUrl
+ROOT_URL = f"give the supplier's server root, such as http://host:port; the portal appends {API_ROOT} itself"
+
 
 class SupplierError(Exception):
     """A supplier call that failed; the message names the endpoint and never a secret."""

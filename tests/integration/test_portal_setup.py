@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from scenarios.drivers import PortalClient
+from scenarios.drivers import PortalClient, SimAdmin
 from tests.conftest import Shop, make_shop
 from tests.helpers import portal_api
 
@@ -132,3 +132,28 @@ async def test_corrected_credentials_couple_after_a_refusal(start_sim, start_por
     half = await api.call("PATCH", f"/api/customer-numbers/{customer['id']}", {"authMethod": "api-key"})
     assert half.status == 422 and half.body["errors"][0]["pointer"] == "/apiKey"
     assert (await api.ok("GET", f"/api/customer-numbers/{customer['id']}"))["state"] == "COUPLED"
+
+
+@pytest.mark.parametrize("path", ["/api/v1", "/api/v1/", "/shop/api/v1"])
+async def test_a_base_url_that_ends_in_the_api_root_is_refused_with_what_the_root_url_looks_like(
+    start_sim, start_portal, session, path: str
+) -> None:
+    sim, portal = await start_sim(), await start_portal()
+    body = {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": sim.url + path}
+    answer = await portal_api(portal.url, session).call("POST", "/api/suppliers", body)
+    assert answer.status == 422 and answer.pointers == ["/baseUrl"]
+    assert "http://host:port" in answer.detail and "appends /api/v1" in answer.detail
+    assert sim.url not in answer.raw.decode()
+
+
+async def test_a_supplier_without_its_api_at_the_base_url_fails_coupling_saying_what_the_root_url_looks_like(
+    start_sim, start_portal, session
+) -> None:
+    sim, api = await start_sim(), portal_api((await start_portal()).url, session)
+    unit, supplier = await setup_supplier(api, sim.url + "/shop")
+    login = await SimAdmin.of(sim, session).credentials("10001")
+    customer = await api.register_customer_number(supplier["id"], unit["id"], login)
+    answer = await api.call("POST", f"/api/customer-numbers/{customer['id']}/couple")
+    assert answer.status == 502 and answer.pointers == ["/baseUrl"]
+    assert "404" in answer.detail and "http://host:port" in answer.detail and "appends /api/v1" in answer.detail
+    assert sim.url not in answer.raw.decode() and "/shop" not in answer.raw.decode()

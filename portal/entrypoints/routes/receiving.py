@@ -7,7 +7,7 @@ from aiohttp import web
 from portal.entrypoints import views
 from portal.entrypoints.http import body_of, ident, ok
 from portal.entrypoints.typedefs import PORTAL
-from portal.service_layer import receiving
+from portal.service_layer import queries, receiving
 
 
 async def fetch_dispatches(request: web.Request) -> web.Response:
@@ -31,7 +31,7 @@ async def book_receipt(request: web.Request) -> web.Response:
 
 
 async def levels(request: web.Request) -> web.Response:
-    found = await receiving.stock_levels(request.app[PORTAL], ident(request, "id"))
+    found = await queries.stock_levels(request.app[PORTAL], ident(request, "id"))
     return ok({"items": [views.stock_level(level) for level in found]})
 
 
