@@ -65,15 +65,16 @@ async def test_every_page_shows_a_whole_flow_with_markup_as_text_and_no_secret(s
         path: await html(session, base + path)
         for path in (
             "/ui",
-            "/ui?state=SENT",
+            "/ui?status=ACCEPTED",
             f"/ui/orders/{sent['id']}",
             "/ui/violations",
             "/ui/stock",
             "/ui/suppliers",
         )
     }
-    listing = pages["/ui?state=SENT"]
+    listing = pages["/ui?status=ACCEPTED"]
     assert sent["number"] in listing and 'aria-current="step">ACCEPTED</li>' in listing
+    assert sent["number"] not in await html(session, base + "/ui?status=NEW")
     detail = pages[f"/ui/orders/{sent['id']}"]
     for status in ("NEW", "PROCESSED", "ACCEPTED"):
         assert f'<span class="badge {status}">{status}</span>' in detail  # the history, one move each

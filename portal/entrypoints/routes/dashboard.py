@@ -15,11 +15,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from contracts.dashboard import event_stream, page
-from portal.domain.errors import InvalidInput
 from portal.domain.model import StockOrder, StockOrderState
 from portal.domain.statuses import Status, status_line
 from portal.entrypoints import views
-from portal.entrypoints.http import ident, query_int
+from portal.entrypoints.http import ident, query_choice, query_int
 from portal.entrypoints.typedefs import HUB, PORTAL
 from portal.service_layer import queries
 
@@ -32,7 +31,6 @@ NAV = (
     ("ui.stock", "Stock levels"),
     ("ui.suppliers", "Suppliers"),
 )
-STATES = (*StockOrderState, *Status)  # the portal's states, then a sent order's Orderportal statuses
 T = TypeVar("T")
 
 
@@ -62,23 +60,11 @@ def steps(order: StockOrder) -> list[dict[str, str]]:
     return [{"status": status, "step": step} for status, step in status_line(order.portal_status, reached)]
 
 
-def _state_filter(request: web.Request) -> str | None:
-    state = request.query.get("state") or None
-    if state is not None and state not in STATES:
-        raise InvalidInput(f"state must be one of {', '.join(STATES)}", field="/query/state")
-    return state
-
-
 async def orders(request: web.Request) -> web.Response:
     """Stock orders by state, each with its Orderportal status line."""
     portal = request.app[PORTAL]
-    state = _state_filter(request)
-    chosen: dict[str, Any] = {}
-    if state in tuple(StockOrderState):
-        chosen["state"] = StockOrderState(state)
-    elif state is not None:
-        chosen.update(state=StockOrderState.SENT, status=Status(state))
-    found, paging = await _paged(request, functools.partial(queries.stock_orders, portal, **chosen))
+    state, status = query_choice(request, "state", StockOrderState), query_choice(request, "status", Status)
+    found, paging = await _paged(request, functools.partial(queries.stock_orders, portal, state=state, status=status))
     counts = await queries.stock_order_counts(portal)
     suppliers = {s.id: s.name for s in await queries.suppliers(portal)}
     houses = {h.id: h.name for h in await queries.warehouses(portal)}
@@ -99,15 +85,21 @@ async def orders(request: web.Request) -> web.Response:
         }
         for order in found.items
     ]
-    choices = [
-        {"label": "ALL", "href": here, "current": state is None, "count": sum(counts[s] for s in StockOrderState)}
-    ]
+    everything = sum(counts[s] for s in StockOrderState)
+    choices = [{"label": "ALL", "href": here, "current": state is status is None, "count": everything}]
     choices += [
-        {"label": s.value, "href": here.with_query(state=s.value), "current": s == state, "count": counts.get(s, 0)}
-        for s in STATES
+        {
+            "label": s.value,
+            "href": here.with_query({name: s.value}),
+            "current": s in (state, status),
+            "count": counts[s],
+        }
+        for name, kinds in (("state", StockOrderState), ("status", Status))
+        for s in kinds
     ]
+    shown = state or status
     return _page(
-        request, "orders.html.j2", "Stock orders", "ui.orders", orders=rows, states=choices, state=state, paging=paging
+        request, "orders.html.j2", "Stock orders", "ui.orders", orders=rows, states=choices, state=shown, paging=paging
     )
 
 
