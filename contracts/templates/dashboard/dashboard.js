@@ -32,23 +32,28 @@ const OP = (() => {
   const refresh = async () => {
     if (refreshing) { again = true; return refreshing; }
     refreshing = (async () => {
-      do {
-        again = false;
-        const response = await fetch(location.href, { headers: { Accept: "text/html" } }).catch(() => null);
-        if (!response || !response.ok) break;
-        const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
-        const main = document.querySelector("main");
-        if (!fresh || !main) break;
-        const before = new Map([...main.querySelectorAll("[data-key]")].map((node) => [node.dataset.key, node.textContent]));
-        const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((node) => node.dataset.key));
-        main.replaceWith(fresh);
-        for (const node of fresh.querySelectorAll("[data-key]")) {
-          if (before.get(node.dataset.key) !== node.textContent) node.classList.add("fresh");
-          if (open.has(node.dataset.key)) node.open = true;
-        }
-        document.dispatchEvent(new CustomEvent("op:refreshed"));
-      } while (again);
-      refreshing = null;
+      try {
+        do {
+          again = false;
+          const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+          if (!response.ok) break;
+          const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
+          const main = document.querySelector("main");
+          if (!fresh || !main) break;
+          const before = new Map([...main.querySelectorAll("[data-key]")].map((node) => [node.dataset.key, node.textContent]));
+          const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((node) => node.dataset.key));
+          main.replaceWith(fresh);
+          for (const node of fresh.querySelectorAll("[data-key]")) {
+            if (before.get(node.dataset.key) !== node.textContent) node.classList.add("fresh");
+            if (open.has(node.dataset.key)) node.open = true;
+          }
+          document.dispatchEvent(new CustomEvent("op:refreshed"));
+        } while (again);
+      } catch (error) {
+        // The server is gone for a moment: the next event, or the stream's reconnection, refreshes again.
+      } finally {
+        refreshing = null;
+      }
     })();
     return refreshing;
   };
