@@ -59,7 +59,10 @@ class PortalServer:
         self._session = aiohttp.ClientSession()
         sessions = make_sessions(self._engine)
         self.portal = Portal(
-            lambda: SqlUnitOfWork(sessions), self._client, rng=random.Random(self.seed), retry=self.retry
+            lambda: SqlUnitOfWork(sessions, self.portal.events),
+            self._client,
+            rng=random.Random(self.seed),
+            retry=self.retry,
         )
         self._runner = app_runner(create_app(self.portal), self.read_timeout_s)
         await self._runner.setup()

@@ -23,9 +23,20 @@ from portal.domain.model import (
     StockReceipt,
 )
 from portal.domain.setup import CustomerNumber, OrgUnit, Supplier, Warehouse
-from portal.service_layer.unit_of_work import Carts, Catalog, Products, Repository, Stock
+from portal.service_layer.unit_of_work import (
+    TOPICS,
+    Carts,
+    Catalog,
+    Events,
+    NoEvents,
+    Products,
+    Repository,
+    Stock,
+    announce,
+)
 
 CONFLICT = "a concurrent change got there first; reload and try again"
+CHANGES = "changes"  # the entities a session flushed, kept only while someone listens for them
 
 
 class UnlockedChange(RuntimeError):
@@ -33,12 +44,15 @@ class UnlockedChange(RuntimeError):
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: Events | None = None) -> None:
         self._sessions = sessions
+        self._events = events or NoEvents()
 
     async def __aenter__(self) -> SqlUnitOfWork:
         session = self._session = self._sessions()
         session.info[HELD] = set()
+        if self._events.listening:  # with nobody listening, a flush notes nothing
+            session.info[CHANGES] = ({}, {})
         self.org_units: Repository[OrgUnit] = SqlRepository(session, OrgUnit)
         self.warehouses: Repository[Warehouse] = SqlRepository(session, Warehouse)
         self.suppliers: Repository[Supplier] = SqlRepository(session, Supplier)
@@ -74,6 +88,11 @@ class SqlUnitOfWork:
             await self._session.commit()
         except IntegrityError:
             raise Duplicate(CONFLICT) from None
+        noted = self._session.info.get(CHANGES)
+        if noted is not None:
+            changed, removed = noted
+            self._session.info[CHANGES] = ({}, {})
+            announce(self._events, changed.values(), removed.values())
 
 
 @event.listens_for(Session, "before_flush")
@@ -95,3 +114,22 @@ def _hold_new_rows(session: Session, _context: Any) -> None:
     if held is not None:
         # identity_key is set only after this hook: the key is built from the inserted primary key.
         held.update(inspect(entity).mapper.identity_key_from_instance(entity) for entity in session.new)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    """What the flush wrote, by identity, for the events a commit announces."""
+    noted = session.info.get(CHANGES)
+    if noted is None:
+        return
+    changed, removed = noted
+    for entity in session.new:
+        if type(entity) in TOPICS:  # a catalog import's thousands of rows are looked at, not kept
+            changed[id(entity)] = entity
+    for entity in session.dirty:
+        if type(entity) in TOPICS and session.is_modified(entity):
+            changed[id(entity)] = entity
+    for entity in session.deleted:
+        if type(entity) in TOPICS:
+            changed.pop(id(entity), None)
+            removed[id(entity)] = entity

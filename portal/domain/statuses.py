@@ -40,3 +40,19 @@ def illegal_step(path: Sequence[str]) -> tuple[int, str, str] | None:
         if not is_legal_move(path[index - 1], path[index]):
             return (index, path[index - 1], path[index])
     return None
+
+
+def status_line(status: str | None, reached: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """The manual's line that says Orderportal: each step with "done", "current" or "todo"; empty before sending.
+
+    The way is NEW → PROCESSED → ACCEPTED; a rejected order's line ends at REJECTED after the steps it reached.
+    """
+    if status is None:
+        return ()
+    path = [NEW.value, PROCESSED.value, ACCEPTED.value]
+    if status == REJECTED:
+        path = [NEW.value, *([PROCESSED.value] if PROCESSED in reached else []), REJECTED.value]
+    if status not in path:  # a status the manual does not name: shown alone, never hidden
+        return ((status, "current"),)
+    at = path.index(status)
+    return tuple((step, "done" if i < at else "current" if i == at else "todo") for i, step in enumerate(path))

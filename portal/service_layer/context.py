@@ -13,7 +13,7 @@ from contracts.wire import format_timestamp
 from portal.domain.messages import CatalogProduct, DispatchNote, OrderRequest, SupplierOrder
 from portal.domain.setup import CustomerNumber, Supplier
 from portal.service_layer.retry import RetryPolicy
-from portal.service_layer.unit_of_work import UnitOfWork
+from portal.service_layer.unit_of_work import Events, NoEvents, UnitOfWork
 
 
 class SupplierApi(Protocol):
@@ -57,3 +57,4 @@ class Portal:
     rng: random.Random = field(default_factory=lambda: random.Random(0))  # the outbox's jitter, seeded
     delivering: set[int] = field(default_factory=set)  # stock orders with a send in flight in this process
     retry: RetryPolicy = field(default_factory=RetryPolicy)  # what is transient, and the outbox's pauses
+    events: Events = field(default_factory=NoEvents)  # where committed changes go: the app's dashboard hub

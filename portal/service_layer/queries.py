@@ -6,10 +6,11 @@ a page at a time; filters that are None do not filter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from portal.domain.catalog import Cart
+from portal.domain.catalog import Cart, Product
 from portal.domain.model import (
     ContractViolation,
     DispatchNotification,
@@ -161,6 +162,12 @@ async def stock_order(portal: Portal, order_id: int) -> OrderDetail:
             await uow.receipts.all(stock_order_id=order_id),
             await uow.violations.all(stock_order_id=order_id),
         )
+
+
+async def products(portal: Portal, product_ids: Sequence[int]) -> list[Product]:
+    """The products of these ids, say an order's lines', by id; an unknown id is left out."""
+    async with portal.uow() as uow:
+        return sorted(await uow.products.among("id", sorted(set(product_ids))), key=lambda p: p.id or 0)
 
 
 async def dispatch_notifications(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from portal.domain.catalog import Cart, CatalogEntry, Product
@@ -117,3 +117,42 @@ KINDS = {
 def kind_of(cls: type) -> str:
     """The entity's kind in words, as a NotFound names it."""
     return KINDS.get(cls, cls.__name__.lower())
+
+
+class Events(Protocol):
+    """Where committed changes go, say to a live dashboard; nothing is built for them unless ``listening``."""
+
+    @property
+    def listening(self) -> bool: ...
+
+    def publish(self, kind: str, item: Any) -> None: ...
+
+
+class NoEvents:
+    """Nobody listens: the portal without a dashboard."""
+
+    listening = False
+
+    def publish(self, kind: str, item: Any) -> None:
+        """Nothing: there is no one to tell."""
+
+
+TOPICS: dict[type, str] = {
+    StockOrder: "order",
+    SendIntent: "outbox",
+    DispatchNotification: "dispatch",
+    StockReceipt: "receipt",
+    ContractViolation: "violation",
+    CustomerNumber: "customer",
+    Supplier: "supplier",
+}
+
+
+def announce(events: Events, changed: Iterable[object], removed: Iterable[object]) -> None:
+    """Tell ``events`` what a commit kept: each changed entity by its topic, each removed one as ``<topic>.removed``."""
+    for entity in changed:
+        if topic := TOPICS.get(type(entity)):
+            events.publish(topic, entity)
+    for entity in removed:
+        if topic := TOPICS.get(type(entity)):
+            events.publish(f"{topic}.removed", entity)

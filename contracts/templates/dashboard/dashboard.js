@@ -26,6 +26,38 @@ const OP = (() => {
     if (empty) empty.remove();
   };
 
+  // Render this page again on the server and swap its <main> in: a live page without a reload. Whatever
+  // changed (by data-key) is marked fresh; a change during a refresh is followed by one more.
+  let refreshing = null, again = false;
+  const refresh = async () => {
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      try {
+        do {
+          again = false;
+          const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+          if (!response.ok) break;
+          const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
+          const main = document.querySelector("main");
+          if (!fresh || !main) break;
+          const before = new Map([...main.querySelectorAll("[data-key]")].map((node) => [node.dataset.key, node.textContent]));
+          const open = new Set([...main.querySelectorAll("details[open][data-key]")].map((node) => node.dataset.key));
+          main.replaceWith(fresh);
+          for (const node of fresh.querySelectorAll("[data-key]")) {
+            if (before.get(node.dataset.key) !== node.textContent) node.classList.add("fresh");
+            if (open.has(node.dataset.key)) node.open = true;
+          }
+          document.dispatchEvent(new CustomEvent("op:refreshed"));
+        } while (again);
+      } catch (error) {
+        // The server is gone for a moment: the next event, or the stream's reconnection, refreshes again.
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  };
+
   const handlers = {};
   const on = (kind, handler) => { (handlers[kind] ||= []).push(handler); };
 
@@ -146,6 +178,6 @@ const OP = (() => {
     });
   };
 
-  return { el, prependRow, on, live, wire, send, listen: () => {} };
+  return { el, prependRow, on, live, wire, send, refresh, listen: () => {} };
 })();
 document.addEventListener("DOMContentLoaded", () => { OP.wire(); OP.live(); });
