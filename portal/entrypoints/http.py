@@ -157,7 +157,8 @@ def ident(request: web.Request, name: str) -> int:
 
 
 def query_int(request: web.Request, name: str, default: int, high: int) -> int:
-    text = request.query.get(name) or str(default)
+    """An optional number from 1 to ``high``; given empty, it is refused like any other non-number."""
+    text = request.query.get(name, str(default))
     value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
     if not 1 <= value <= high:
         raise InvalidInput(f"{name} must be from 1 to {high}", field=f"/query/{name}")

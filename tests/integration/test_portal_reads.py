@@ -74,6 +74,8 @@ async def test_stock_levels_carry_the_product_number_and_name(shop: Shop) -> Non
         ("/api/stock-orders?supplierId=-7", "/query/supplierId"),
         ("/api/stock-orders?size=5000", "/query/size"),
         ("/api/stock-orders?page=-3", "/query/page"),
+        ("/api/dispatch-notifications?size=", "/query/size"),
+        ("/api/stock-orders?page=", "/query/page"),
         ("/api/customer-numbers?state=HALF", "/query/state"),
         ("/api/dispatch-notifications?stockOrderId=x9x", "/query/stockOrderId"),
         ("/api/stock-receipts?warehouseId=2147483648", "/query/warehouseId"),
