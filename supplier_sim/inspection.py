@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from contracts import Violation
-from supplier_sim.http import integer, json_response
+from supplier_sim.http import integer, json_response, timestamp
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer
 from supplier_sim.typedefs import SIM
@@ -17,7 +17,8 @@ async def journal(request: web.Request) -> web.Response:
     query = request.query
     errors: list[Violation] = []
     status = integer(query, "status", -1, 100, 599, errors)
-    since = integer(query, "since", 0, 0, 2**63, errors)
+    after = integer(query, "after", 0, 0, 2**63, errors)
+    since_ms = timestamp(query, "since", errors)
     limit = integer(query, "limit", 1000, 1, 100_000, errors)
     if errors:
         raise Problem.invalid(errors)
@@ -26,10 +27,11 @@ async def journal(request: web.Request) -> web.Response:
         path=query.get("path"),
         status=None if status < 0 else status,
         customer=query.get("customer"),
-        since=since,
+        since_ms=since_ms,
+        after=after,
         limit=limit,
     )
-    return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else since})
+    return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else after})
 
 
 async def deliveries(request: web.Request) -> web.Response:
