@@ -12,6 +12,7 @@ import orjson
 from aiohttp import web
 
 from contracts import contracts
+from contracts.loader import openapi_text
 from contracts.serving import body_deadline
 from supplier_sim.admin import admin_token, setup_admin_routes
 from supplier_sim.api import setup_api_routes
@@ -24,6 +25,10 @@ from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, 
 
 log = logging.getLogger("supplier_sim")
 JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
+OPENAPI_PATH = "/api/v1/openapi.yaml"
+# Reading the journal, a health check and the API's own document are the harness's traffic, not the supplier's.
+UNJOURNALED = frozenset({"/_sim/journal", "/healthz", OPENAPI_PATH})
+DASHBOARD_PREFIX = "/_sim/ui"
 
 # The contract each route's successful answer must meet, for strict mode and the tests.
 RESPONSE_SCHEMAS = {
@@ -66,9 +71,21 @@ def create_app(config: SimConfig | None = None) -> web.Application:
     app[ERRORS] = []
     app.cleanup_ctx.append(_simulator)
     setup_api_routes(app)
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get(OPENAPI_PATH, openapi_document, name="openapi")
     if config.admin:
         setup_admin_routes(app)
     return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Cheap: the process answers; nothing is read from the database."""
+    return web.Response(body=b'{"status":"ok"}', content_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login."""
+    return web.Response(text=openapi_text(), content_type="application/yaml")
 
 
 async def _simulator(app: web.Application) -> AsyncIterator[None]:
@@ -110,7 +127,7 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
 async def faulting(request: web.Request, handler: Any) -> web.StreamResponse:
     """The profile's fault rules, on the Supplier API only; the journal records which fault hit."""
     sim = request.app[SIM]
-    if not sim.faults.rules or not request.path.startswith("/api/"):
+    if not sim.faults.rules or not request.path.startswith("/api/") or request.path == OPENAPI_PATH:
         return await handler(request)
     picked = sim.faults.pick(request)
     if picked is None:
@@ -125,7 +142,7 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     """Journals every exchange but reading the journal or a login, and in strict mode checks each answer."""
     started = time.perf_counter()
     response = await handler(request)
-    if request.path == "/_sim/journal":
+    if request.path in UNJOURNALED or request.path.startswith(DASHBOARD_PREFIX):
         return response
     sim = request.app[SIM]
     journal = sim.journal
