@@ -12,6 +12,7 @@ import orjson
 from aiohttp import web
 
 from contracts import contracts
+from contracts.dashboard import EventHub
 from contracts.loader import openapi_text
 from contracts.serving import body_deadline
 from supplier_sim.admin import admin_token, setup_admin_routes
@@ -21,7 +22,7 @@ from supplier_sim.faults import inflict
 from supplier_sim.journal import Exchange
 from supplier_sim.problems import PROBLEM_JSON, Problem, from_http_exception, internal_error
 from supplier_sim.simulator import Simulator
-from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, FAULT, SIM
+from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, FAULT, HUB, SIM
 
 log = logging.getLogger("supplier_sim")
 JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
@@ -69,6 +70,8 @@ def create_app(config: SimConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONFIG] = config
     app[ERRORS] = []
+    app[HUB] = EventHub()
+    app.on_shutdown.append(_close_hub)
     app.cleanup_ctx.append(_simulator)
     setup_api_routes(app)
     app.router.add_get("/healthz", healthz, name="healthz")
@@ -88,9 +91,13 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(text=openapi_text(), content_type="application/yaml")
 
 
+async def _close_hub(app: web.Application) -> None:
+    app[HUB].close()  # or a stopping server would wait for the open dashboards
+
+
 async def _simulator(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    sim = Simulator(config.profile, config.seed, config.clock, config.db_url)
+    sim = Simulator(config.profile, config.seed, config.clock, config.db_url, app[HUB])
     try:
         await sim.start()
     except BaseException:
@@ -150,24 +157,25 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     raw = request.get(BODY)
     # A harness reading a customer's login is not the supplier's traffic, and its answer is a secret.
     if request.match_info.route.name != "admin.credentials":
-        journal.append(
-            Exchange(
-                journal.next_seq(),
-                sim.clock.now_ms(),
-                request.method,
-                request.path,
-                request.query_string,
-                request.raw_headers,
-                raw[:JOURNAL_BODY_LIMIT] if raw else None,
-                response.status,
-                tuple((str(name), value) for name, value in response.headers.items()),
-                body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
-                request.get(CUSTOMER),
-                (time.perf_counter() - started) * 1000,
-                request.get(FAULT),
-                request.get(BODY_REFUSED, False),
-            )
+        exchange = Exchange(
+            journal.next_seq(),
+            sim.clock.now_ms(),
+            request.method,
+            request.path,
+            request.query_string,
+            request.raw_headers,
+            raw[:JOURNAL_BODY_LIMIT] if raw else None,
+            response.status,
+            tuple((str(name), value) for name, value in response.headers.items()),
+            body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
+            request.get(CUSTOMER),
+            (time.perf_counter() - started) * 1000,
+            request.get(FAULT),
+            request.get(BODY_REFUSED, False),
         )
+        journal.append(exchange)
+        if sim.hub.listening:
+            sim.hub.publish("exchange", exchange)
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:
     # those are not the simulator's errors, so strict mode leaves them (and only them) unchecked.
     # An inflicted fault breaks the answer on purpose, too.
