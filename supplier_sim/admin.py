@@ -13,6 +13,7 @@ from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusa
 from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
+from supplier_sim.dashboard import setup_dashboard_routes
 from supplier_sim.http import JSON, integer, json_response, read_json
 from supplier_sim.inspection import setup_inspection_routes
 from supplier_sim.problems import Problem
@@ -200,3 +201,4 @@ def setup_admin_routes(app: web.Application) -> None:
     router.add_post("/_sim/auth/expire-tokens", expire_tokens, name="admin.expire-tokens")
     router.add_put("/_sim/faults", put_faults, name="admin.faults.put")
     setup_inspection_routes(app)
+    setup_dashboard_routes(app)

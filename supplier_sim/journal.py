@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, NamedTuple
 
-from contracts.redaction import redact_headers, redacted_body, size_only
+from contracts.redaction import redact_headers, redact_query, redacted_body, size_only
 from contracts.wire import format_timestamp
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -36,7 +36,7 @@ class Exchange(NamedTuple):
             "at": format_timestamp(self.at_ms),
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": redact_query(self.query),
             "customerNumber": self.customer,
             "status": self.status,
             "durationMs": round(self.duration_ms, 3),

@@ -233,6 +233,16 @@ class OrderBook:
         async with self.db.read() as conn:
             return [(document(row), row.idempotency_key) for row in await conn.execute(query)]
 
+    async def recent(self, customer_number: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """The newest orders first (of the customer, in the status, when given), each naming its customer."""
+        query = select(tables.orders).order_by(tables.orders.c.seq.desc()).limit(limit)
+        if customer_number is not None:
+            query = query.where(tables.orders.c.customer_number == customer_number)
+        if status is not None:
+            query = query.where(tables.orders.c.status == status)
+        async with self.db.read() as conn:
+            return [{**document(row), "customerNumber": row.customer_number} for row in await conn.execute(query)]
+
     async def dispatch_notifications(
         self, customer_number: str | None, order_id: str, page: int, size: int
     ) -> tuple[list[dict[str, Any]], int] | None:
