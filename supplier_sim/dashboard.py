@@ -144,12 +144,13 @@ async def clock(request: web.Request) -> web.Response:
 async def faults(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     rules = list(sim.profile.faults)
+    hits = zip(rules, sim.faults.hits, strict=True)
     return _page(
         request,
         "sim-faults.html.j2",
         "Faults",
         "ui.faults",
-        rules=[{"rule": orjson.dumps(rule).decode(), "hits": hits} for rule, hits in zip(rules, sim.faults.hits)],
+        rules=[{"rule": orjson.dumps(rule).decode(), "hits": count} for rule, count in hits],
         text=orjson.dumps(rules, option=orjson.OPT_INDENT_2).decode(),
     )
 
