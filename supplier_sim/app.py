@@ -174,7 +174,7 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
             request.get(BODY_REFUSED, False),
         )
         journal.append(exchange)
-        if sim.hub.listening:
+        if sim.hub.listening and sim.hub.wants("exchange"):
             sim.hub.publish("exchange", exchange)
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:
     # those are not the simulator's errors, so strict mode leaves them (and only them) unchecked.

@@ -227,3 +227,14 @@ async def test_stopping_the_simulator_ends_an_open_event_stream(session) -> None
             await server.stop()
             assert await stream.content.read() is not None
     server.check()
+
+
+async def test_a_page_that_shows_only_orders_costs_the_journal_nothing(start_sim, session) -> None:
+    server = await start_sim(FAST)
+    async with session.get(f"{server.url}/_sim/ui/events", params={"kinds": "order,clock"}) as stream:
+        await stream.content.readline()
+        assert server.sim.hub.listening and not server.sim.hub.wants("exchange")
+        await an_order(await client_for(server, session, "10001"))
+        async with asyncio.timeout(5):
+            while not (line := await stream.content.readline()).startswith(b"event: order"):
+                assert not line.startswith(b"event: exchange")
