@@ -25,6 +25,8 @@ from supplier_sim.simulator import Simulator
 from supplier_sim.typedefs import HUB, SIM
 
 APP_NAME = "Supplier simulator"
+ADMIN_COOKIE = "sim_admin_token"  # a browser's admin token: the sign-in page sets it, SameSite=Strict
+SIGN_IN_PATH = "/_sim/ui/login"
 NAV = (
     ("ui.orders", "Orders"),
     ("ui.journal", "Journal"),
@@ -198,6 +200,11 @@ def _switches(misbehave: Any) -> list[tuple[str, bool]]:
     return [(name, bool(getattr(misbehave, name))) for name in misbehave.__dataclass_fields__]
 
 
+async def sign_in(request: web.Request) -> web.Response:
+    """Where a browser gives the admin token: the page's script keeps it in a SameSite=Strict cookie."""
+    return page("supplier_sim", "sim-login.html.j2", app_name=APP_NAME, title="Sign in", nav=[], cookie=ADMIN_COOKIE)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     return await event_stream(request, request.app[HUB], _render)
 
@@ -266,3 +273,4 @@ def setup_dashboard_routes(app: web.Application) -> None:
     router.add_get("/_sim/ui/faults", faults, name="ui.faults")
     router.add_get("/_sim/ui/profile", profile, name="ui.profile")
     router.add_get("/_sim/ui/events", events, name="ui.events")
+    router.add_get(SIGN_IN_PATH, sign_in, name="ui.login")

@@ -184,6 +184,20 @@ async def test_without_the_admin_token_every_dashboard_route_is_refused(start_si
         assert response.status == 200
 
 
+async def test_a_browser_signs_in_once_and_its_cookie_opens_the_dashboard_and_the_admin_api(start_sim) -> None:
+    server = await start_sim(admin_token=TOKEN)
+    async with aiohttp.ClientSession() as browser:
+        sign_in = await html(browser, f"{server.url}/_sim/ui/login")
+        assert 'type="password"' in sign_in and TOKEN not in sign_in
+        async with browser.get(f"{server.url}/_sim/ui") as refused:
+            assert refused.status == 401 and "/_sim/ui/login" in (await refused.json(content_type=None))["detail"]
+    for cookie, status in ((TOKEN, 200), ("wrong-" + TOKEN, 401)):
+        async with aiohttp.ClientSession(cookies={"sim_admin_token": cookie}) as browser:
+            for path in ("/_sim/ui", "/_sim/clock"):
+                async with browser.get(server.url + path) as response:
+                    assert response.status == status, (path, cookie)
+
+
 async def test_with_the_admin_api_off_there_is_no_dashboard(start_sim, session) -> None:
     server = await start_sim(admin=False)
     for path in (*PAGES, "/_sim/ui/events"):
