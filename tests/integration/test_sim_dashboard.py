@@ -252,3 +252,12 @@ async def test_a_page_that_shows_only_orders_costs_the_journal_nothing(start_sim
         async with asyncio.timeout(5):
             while not (line := await stream.content.readline()).startswith(b"event: order"):
                 assert not line.startswith(b"event: exchange")
+
+
+async def test_a_secret_in_a_query_string_is_blanked_in_the_journal_and_its_curl(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    await north.call("GET", "/products", params={"size": "1", "apiKey": "query-secret-0123456789"})
+    page = main_of(await html(session, f"{server.url}/_sim/ui/journal"))
+    assert "query-secret-0123456789" not in page and "apiKey=***" in page
+    assert "query-secret-0123456789" not in json.dumps(await server.admin(session, "GET", "journal"))
