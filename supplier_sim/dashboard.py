@@ -80,16 +80,14 @@ async def order(request: web.Request) -> web.Response:
     found = await sim.orders.get(None, order_id)
     if found is None:
         raise Problem.not_found("the simulator holds no order with this id")
-    notes = await sim.orders.dispatch_notifications(None, order_id, 1, 100_000)
+    notes, _ = await sim.orders.dispatch_notifications(None, order_id, 1, 100_000) or ([], 0)
+    exchanges = [_shown(e) for e in sim.journal.mentioning(order_id)]
     events = await sim.hooks.for_order(order_id)
     entries = [
-        *(
-            {"at": e.to_json()["at"], "kind": "request", "exchange": _shown(e)}
-            for e in sim.journal.mentioning(order_id)
-        ),
+        *({"at": x["at"], "kind": "request", "exchange": x} for x in exchanges),
         *({"at": move["at"], "kind": "move", "move": move} for move in found["statusHistory"]),
         *({"at": event["createdAt"], "kind": "webhook", "event": event} for event in events),
-        *({"at": note["dispatchedAt"], "kind": "dispatch", "note": note} for note in (notes or ([], 0))[0]),
+        *({"at": note["dispatchedAt"], "kind": "dispatch", "note": note} for note in notes),
     ]
     order_of = {"move": 0, "request": 1, "dispatch": 2, "webhook": 3}
     entries.sort(key=lambda entry: (entry["at"], order_of[entry["kind"]]))
@@ -134,7 +132,7 @@ async def journal(request: web.Request) -> web.Response:
 
 async def clock(request: web.Request) -> web.Response:
     sim = request.app[SIM]
-    upcoming = [(at, what, order_id) for at, what, order_id in await sim.lifecycle.upcoming(UPCOMING)]
+    upcoming = await sim.lifecycle.upcoming(UPCOMING)
     upcoming += [(at, what, None) for at, what in await sim.hooks.waiting(UPCOMING)]
     upcoming.sort(key=lambda item: item[0])
     shown = [{"at": format_timestamp(at), "what": what, "orderId": oid} for at, what, oid in upcoming[:UPCOMING]]
