@@ -1,6 +1,7 @@
 """Load-test the supplier simulator with wrk, side by side with a bare aiohttp baseline.
 
-Run as ``.venv/bin/python bench/bench_sim.py`` (``--quick`` for 3 s runs). The simulator and
+Run as ``.venv/bin/python bench/bench_sim.py`` (``--quick`` for 3 s runs; ``--dashboard`` for what an
+open dashboard costs the products page). The simulator and
 the baseline each run in a child process on a free 127.0.0.1 port; wrk alternates between them.
 """
 
@@ -22,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 import orjson
+from dashboard_cost import measure_dashboard
 from processes import Child, start_child
 from supplier_api import ORDERS_PATH, PAGE_QUERY, PRODUCTS_PATH, http
 from wrk import WrkResult, run_wrk, write_lua
@@ -67,6 +69,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="3 s runs")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds first (1)")
     parser.add_argument("--rounds", type=int, default=1, help="alternations; medians are shown (1)")
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="only the products page, without and then with a dashboard following the simulator, and their ratio",
+    )
     parser.add_argument("--catalog-size", type=int, default=1000, help="products (1000)")
     parser.add_argument(
         "--db",
@@ -273,6 +280,9 @@ def main() -> int:
     try:
         with workspace() as (tmp, stack):
             servers = start_servers(args, tmp, stack)
+            if args.dashboard:
+                measure_dashboard(args, servers[0], run_id, max(args.rounds, 3))
+                return 0 if report_sim_state(servers[:1], []) else 1
             rows: list[Row] = []
             for scenario in scenarios(servers[0].url):
                 lua = write_lua(scenario.name, scenario.order, tmp) if scenario.order is not None else None

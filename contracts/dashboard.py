@@ -31,9 +31,10 @@ Render = Callable[[str, Any], dict[str, Any] | None]
 class Subscriber:
     """One open stream's queue: bounded, so a browser that stops reading costs a fixed amount of memory."""
 
-    __slots__ = ("dropped", "events", "wake")
+    __slots__ = ("dropped", "events", "kinds", "wake")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, kinds: frozenset[str] | None = None) -> None:
+        self.kinds = kinds  # the kinds of event this page shows; None: all of them
         self.events: deque[tuple[str, Any]] = deque(maxlen=size)
         self.dropped = 0
         self.wake = asyncio.Event()
@@ -59,18 +60,24 @@ class EventHub:
         """Whether anyone is subscribed: a publisher checks it before it builds an event."""
         return bool(self._subscribers)
 
+    def wants(self, kind: str) -> bool:
+        """Whether any open page shows ``kind``: a publisher of many events checks it before it builds one."""
+        return any(s.kinds is None or kind in s.kinds for s in self._subscribers)
+
     def publish(self, kind: str, item: Any) -> None:
-        """Hand ``item`` to every subscriber, unencoded; a full queue drops its oldest event."""
+        """Hand ``item`` to every subscriber that shows its kind, unencoded; a full queue drops its oldest event."""
         for subscriber in self._subscribers:
+            if subscriber.kinds is not None and kind not in subscriber.kinds:
+                continue
             if len(subscriber.events) == self.backlog:
                 subscriber.dropped += 1
             subscriber.events.append((kind, item))
             subscriber.wake.set()
 
-    def subscribe(self) -> Subscriber:
+    def subscribe(self, kinds: frozenset[str] | None = None) -> Subscriber:
         if len(self._subscribers) >= self.limit:
             raise TooManySubscribers(self.limit)
-        subscriber = Subscriber(self.backlog)
+        subscriber = Subscriber(self.backlog, kinds)
         self._subscribers.append(subscriber)
         return subscriber
 
@@ -90,10 +97,12 @@ async def event_stream(
     """``text/event-stream`` of the hub's events, each rendered to JSON by ``render`` (None leaves it out).
 
     Events of one tick go out as one message per kind, ``data`` holding the list of rendered items. After
-    drops, a ``lagged`` event says how many, so the page reloads rather than showing a gap.
+    drops, a ``lagged`` event says how many, so the page reloads rather than showing a gap. A page that
+    shows only some kinds names them (``?kinds=order,clock``), so that others neither queue nor crowd them out.
     """
+    kinds = request.query.get("kinds")
     try:
-        subscriber = hub.subscribe()
+        subscriber = hub.subscribe(frozenset(kinds.split(",")) if kinds else None)
     except TooManySubscribers as exc:
         raise web.HTTPServiceUnavailable(reason=str(exc)) from None
     try:

@@ -162,14 +162,19 @@ def load_package_contracts() -> Contracts:
         for entry in (root / "schemas").iterdir()
         if entry.name.endswith(SCHEMA_SUFFIX)
     }
-    openapi = yaml.safe_load((root / "openapi.yaml").read_text("utf-8"))
-    return Contracts(schemas, openapi)
+    return Contracts(schemas, yaml.safe_load(openapi_text()))
 
 
 @functools.cache
 def contracts() -> Contracts:
     """The package's contracts, loaded and compiled on first use."""
     return load_package_contracts()
+
+
+@functools.cache
+def openapi_text() -> str:
+    """Supplier API v1's OpenAPI document as the simulator serves it: read once."""
+    return (resources.files("contracts") / "openapi.yaml").read_text("utf-8")
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from contracts.bodies import NotJson, TooDeep, decode_json
 
@@ -57,6 +58,14 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
             value = f"{scheme} {REDACTED}".strip()
         clean[encodable(str(name))] = encodable(value)
     return clean
+
+
+def redact_query(query: str) -> str:
+    """A query string with the value of every secret-named parameter blanked; any other is left as sent."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_FIELDS for name, _ in pairs):
+        return query
+    return urlencode([(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in pairs], safe="*")
 
 
 def encodable(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from aiohttp import web
@@ -13,6 +14,7 @@ from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusa
 from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
+from supplier_sim.dashboard import ADMIN_COOKIE, SIGN_IN_PATH, setup_dashboard_routes
 from supplier_sim.http import JSON, integer, json_response, read_json
 from supplier_sim.inspection import setup_inspection_routes
 from supplier_sim.problems import Problem
@@ -180,10 +182,13 @@ async def expire_tokens(request: web.Request) -> web.Response:
 @web.middleware
 async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.app[CONFIG].admin_token or ""
-    if request.path.startswith("/_sim/"):
-        given = request.headers.get("X-Admin-Token", "").encode("utf-8", "surrogateescape")
-        if not hmac.compare_digest(given, token.encode()):
-            raise Problem.unauthorized("the admin API needs the X-Admin-Token header", scheme="AdminToken")
+    if request.path.startswith("/_sim/") and request.path != SIGN_IN_PATH:
+        header = request.headers.get("X-Admin-Token") or unquote(request.cookies.get(ADMIN_COOKIE, ""))
+        if not hmac.compare_digest(header.encode("utf-8", "surrogateescape"), token.encode()):
+            raise Problem.unauthorized(
+                f"the admin API needs the X-Admin-Token header; in a browser, sign in at {SIGN_IN_PATH}",
+                scheme="AdminToken",
+            )
     return await handler(request)
 
 
@@ -200,3 +205,4 @@ def setup_admin_routes(app: web.Application) -> None:
     router.add_post("/_sim/auth/expire-tokens", expire_tokens, name="admin.expire-tokens")
     router.add_put("/_sim/faults", put_faults, name="admin.faults.put")
     setup_inspection_routes(app)
+    setup_dashboard_routes(app)

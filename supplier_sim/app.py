@@ -12,6 +12,8 @@ import orjson
 from aiohttp import web
 
 from contracts import contracts
+from contracts.dashboard import EventHub
+from contracts.loader import openapi_text
 from contracts.serving import body_deadline
 from supplier_sim.admin import admin_token, setup_admin_routes
 from supplier_sim.api import setup_api_routes
@@ -20,10 +22,14 @@ from supplier_sim.faults import inflict
 from supplier_sim.journal import Exchange
 from supplier_sim.problems import PROBLEM_JSON, Problem, from_http_exception, internal_error
 from supplier_sim.simulator import Simulator
-from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, FAULT, SIM
+from supplier_sim.typedefs import BODY, BODY_REFUSED, CONFIG, CUSTOMER, ERRORS, FAULT, HUB, SIM
 
 log = logging.getLogger("supplier_sim")
 JOURNAL_BODY_LIMIT = 64 * 1024  # a full journal of 1 MiB bodies would hold gigabytes
+OPENAPI_PATH = "/api/v1/openapi.yaml"
+# Reading the journal, a health check and the API's own document are the harness's traffic, not the supplier's.
+UNJOURNALED = frozenset({"/_sim/journal", "/healthz", OPENAPI_PATH})
+DASHBOARD_PREFIX = "/_sim/ui"
 
 # The contract each route's successful answer must meet, for strict mode and the tests.
 RESPONSE_SCHEMAS = {
@@ -64,16 +70,34 @@ def create_app(config: SimConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONFIG] = config
     app[ERRORS] = []
+    app[HUB] = EventHub()
+    app.on_shutdown.append(_close_hub)
     app.cleanup_ctx.append(_simulator)
     setup_api_routes(app)
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get(OPENAPI_PATH, openapi_document, name="openapi")
     if config.admin:
         setup_admin_routes(app)
     return app
 
 
+async def healthz(request: web.Request) -> web.Response:
+    """Cheap: the process answers; nothing is read from the database."""
+    return web.Response(body=b'{"status":"ok"}', content_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login."""
+    return web.Response(text=openapi_text(), content_type="application/yaml")
+
+
+async def _close_hub(app: web.Application) -> None:
+    app[HUB].close()  # or a stopping server would wait for the open dashboards
+
+
 async def _simulator(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    sim = Simulator(config.profile, config.seed, config.clock, config.db_url)
+    sim = Simulator(config.profile, config.seed, config.clock, config.db_url, app[HUB])
     try:
         await sim.start()
     except BaseException:
@@ -110,7 +134,7 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
 async def faulting(request: web.Request, handler: Any) -> web.StreamResponse:
     """The profile's fault rules, on the Supplier API only; the journal records which fault hit."""
     sim = request.app[SIM]
-    if not sim.faults.rules or not request.path.startswith("/api/"):
+    if not sim.faults.rules or not request.path.startswith("/api/") or request.path == OPENAPI_PATH:
         return await handler(request)
     picked = sim.faults.pick(request)
     if picked is None:
@@ -125,7 +149,7 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     """Journals every exchange but reading the journal or a login, and in strict mode checks each answer."""
     started = time.perf_counter()
     response = await handler(request)
-    if request.path == "/_sim/journal":
+    if request.path in UNJOURNALED or request.path.startswith(DASHBOARD_PREFIX):
         return response
     sim = request.app[SIM]
     journal = sim.journal
@@ -133,24 +157,25 @@ async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     raw = request.get(BODY)
     # A harness reading a customer's login is not the supplier's traffic, and its answer is a secret.
     if request.match_info.route.name != "admin.credentials":
-        journal.append(
-            Exchange(
-                journal.next_seq(),
-                sim.clock.now_ms(),
-                request.method,
-                request.path,
-                request.query_string,
-                request.raw_headers,
-                raw[:JOURNAL_BODY_LIMIT] if raw else None,
-                response.status,
-                tuple((str(name), value) for name, value in response.headers.items()),
-                body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
-                request.get(CUSTOMER),
-                (time.perf_counter() - started) * 1000,
-                request.get(FAULT),
-                request.get(BODY_REFUSED, False),
-            )
+        exchange = Exchange(
+            journal.next_seq(),
+            sim.clock.now_ms(),
+            request.method,
+            request.path,
+            request.query_string,
+            request.raw_headers,
+            raw[:JOURNAL_BODY_LIMIT] if raw else None,
+            response.status,
+            tuple((str(name), value) for name, value in response.headers.items()),
+            body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
+            request.get(CUSTOMER),
+            (time.perf_counter() - started) * 1000,
+            request.get(FAULT),
+            request.get(BODY_REFUSED, False),
         )
+        journal.append(exchange)
+        if sim.hub.listening and sim.hub.wants("exchange"):
+            sim.hub.publish("exchange", exchange)
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:
     # those are not the simulator's errors, so strict mode leaves them (and only them) unchecked.
     # An inflicted fault breaks the answer on purpose, too.

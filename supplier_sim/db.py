@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -106,6 +107,19 @@ deliveries = Table(
     Column("fault", String(16)),  # the webhook fault that hit this event, for the delivery log
     Column("withheld", Integer, nullable=False, default=0),  # attempts a withhold fault fails on purpose
     Index("ix_sim_deliveries_due", "state", "next_attempt_ms"),
+)
+
+attempts = Table(
+    "sim_webhook_attempts",
+    metadata,
+    Column("delivery_seq", Integer, primary_key=True, autoincrement=False),
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("status", Integer),
+    Column("error", Text),
+    Column("latency_ms", Float, nullable=False),
+    Column("signature", String(16)),  # "sent", "body-only", or none when nothing was sent
+    Column("fault", String(16)),  # the webhook fault that shaped this attempt
 )
 
 meta = Table(

@@ -5,31 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from contracts import Violation
-from supplier_sim.http import integer, json_response
+from supplier_sim.http import integer, json_response, timestamp
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Customer
 from supplier_sim.typedefs import SIM
 
 
 async def journal(request: web.Request) -> web.Response:
-    query = request.query
+    filters = journal_filters(request.query)
+    found = request.app[SIM].journal.query(**filters)
+    last = found[-1].seq if found else filters["after"]
+    return json_response({"items": [item.to_json() for item in found], "lastSeq": last})
+
+
+def journal_filters(query: MultiMapping[str], limit: int = 1000) -> dict[str, Any]:
+    """The journal's filters from a query string, as Journal.query takes them; a 422 naming each bad one."""
     errors: list[Violation] = []
     status = integer(query, "status", -1, 100, 599, errors)
-    since = integer(query, "since", 0, 0, 2**63, errors)
-    limit = integer(query, "limit", 1000, 1, 100_000, errors)
+    filters = {
+        "method": query.get("method"),
+        "path": query.get("path"),
+        "status": None if status < 0 else status,
+        "customer": query.get("customer"),
+        "after": integer(query, "after", 0, 0, 2**63, errors),
+        "since_ms": timestamp(query, "since", errors),
+        "limit": integer(query, "limit", limit, 1, 100_000, errors),
+    }
     if errors:
         raise Problem.invalid(errors)
-    found = request.app[SIM].journal.query(
-        method=query.get("method"),
-        path=query.get("path"),
-        status=None if status < 0 else status,
-        customer=query.get("customer"),
-        since=since,
-        limit=limit,
-    )
-    return json_response({"items": [item.to_json() for item in found], "lastSeq": found[-1].seq if found else since})
+    return filters
 
 
 async def deliveries(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, NamedTuple
 
-from contracts.redaction import redact_headers, redacted_body, size_only
+from contracts.redaction import redact_headers, redact_query, redacted_body, size_only
 from contracts.wire import format_timestamp
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -36,7 +36,7 @@ class Exchange(NamedTuple):
             "at": format_timestamp(self.at_ms),
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": redact_query(self.query),
             "customerNumber": self.customer,
             "status": self.status,
             "durationMs": round(self.duration_ms, 3),
@@ -71,23 +71,40 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         customer: str | None = None,
-        since: int = 0,
+        since_ms: int | None = None,
+        after: int = 0,
         limit: int = 1000,
     ) -> list[Exchange]:
-        """Exchanges after seq ``since`` that match every given filter; ``path`` is a prefix."""
+        """The newest ``limit`` exchanges after seq ``after``, at or after ``since_ms``, that match every filter.
+
+        ``path`` matches anywhere in the path. They are returned oldest first.
+        """
         found = []
-        for item in map(Exchange._make, self._items):
-            if item.seq <= since:
-                continue
+        for item in map(Exchange._make, reversed(self._items)):
+            if item.seq <= after:
+                break  # older still: sequence numbers only grow
             if method and item.method != method.upper():
                 continue
-            if path and not item.path.startswith(path):
+            if path and path not in item.path:
                 continue
             if status is not None and item.status != status:
                 continue
             if customer and item.customer != customer:
                 continue
+            if since_ms is not None and item.at_ms < since_ms:
+                continue
             found.append(item)
             if len(found) >= limit:
                 break
+        found.reverse()
         return found
+
+    def mentioning(self, text: str, limit: int = 1000) -> list[Exchange]:
+        """The newest exchanges whose path or answer names ``text`` (an order id), oldest first."""
+        needle = text.encode()
+        found = [
+            item
+            for item in map(Exchange._make, self._items)
+            if text in item.path or (item.response_body is not None and needle in item.response_body)
+        ]
+        return found[-limit:]

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.dashboard import EventHub
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
@@ -71,7 +72,9 @@ class Lifecycle:
         stock: dict[str, int],
         hooks: Webhooks,
         errors: list[str],
+        hub: EventHub,
     ) -> None:
+        self.hub = hub
         self.db = db
         self.clock = clock
         self.profile = profile
@@ -88,6 +91,21 @@ class Lifecycle:
             due = await conn.scalar(select(func.min(tables.orders.c.next_event_ms)))
         times = [t for t in (due, self._next_change_at()) if t is not None]
         return min(times) if times else None
+
+    async def upcoming(self, limit: int) -> list[tuple[int, str, str | None]]:
+        """The next scheduled events, soonest first: (when, what, the order's id or None)."""
+        column = tables.orders.c.next_event_ms
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(tables.orders.c.order_id, tables.orders.c.next_event, column)
+                .where(column.is_not(None))
+                .order_by(column, tables.orders.c.seq)
+                .limit(limit)
+            )
+            found: list[tuple[int, str, str | None]] = [(at, f"{event} {oid}", oid) for oid, event, at in rows]
+        changes = self.profile.catalog_changes[self.changes_applied : self.changes_applied + limit]
+        found += [(change.at_ms, f"catalog change: {change.kind}", None) for change in changes]
+        return sorted(found, key=lambda item: item[0])[:limit]
 
     async def run_until(self, limit_ms: int) -> int:
         """Apply every event due at or before ``limit_ms`` in time order, each in its own transaction."""
@@ -204,6 +222,8 @@ class Lifecycle:
             **entry,
         }
         await self.hooks.enqueue(conn, order.customer_number, "order.status_changed", data, at_ms)
+        if self.hub.listening:
+            self.hub.publish("order", {**data, "customerNumber": order.customer_number})
 
     async def _ship(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
         """Plan the dispatch notifications and take what they ship from stock."""

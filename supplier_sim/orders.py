@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Row, func, select
 
+from contracts.dashboard import EventHub
 from contracts.statuses import NEW
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
@@ -91,7 +92,8 @@ class GroupCommit:
 
 
 class OrderBook:
-    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int) -> None:
+    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int, hub: EventHub) -> None:
+        self.hub = hub
         self.db = db
         self._writer = GroupCommit(db)
         self.clock = clock
@@ -168,6 +170,10 @@ class OrderBook:
         self._storing[slot] = stored
         stored.add_done_callback(lambda future: self._settled(slot, future))
         await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
+        if self.hub.listening:
+            number = body["orderNumber"]
+            moved = {"orderId": order_id, "orderNumber": number, "previousStatus": None, "status": NEW, "at": at}
+            self.hub.publish("order", {**moved, "customerNumber": customer_number})
         order = {"orderId": order_id, **body, "status": NEW, "statusHistory": history, "createdAt": at, "updatedAt": at}
         return ({**order, "idempotencyKey": key} if not key.startswith(OWN_KEY) else order), True
 
@@ -226,6 +232,16 @@ class OrderBook:
             query = query.where(tables.orders.c.order_number == order_number)
         async with self.db.read() as conn:
             return [(document(row), row.idempotency_key) for row in await conn.execute(query)]
+
+    async def recent(self, customer_number: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """The newest orders first (of the customer, in the status, when given), each naming its customer."""
+        query = select(tables.orders).order_by(tables.orders.c.seq.desc()).limit(limit)
+        if customer_number is not None:
+            query = query.where(tables.orders.c.customer_number == customer_number)
+        if status is not None:
+            query = query.where(tables.orders.c.status == status)
+        async with self.db.read() as conn:
+            return [{**document(row), "customerNumber": row.customer_number} for row in await conn.execute(query)]
 
     async def dispatch_notifications(
         self, customer_number: str | None, order_id: str, page: int, size: int

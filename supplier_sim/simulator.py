@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from contracts.wire import parse_timestamp
+from contracts.dashboard import EventHub
+from contracts.wire import format_timestamp, parse_timestamp
 from supplier_sim import catalog_sources
 from supplier_sim import db as tables
 from supplier_sim.auth import Authenticator, Token, token_hash
@@ -33,8 +34,14 @@ REAL_TICK_S = 0.1
 
 class Simulator:
     def __init__(
-        self, profile: Profile, seed: int, clock: str = "virtual", db_url: str = "sqlite+aiosqlite://"
+        self,
+        profile: Profile,
+        seed: int,
+        clock: str = "virtual",
+        db_url: str = "sqlite+aiosqlite://",
+        hub: EventHub | None = None,
     ) -> None:
+        self.hub = hub or EventHub()  # what a dashboard follows; with none open, publishing is skipped
         self.profile = profile
         self.seed = seed
         self.clock_mode = clock
@@ -51,11 +58,11 @@ class Simulator:
         self.catalog = Catalog()
         self.stock: dict[str, int] = {}
         self.faults = Faults([FaultRule.parse(rule) for rule in self.profile.faults], self.seed)
-        self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed, self.faults)
-        self.orders = OrderBook(self.db, self.clock, self.profile, self.seed)
+        self.hooks = Webhooks(self.db, self.clock, self.profile, self.seed, self.faults, self.hub)
+        self.orders = OrderBook(self.db, self.clock, self.profile, self.seed, self.hub)
         self.saboteur = Saboteur(self.profile.misbehave)
         self.lifecycle = Lifecycle(
-            self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors
+            self.db, self.clock, self.profile, self.seed, self.catalog, self.stock, self.hooks, self.errors, self.hub
         )
 
     async def start(self, products: list[dict[str, Any]] | None = None) -> None:
@@ -203,7 +210,14 @@ class Simulator:
         clock.set(to_ms)
         async with self.db.write() as conn:
             await set_meta(conn, "virtual_clock_ms", str(to_ms))
+        if self.hub.listening:
+            self.hub.publish("clock", {"now": format_timestamp(to_ms), "next": await self.next_due()})
         return applied
+
+    async def next_due(self) -> str | None:
+        """When the next order event, catalog change or webhook attempt is due."""
+        times = [t for t in (await self.lifecycle.next_due_ms(), await self.hooks.next_attempt_ms()) if t is not None]
+        return format_timestamp(min(times)) if times else None
 
     async def _tick(self) -> None:
         while True:

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.dashboard import EventHub
 from contracts.signing import signed_headers
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
@@ -41,7 +42,8 @@ class Registration:
 
 
 class Webhooks:
-    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int, faults: Faults) -> None:
+    def __init__(self, db: Database, clock: Clock, profile: Profile, seed: int, faults: Faults, hub: EventHub) -> None:
+        self.hub = hub
         self.db = db
         self.clock = clock
         self.profile = profile
@@ -156,11 +158,24 @@ class Webhooks:
     async def _attempt(self, row: Any, now: int) -> None:
         registration = self.registrations.get(row.customer_number)
         values: dict[str, Any]
+        tried: dict[str, Any] | None = None
         if registration is None or registration.url != row.url:
             values = {"state": DROPPED, "last_error": "the receiver was removed or replaced", "next_attempt_ms": None}
         else:
-            status, error = await self._send(registration, row)
+            started = time.perf_counter()
+            status, error, signature = await self._send(registration, row)
             attempts = row.attempts + 1
+            shaped = row.fault is not None and (row.fault != "withhold" or attempts <= row.withheld)
+            tried = {
+                "delivery_seq": row.seq,
+                "attempt": attempts,
+                "at_ms": now,
+                "status": status,
+                "error": error,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                "signature": signature,
+                "fault": row.fault if shaped else None,
+            }
             values = {"attempts": attempts, "last_status": status, "last_error": error}
             if status is not None and 200 <= status < 300:
                 values |= {"state": DELIVERED, "delivered_ms": self.clock.now_ms(), "next_attempt_ms": None}
@@ -171,20 +186,27 @@ class Webhooks:
                 values |= {"state": PENDING, "next_attempt_ms": later(now, self._backoff_ms(row.seq, attempts))}
         async with self.db.write() as conn:
             await conn.execute(tables.deliveries.update().where(tables.deliveries.c.seq == row.seq).values(**values))
+            if tried is not None:
+                await conn.execute(tables.attempts.insert().values(**tried))
             if values.get("state") == DELIVERED:
                 await self._release_held(conn, row, now)
+        if self.hub.listening:
+            self.hub.publish("delivery", _attempt_event(row, values["state"], tried))
 
-    async def _send(self, registration: Registration, row: Any) -> tuple[int | None, str | None]:
-        """POST the event, unless a withhold fault fails this attempt; a duplicate fault POSTs it twice."""
+    async def _send(self, registration: Registration, row: Any) -> tuple[int | None, str | None, str | None]:
+        """POST the event, unless a withhold fault fails this attempt; a duplicate fault POSTs it twice.
+
+        The status, the error, and how the event was signed (None: nothing was sent).
+        """
         if row.attempts < row.withheld:
-            return None, f"injected fault withhold: attempt {row.attempts + 1} of {row.withheld} withheld"
+            return None, f"injected fault withhold: attempt {row.attempts + 1} of {row.withheld} withheld", None
         body = row.body.encode()
         if self.profile.misbehave.malformed_events:
             body = without_occurred_at(body)  # as sent only: the delivery log keeps the event whole
         status, error = await self._post(registration, body, row.event_id)
         if row.fault == "duplicate" and status is not None and 200 <= status < 300:
             await self._post(registration, body, row.event_id)  # the same event id, right after
-        return status, error
+        return status, error, "body-only" if self.profile.misbehave.sign_body_only else "sent"
 
     async def _release_held(self, conn: AsyncConnection, row: Any, now: int) -> None:
         """Events a reorder fault held back for this customer go now, after this later one."""
@@ -231,21 +253,73 @@ class Webhooks:
             query = query.where(tables.deliveries.c.state == state)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [
-            {
-                "eventId": r.event_id,
-                "type": r.event_type,
-                "customerNumber": r.customer_number,
-                "url": r.url,
-                "state": r.state,
-                "attempts": r.attempts,
-                "lastStatus": r.last_status,
-                "lastError": r.last_error,
-                "createdAt": format_timestamp(r.created_ms),
-                "nextAttemptAt": format_timestamp(r.next_attempt_ms) if r.next_attempt_ms is not None else None,
-                "deliveredAt": format_timestamp(r.delivered_ms) if r.delivered_ms is not None else None,
-                "fault": r.fault,
-                "event": orjson.loads(r.body),
-            }
-            for r in rows
-        ]
+        return [_delivery(r) for r in rows]
+
+    async def for_order(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's events, oldest first, each with every delivery attempt made."""
+        needle = orjson.dumps({"orderId": order_id}).decode()[1:-1]  # the events' compact JSON names it so
+        found = select(tables.deliveries).where(tables.deliveries.c.body.contains(needle, autoescape=True))
+        async with self.db.read() as conn:
+            rows = (await conn.execute(found.order_by(tables.deliveries.c.seq))).all()
+            tried = await conn.execute(
+                select(tables.attempts)
+                .where(tables.attempts.c.delivery_seq.in_([r.seq for r in rows]))
+                .order_by(tables.attempts.c.attempt)
+            )
+            by_seq: dict[int, list[dict[str, Any]]] = {}
+            for a in tried:
+                by_seq.setdefault(a.delivery_seq, []).append(_attempt(a))
+        return [{**_delivery(r), "attemptLog": by_seq.get(r.seq, [])} for r in rows]
+
+    async def waiting(self, limit: int) -> list[tuple[int, str]]:
+        """The next pending or held deliveries: (when, which event)."""
+        column = tables.deliveries.c.next_attempt_ms
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(column, tables.deliveries.c.event_type, tables.deliveries.c.event_id)
+                .where(tables.deliveries.c.state.in_(WAITING))
+                .order_by(column)
+                .limit(limit)
+            )
+            return [(at, f"webhook {kind} {event_id}") for at, kind, event_id in rows]
+
+
+def _delivery(r: Any) -> dict[str, Any]:
+    return {
+        "eventId": r.event_id,
+        "type": r.event_type,
+        "customerNumber": r.customer_number,
+        "url": r.url,
+        "state": r.state,
+        "attempts": r.attempts,
+        "lastStatus": r.last_status,
+        "lastError": r.last_error,
+        "createdAt": format_timestamp(r.created_ms),
+        "nextAttemptAt": format_timestamp(r.next_attempt_ms) if r.next_attempt_ms is not None else None,
+        "deliveredAt": format_timestamp(r.delivered_ms) if r.delivered_ms is not None else None,
+        "fault": r.fault,
+        "event": orjson.loads(r.body),
+    }
+
+
+def _attempt(a: Any) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "at": format_timestamp(a.at_ms),
+        "status": a.status,
+        "error": a.error,
+        "latencyMs": a.latency_ms,
+        "signature": a.signature,
+        "fault": a.fault,
+    }
+
+
+def _attempt_event(row: Any, state: str, tried: dict[str, Any] | None) -> dict[str, Any]:
+    """A delivery attempt as the dashboard shows it live: never the receiver's URL, which may hold a secret."""
+    data = orjson.loads(row.body).get("data", {})
+    event = {"eventId": row.event_id, "type": row.event_type, "customerNumber": row.customer_number, "state": state}
+    event["orderId"] = data.get("orderId")
+    if tried is not None:
+        event |= {k: tried[k] for k in ("attempt", "status", "error", "signature", "fault")}
+        event |= {"latencyMs": tried["latency_ms"], "at": format_timestamp(tried["at_ms"])}
+    return event

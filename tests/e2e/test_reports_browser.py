@@ -1,15 +1,11 @@
 """A real browser opens the HTML reports: the verdict, the summary, the marked pointer, and what folds.
 
-Chromium comes from the OS packages (`.ci/run` installs Debian's `chromium`) and is launched by its
-path; no browser is downloaded. Without one the tests skip and say why, unless
-ORDERPORTAL_REQUIRE_BROWSER=1 (as in .ci/run) makes that a failure.
+Chromium comes from the OS packages (`.ci/run` installs Debian's `chromium`): see tests/e2e/browser.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,19 +15,10 @@ from scenarios.certify.reports import write_all
 from scenarios.reporting import write_html
 from scenarios.runner import load
 from scenarios.runner import run as run_scenario
+from tests.e2e.browser import chromium
 from tests.integration.test_certify import FAST, run
 
 playwright = pytest.importorskip("playwright.async_api", reason="playwright is a test extra: make test installs it")
-
-
-def chromium() -> str:
-    """The browser's path: ORDERPORTAL_CHROMIUM, or Chromium from the OS packages."""
-    found = os.environ.get("ORDERPORTAL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("ORDERPORTAL_REQUIRE_BROWSER") == "1":
-        pytest.fail("no Chromium found, and ORDERPORTAL_REQUIRE_BROWSER=1: install Debian's chromium package")
-    pytest.skip("no Chromium found: install the OS package chromium (apt-get install chromium) to run browser tests")
 
 
 async def test_a_failing_certification_report_reads_well_in_a_browser(start_sim, session, tmp_path: Path) -> None:

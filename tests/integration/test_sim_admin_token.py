@@ -39,11 +39,14 @@ async def admin_server(start_sim) -> tuple[SimServer, str]:
 
 
 def admin_routes(server: SimServer) -> list[tuple[str, str, str]]:
-    """Every admin route as (name, method, path template)."""
+    """Every admin route as (name, method, path template), but the dashboard's sign-in page, which shows a form only."""
     return [
         (route.name or "", route.method, route.resource.canonical)
         for route in server.app.router.routes()
-        if route.resource is not None and route.resource.canonical.startswith("/_sim/") and route.method != "HEAD"
+        if route.resource is not None
+        and route.resource.canonical.startswith("/_sim/")
+        and route.method != "HEAD"
+        and route.name != "ui.login"
     ]
 
 

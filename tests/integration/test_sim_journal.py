@@ -20,8 +20,47 @@ async def test_the_journal_records_each_exchange_and_filters_it(start_sim, sessi
     assert posted[0]["request"]["body"]["orderNumber"] == "SO-1" and posted[0]["customerNumber"] == "10001"
     missing = (await server.admin(session, "GET", "journal", params={"status": "404"}))["items"]
     assert [e["path"] for e in missing] == ["/api/v1/customers/10001/orders/NOPE"]
-    later = (await server.admin(session, "GET", "journal", params={"since": str(everything[0]["seq"])}))["items"]
-    assert len(later) == 2
+    later = await server.admin(session, "GET", "journal", params={"after": str(everything[0]["seq"])})
+    assert [e["seq"] for e in later["items"]] == [e["seq"] for e in everything[1:]]
+    assert later["lastSeq"] == everything[-1]["seq"]
+
+
+async def test_the_journal_path_filter_matches_anywhere_in_the_path(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    await north.call("GET", "/products", params={"size": "1"})
+    await north.call("GET", "/orders")
+    found = (await server.admin(session, "GET", "journal", params={"path": "orders"}))["items"]
+    assert [e["path"] for e in found] == ["/api/v1/customers/10001/orders"]
+
+
+async def test_the_journal_limit_keeps_the_newest_entries_oldest_first(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    for size in ("1", "2", "3"):
+        await north.call("GET", "/products", params={"size": size})
+    found = (await server.admin(session, "GET", "journal", params={"limit": "2", "path": "products"}))["items"]
+    assert [e["query"] for e in found] == ["size=2", "size=3"]
+
+
+async def test_the_journal_since_takes_a_virtual_clock_time(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    await north.call("GET", "/products", params={"size": "1"})
+    moved = await north.advance("1h")
+    await north.call("GET", "/products", params={"size": "2"})
+    found = await server.admin(session, "GET", "journal", params={"since": moved["now"], "path": "products"})
+    assert [(e["query"], e["at"]) for e in found["items"]] == [("size=2", moved["now"])]
+
+
+async def test_a_journal_since_that_is_no_time_is_a_problem_naming_it(start_sim, session) -> None:
+    server = await start_sim()
+    for value in ("4711", "yesterday", "2026-13-01T00:00:00Z"):
+        async with session.get(f"{server.url}/_sim/journal", params={"since": value}) as response:
+            body = await response.json(content_type=None)
+            assert response.status == 422 and response.content_type == "application/problem+json"
+            assert [e["pointer"] for e in body["errors"]] == ["/query/since"]
+            assert value not in body["detail"]
 
 
 async def test_no_password_token_api_key_or_webhook_secret_reaches_the_journal(start_sim, session) -> None:

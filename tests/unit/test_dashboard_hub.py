@@ -61,3 +61,14 @@ def test_a_page_renders_every_value_as_text_and_fetches_nothing():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text
     assert " src=" not in answer.text and "<link" not in answer.text
     assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+
+
+def test_a_subscriber_that_names_its_kinds_gets_only_those_and_others_are_not_wanted():
+    hub = EventHub()
+    orders = hub.subscribe(frozenset({"order"}))
+    hub.publish("exchange", 1)
+    hub.publish("order", 2)
+    assert list(orders.events) == [("order", 2)]
+    assert hub.wants("order") and not hub.wants("exchange")
+    hub.subscribe()
+    assert hub.wants("exchange")

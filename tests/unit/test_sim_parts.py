@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from contracts import ContractViolation, contracts
-from contracts.redaction import redact_headers, redact_json
+from contracts.redaction import redact_headers, redact_json, redact_query
 from supplier_sim.catalog import Catalog, CatalogError, changed
 from supplier_sim.catalog_sources import generate
 from supplier_sim.profile import Delay, load_profile, parse_profile, seconds
@@ -103,6 +103,11 @@ def test_redaction_blanks_every_secret_field_and_header() -> None:
     }
     headers = redact_headers({"Authorization": "Bearer abc", "X-Api-Key": "k", "Idempotency-Key": "i"})
     assert headers == {"Authorization": "Bearer ***", "X-Api-Key": "***", "Idempotency-Key": "i"}
+
+
+def test_a_query_string_keeps_its_parameters_but_no_secret_value() -> None:
+    assert redact_query("page=1&size=5") == "page=1&size=5"
+    assert redact_query("apiKey=k-123&page=2&Token=t%2F1") == "apiKey=***&page=2&Token=***"
 
 
 def test_the_readme_profile_example_is_a_valid_profile() -> None:

@@ -61,15 +61,21 @@ const OP = (() => {
   const handlers = {};
   const on = (kind, handler) => { (handlers[kind] ||= []).push(handler); };
 
+  // The stream carries only the kinds this page handles (registered with OP.on before it loads).
   const live = () => {
-    const url = document.body.dataset.events;
+    const base = document.body.dataset.events;
     const badge = document.getElementById("live");
-    if (!url || !window.EventSource) return;
+    if (!base || !window.EventSource) return;
+    const kinds = Object.keys(handlers).filter((kind) => kind !== "lagged");
+    const url = kinds.length ? base + (base.includes("?") ? "&" : "?") + "kinds=" + encodeURIComponent(kinds.join(",")) : base;
     const source = new EventSource(url);
     const state = (value, label) => { badge.dataset.state = value; badge.textContent = label; };
     source.addEventListener("hello", () => state("on", "live"));
     source.addEventListener("error", () => state("retrying", "reconnecting…"));
-    source.addEventListener("lagged", () => { if (!(handlers.lagged || []).length) location.reload(); });
+    source.addEventListener("lagged", (event) => {
+      if (!(handlers.lagged || []).length) location.reload();
+      for (const handler of handlers.lagged || []) handler(JSON.parse(event.data));
+    });
     const seen = new Set(["hello", "error", "lagged"]);
     const listen = (kind) => {
       if (seen.has(kind)) return;
