@@ -5,21 +5,15 @@ Screenshots go to tmp_path, or to docs/ with ORDERPORTAL_SCREENSHOTS=docs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Shop
-from tests.e2e.test_reports_browser import chromium
+from tests.e2e.browser import chromium, screenshots
 from tests.integration.test_portal_dashboard import HOSTILE, hostile_order
 
 playwright = pytest.importorskip("playwright.async_api", reason="playwright is a test extra: make test installs it")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-def shots(tmp_path: Path) -> Path:
-    return DOCS if os.environ.get("ORDERPORTAL_SCREENSHOTS") == "docs" else tmp_path
 
 
 async def test_an_order_moves_live_on_the_dashboard_and_its_page_shows_history_and_outbox(
@@ -52,7 +46,7 @@ async def test_an_order_moves_live_on_the_dashboard_and_its_page_shows_history_a
             await shop.advance("6m")  # the simulator processes it and tells the portal by webhook
             await expect(row.locator("[aria-current='step']")).to_have_text("PROCESSED")
             assert await page.evaluate("window.stayed === true"), "the page reloaded"
-            await page.screenshot(path=str(shots(tmp_path) / "portal-dashboard-orders.png"), full_page=True)
+            await page.screenshot(path=str(screenshots(tmp_path) / "portal-dashboard-orders.png"), full_page=True)
 
             await row.locator("a").click()
             await expect(page.locator("#history li")).to_have_count(2)
@@ -62,7 +56,7 @@ async def test_an_order_moves_live_on_the_dashboard_and_its_page_shows_history_a
             await expect(page.locator("#history li")).to_have_count(3)
             await expect(page.locator("#dispatches tbody tr")).to_have_count(1)
             assert await page.evaluate("window.stayed === true"), "the page reloaded"
-            await page.screenshot(path=str(shots(tmp_path) / "portal-dashboard-order.png"), full_page=True)
+            await page.screenshot(path=str(screenshots(tmp_path) / "portal-dashboard-order.png"), full_page=True)
 
             rule = {"kind": "truncate", "method": "POST", "path": "/orders"}
             await shop.sim.admin(shop.api.session, "PUT", "faults", json=[rule])

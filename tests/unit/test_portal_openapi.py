@@ -41,7 +41,8 @@ def served_routes() -> dict[tuple[str, str], str | None]:
     return {
         (route.method, route.resource.canonical): route.name
         for route in app.router.routes()
-        if route.resource is not None and route.method != "HEAD"  # aiohttp answers HEAD on every GET route
+        if route.resource is not None
+        and route.method != "HEAD"  # aiohttp answers HEAD on every GET route
         and not route.resource.canonical.startswith("/ui")  # the dashboard's pages are HTML for people, not API
     }
 
