@@ -34,6 +34,7 @@ def _clock(request: web.Request, applied: int | None = None) -> web.Response:
 
 
 async def get_clock(request: web.Request) -> web.Response:
+    await request.app[SIM].sync_clock()
     return _clock(request)
 
 
@@ -42,6 +43,7 @@ async def advance_clock(request: web.Request) -> web.Response:
     body = await read_json(request, "sim-clock-advance")
     if not isinstance(sim.clock, VirtualClock):
         raise Problem.conflict("real-clock", "the simulator runs on the real clock; start it with --clock virtual")
+    await sim.sync_clock()
     now = sim.clock.now_ms()
     field = "/by" if "by" in body else "/to"
     by_ms = seconds(body["by"]) * 1000 if "by" in body else 0.0
@@ -115,8 +117,10 @@ async def force_transition(request: web.Request) -> web.Response:
     order_id = request.match_info["orderId"]
     if body.get("reasonCode") and body["status"] != "REJECTED":
         raise Problem.invalid_field("/reasonCode", "only a move to REJECTED has a reason code")
-    await sim.lifecycle.force(order_id, body["status"], sim.clock.now_ms(), body.get("reasonCode"), body.get("message"))
-    await sim.hooks.pump()
+    async with sim.exclusive():
+        now = sim.clock.now_ms()
+        await sim.lifecycle.force(order_id, body["status"], now, body.get("reasonCode"), body.get("message"))
+        await sim.hooks.pump()
     return json_response(await sim.orders.get(None, order_id))
 
 
@@ -124,10 +128,11 @@ async def dispatch(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     body = await read_json(request, "sim-dispatch")
     lines = {line["lineNumber"]: line["quantity"] for line in body["lines"]} if "lines" in body else None
-    notification = await sim.lifecycle.dispatch_now(
-        request.match_info["orderId"], lines, sim.clock.now_ms(), body.get("carrier"), body.get("trackingNumber")
-    )
-    await sim.hooks.pump()
+    async with sim.exclusive():
+        notification = await sim.lifecycle.dispatch_now(
+            request.match_info["orderId"], lines, sim.clock.now_ms(), body.get("carrier"), body.get("trackingNumber")
+        )
+        await sim.hooks.pump()
     return json_response(notification, status=201)
 
 
@@ -135,9 +140,9 @@ async def change_product(request: web.Request) -> web.Response:
     sim = request.app[SIM]
     body = await read_json(request, "sim-catalog-change")
     value = body.get(VALUE_OF_KIND.get(body["kind"], ""))
-    now = sim.clock.now_ms()
     try:
-        async with sim.db.write() as conn:
+        async with sim.exclusive(), sim.db.write() as conn:
+            now = sim.clock.now_ms()
             product = await sim.lifecycle.change_product(
                 conn, body["kind"], body["productNumber"], now, rng_for(sim.seed, "admin-change", now), value
             )
@@ -151,7 +156,7 @@ async def put_faults(request: web.Request) -> web.Response:
     rules = await read_json(request, "sim-faults")
     if errors := fault_rule_errors(rules):
         raise Problem.invalid(errors)
-    request.app[SIM].set_faults(rules)
+    await request.app[SIM].share_faults(rules)
     return json_response(rules)
 
 
@@ -170,7 +175,7 @@ async def change_credentials(request: web.Request) -> web.Response:
         raise Problem.invalid_field(
             f"/{wrong or field}", f"this customer signs in with {customer.auth}: send its {field} only"
         )
-    sim.change_credentials(number, body.get("password"), body.get("apiKey"))
+    await sim.share_credentials(number, body.get("password"), body.get("apiKey"))
     return web.Response(status=204)  # the new secret is not sent back: the caller has it
 
 

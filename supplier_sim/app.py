@@ -97,7 +97,7 @@ async def _close_hub(app: web.Application) -> None:
 
 async def _simulator(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    sim = Simulator(config.profile, config.seed, config.clock, config.db_url, app[HUB])
+    sim = Simulator(config.profile, config.seed, config.clock, config.db_url, app[HUB], config.shared)
     try:
         await sim.start()
     except BaseException:

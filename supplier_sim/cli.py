@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from contracts import ContractViolation
 from contracts.databases import async_url
 from contracts.serving import read_timeout_option
+from supplier_sim import workers as pool
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
 from supplier_sim.profile import load_profile
@@ -35,6 +36,11 @@ from supplier_sim.server import SimServer
     "profile_path",
     type=click.Path(dir_okay=False),
     help="Behaviour profile: a YAML file, or a bundled one by name (default, certification).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Serve from this many processes on one port, sharing the state in the PostgreSQL database --db names.",
 )
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every random choice.")
 @click.option(
@@ -62,6 +68,7 @@ def sim(
     port: int,
     db_url: str,
     profile_path: str | None,
+    workers: int | None,
     seed: int,
     clock: str,
     no_admin: bool,
@@ -76,20 +83,37 @@ def sim(
             " reaches it can reset the simulator and read customers' credentials: give --admin-token, --no-admin,"
             " or --public-admin to serve it openly anyway"
         )
+    if workers is not None and make_url(async_url(db_url)).get_backend_name() != "postgresql":
+        raise click.BadParameter(
+            "--workers shares the simulator's state between processes in PostgreSQL: give --db postgresql://...",
+            param_hint="--db",
+        )
     try:
         profile = load_profile(profile_path)
     except (OSError, ValueError, ContractViolation) as exc:
         raise click.ClickException(f"cannot use the profile: {exc}") from None
     config = SimConfig(
-        profile=profile, seed=seed, clock=clock, db_url=db_url, admin=not no_admin, admin_token=admin_token
+        profile=profile,
+        seed=seed,
+        clock=clock,
+        db_url=db_url,
+        admin=not no_admin,
+        admin_token=admin_token,
+        shared=workers is not None,
     )
     try:
-        asyncio.run(_serve(SimServer(config, host, port, read_timeout_s)))
+        if workers is None:
+            asyncio.run(_serve(SimServer(config, host, port, read_timeout_s)))
+        else:
+            _serve_workers(config, host, port, workers, read_timeout_s)
+    except pool.WorkersFailed as exc:
+        raise click.ClickException(f"the simulator's workers did not start: {exc}") from None
     except CatalogError as exc:
         raise click.ClickException(f"cannot load the catalog {profile.catalog_file or ''}: {exc}") from None
     except (OSError, SQLAlchemyError) as exc:
-        shown = make_url(async_url(db_url)).render_as_string(hide_password=True)
-        raise click.ClickException(f"cannot start the simulator on {host}:{port} with --db {shown}: {exc}") from None
+        raise click.ClickException(
+            f"cannot start the simulator on {host}:{port} with --db {_shown(db_url)}: {exc}"
+        ) from None
 
 
 def _loopback(host: str) -> bool:
@@ -102,12 +126,40 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _serve_workers(config: SimConfig, host: str, port: int, count: int, read_timeout_s: float) -> None:
+    sock = pool.listen(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+
+    def ready(pids: list[int]) -> None:
+        _banner(url, config)
+        click.echo(f"  {count} workers sharing {_shown(config.db_url)}: pids {' '.join(map(str, pids))}")
+
+    pool.run(config, sock, count, read_timeout_s, ready, click.echo)
+    click.echo("stopped")
+
+
+def _shown(db_url: str) -> str:
+    return make_url(async_url(db_url)).render_as_string(hide_password=True)
+
+
 async def _serve(server: SimServer) -> None:
     url = await server.start()
     # The catalog and the libraries are loaded for good: keep them out of every later
     # full collection, which would otherwise pause the server for tens of milliseconds.
     gc.freeze()
-    config = server.config
+    _banner(url, server.config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        click.echo("stopping")
+        await server.stop()
+
+
+def _banner(url: str, config: SimConfig) -> None:
     click.echo(
         f"supplier simulator on {url}  (clock {config.clock}, seed {config.seed}, profile {config.profile.name})"
     )
@@ -122,12 +174,3 @@ async def _serve(server: SimServer) -> None:
         )
         blocked = "  (blocked)" if c.blocked else ""
         click.echo(f"  {c.number}  {c.auth:<8} {credential}{blocked}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        click.echo("stopping")
-        await server.stop()

@@ -19,3 +19,5 @@ class SimConfig:
     admin_token: str | None = None
     # Validate every answer against its contract and keep what fails for SimServer.check().
     strict: bool = False
+    # One of several workers sharing the state in PostgreSQL (orderportal sim --workers): see supplier_sim.cluster.
+    shared: bool = False

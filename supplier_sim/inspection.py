@@ -18,7 +18,11 @@ async def journal(request: web.Request) -> web.Response:
     filters = journal_filters(request.query)
     found = request.app[SIM].journal.query(**filters)
     last = found[-1].seq if found else filters["after"]
-    return json_response({"items": [item.to_json() for item in found], "lastSeq": last})
+    body: dict[str, Any] = {"items": [item.to_json() for item in found], "lastSeq": last}
+    cluster = request.app[SIM].cluster
+    if cluster is not None:  # each worker journals what it served: say whose this is
+        body["worker"] = {"pid": cluster.pid, "journal": "this worker's exchanges only; each worker keeps its own"}
+    return json_response(body)
 
 
 def journal_filters(query: MultiMapping[str], limit: int = 1000) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from supplier_sim import db as tables
 from supplier_sim import dispatching, rules
 from supplier_sim.catalog import Catalog, CatalogError, changed
 from supplier_sim.clock import Clock
-from supplier_sim.db import Database, set_meta
+from supplier_sim.cluster import Cluster
+from supplier_sim.db import Database, get_meta, set_meta
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
@@ -84,6 +85,7 @@ class Lifecycle:
         self.hooks = hooks
         self.errors = errors
         self.changes_applied = 0
+        self.cluster: Cluster | None = None  # one of several workers: stock and the catalog are shared
 
     async def next_due_ms(self) -> int | None:
         """When the next scheduled event (an order's or the catalog's) is due."""
@@ -177,6 +179,8 @@ class Lifecycle:
             wanted: Counter[str] = Counter()
             for line in order.body["lines"]:
                 wanted[line["productNumber"]] += line["quantity"]
+            if self.cluster is not None:
+                await self._fresh_stock(conn, list(wanted))
             short = [number for number, quantity in wanted.items() if quantity > self.stock.get(number, 0)]
             if short:
                 message = "not enough stock of " + ", ".join(short)
@@ -224,6 +228,12 @@ class Lifecycle:
         await self.hooks.enqueue(conn, order.customer_number, "order.status_changed", data, at_ms)
         if self.hub.listening:
             self.hub.publish("order", {**data, "customerNumber": order.customer_number})
+
+    async def _fresh_stock(self, conn: AsyncConnection, numbers: list[str]) -> None:
+        """The stock as the database holds it: another worker may have shipped since this one last did."""
+        column = tables.products.c.product_number
+        rows = await conn.execute(select(column, tables.products.c.stock).where(column.in_(numbers)))
+        self.stock.update(dict(rows.tuples().all()))
 
     async def _ship(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
         """Plan the dispatch notifications and take what they ship from stock."""
@@ -363,4 +373,8 @@ class Lifecycle:
             .values(doc=orjson.dumps(product).decode(), active=product["active"], updated_ms=at_ms)
         )
         self.catalog.replace(product)
+        if self.cluster is not None:
+            version = int(await get_meta(conn, "catalog_version") or 0) + 1
+            await set_meta(conn, "catalog_version", str(version))
+            await self.cluster.notify(conn, "catalog")
         return product

@@ -8,12 +8,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.dashboard import EventHub
 from contracts.statuses import NEW
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
+from supplier_sim.cluster import Cluster
 from supplier_sim.db import Database
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
@@ -53,13 +55,21 @@ class GroupCommit:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._statement = tables.orders.insert()
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._statement: Any = tables.orders.insert()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    def submit(self, row: dict[str, Any]) -> asyncio.Future[None]:
-        """Queue ``row``; the future settles when it is committed, whatever happens to the caller."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def share(self) -> None:
+        """Other workers insert too: a key one of them already used inserts nothing, and the caller hears so."""
+        self._statement = (
+            pg_insert(tables.orders)
+            .on_conflict_do_nothing(constraint="uq_sim_orders_key")
+            .returning(tables.orders.c.order_id)
+        )
+
+    def submit(self, row: dict[str, Any]) -> asyncio.Future[bool]:
+        """Queue ``row``; the future settles when it is committed (True) or its key was taken (False)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append((row, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -69,26 +79,28 @@ class GroupCommit:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self._write([row for row, _ in batch])
+                inserted = await self._write([row for row, _ in batch])
             except Exception:
                 # One bad row must not fail the others: write them one by one.
                 for row, done in batch:
                     await self._settle_alone(row, done)
             else:
-                for _, done in batch:
-                    done.set_result(None)
+                for row, done in batch:
+                    done.set_result(inserted is None or row["order_id"] in inserted)
 
-    async def _settle_alone(self, row: dict[str, Any], done: asyncio.Future[None]) -> None:
+    async def _settle_alone(self, row: dict[str, Any], done: asyncio.Future[bool]) -> None:
         try:
-            await self._write([row])
+            inserted = await self._write([row])
         except Exception as exc:
             done.set_exception(exc)
         else:
-            done.set_result(None)
+            done.set_result(inserted is None or row["order_id"] in inserted)
 
-    async def _write(self, rows: list[dict[str, Any]]) -> None:
+    async def _write(self, rows: list[dict[str, Any]]) -> set[str] | None:
+        """The ids inserted, when some may not be; None when every row was."""
         async with self.db.write() as conn:
-            await conn.execute(self._statement, rows)
+            result = await conn.execute(self._statement, rows)
+            return set(result.scalars()) if result.returns_rows else None
 
 
 class OrderBook:
@@ -101,8 +113,13 @@ class OrderBook:
         self.seed = seed
         # (customer, key) -> (body digest, order id); plain tuples, which the GC stops tracking.
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
-        self._storing: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._storing: dict[tuple[str, str], asyncio.Future[bool]] = {}
         self._seq = 0
+        self.cluster: Cluster | None = None  # several workers: order numbers come from the shared sequence
+
+    def share(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._writer.share()
 
     async def load(self) -> None:
         """Idempotency keys and the id counter, from what the database already holds."""
@@ -136,14 +153,18 @@ class OrderBook:
                     "this Idempotency-Key was used for a different order body; use a new key for a new order",
                 )
             storing = self._storing.get(slot)
-            if storing is not None:
-                await asyncio.shield(storing)
+            if storing is not None and not await asyncio.shield(storing):
+                return await self.create(customer_number, key, body)  # another worker's order holds the key
             order = await self.get(customer_number, known_id)
             if order is None:
                 raise RuntimeError(f"idempotency key {key!r} points at order {known_id}, which is not stored")
             return order, False
-        self._seq += 1
-        seq = self._seq
+        seq = self._next_seq()
+        if seq is None:
+            assert self.cluster is not None
+            async with self.db.read() as conn:
+                await self.cluster.refill_ids(conn)
+            return await self.create(customer_number, key, body)  # the key may have been taken meanwhile
         order_id = f"ORD{seq:08d}"
         now = self.clock.now_ms()
         at = format_timestamp(now)
@@ -169,7 +190,9 @@ class OrderBook:
         self._keys[slot] = (digest, order_id)
         self._storing[slot] = stored
         stored.add_done_callback(lambda future: self._settled(slot, future))
-        await asyncio.shield(stored)  # a caller that goes away leaves the write, and the key, in place
+        # A caller that goes away leaves the write, and the key, in place.
+        if not await asyncio.shield(stored):
+            return await self._taken(customer_number, key, digest)
         if self.hub.listening:
             number = body["orderNumber"]
             moved = {"orderId": order_id, "orderNumber": number, "previousStatus": None, "status": NEW, "at": at}
@@ -188,10 +211,33 @@ class OrderBook:
             await asyncio.shield(storing)
         return await self.get(customer_number, known[1])
 
-    def _settled(self, slot: tuple[str, str], stored: asyncio.Future[None]) -> None:
-        """The key stays only if its order was committed; a failed write frees it for a retry."""
+    def _next_seq(self) -> int | None:
+        if self.cluster is not None:
+            return self.cluster.take_id()
+        self._seq += 1
+        return self._seq
+
+    async def _taken(self, customer_number: str, key: str, digest: str) -> tuple[dict[str, Any], bool]:
+        """The order another worker made with this key: a replay, or a 409 for a different body."""
+        query = select(tables.orders).where(
+            tables.orders.c.customer_number == customer_number, tables.orders.c.idempotency_key == key
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise RuntimeError(f"idempotency key {key!r} was taken, but no order holds it")
+        self._keys[(customer_number, key)] = (row.request_hash, row.order_id)
+        if row.request_hash != digest:
+            raise Problem.conflict(
+                "idempotency-key-reused",
+                "this Idempotency-Key was used for a different order body; use a new key for a new order",
+            )
+        return document(row), False
+
+    def _settled(self, slot: tuple[str, str], stored: asyncio.Future[bool]) -> None:
+        """The key stays only if its order was committed; a failed write, or a key taken elsewhere, frees it."""
         del self._storing[slot]
-        if stored.exception() is not None:
+        if stored.exception() is not None or not stored.result():
             del self._keys[slot]
 
     async def get(self, customer_number: str | None, order_id: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import aiohttp
@@ -21,10 +22,12 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         read_timeout_s: float = READ_TIMEOUT_S,
+        sock: socket.socket | None = None,
     ) -> None:
         self.config = config or SimConfig()
         self.host = host
         self.port = port
+        self.sock = sock  # a listening socket other workers accept on too (orderportal sim --workers)
         self.read_timeout_s = read_timeout_s  # a client has this long for a request's headers, and again for its body
         self.app = create_app(self.config)
         self._runner: web.AppRunner | None = None
@@ -33,7 +36,10 @@ class SimServer:
     async def start(self) -> str:
         self._runner = app_runner(self.app, self.read_timeout_s)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        if self.sock is None:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        else:
+            await web.SockSite(self._runner, self.sock).start()
         self.port = self._runner.addresses[0][1]  # the port that 0 became
         self.url = f"http://{self.host}:{self.port}"
         return self.url

@@ -18,6 +18,7 @@ from contracts.signing import signed_headers
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
+from supplier_sim.cluster import Cluster
 from supplier_sim.db import Database
 from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.misbehaviour import body_only_signature, without_occurred_at
@@ -54,12 +55,17 @@ class Webhooks:
         self._seq = 0
         self._pump_lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
+        self.cluster: Cluster | None = None  # one of several workers: they hear of each registration
 
     async def load(self) -> None:
+        await self.load_registrations()
+        async with self.db.read() as conn:
+            self._seq = (await conn.scalar(select(func.max(tables.deliveries.c.seq)))) or 0
+
+    async def load_registrations(self) -> None:
         async with self.db.read() as conn:
             rows = await conn.execute(select(tables.webhooks))
             self.registrations = {r.customer_number: Registration(r.url, r.secret, r.registered_ms) for r in rows}
-            self._seq = (await conn.scalar(select(func.max(tables.deliveries.c.seq)))) or 0
 
     async def close(self) -> None:
         if self._session is not None:
@@ -75,6 +81,8 @@ class Webhooks:
                     customer_number=customer_number, url=url, secret=secret, registered_ms=registration.registered_ms
                 )
             )
+            if self.cluster is not None:
+                await self.cluster.notify(conn, "webhooks")
         self.registrations[customer_number] = registration
         return registration
 
@@ -83,6 +91,8 @@ class Webhooks:
             return False
         async with self.db.write() as conn:
             await conn.execute(tables.webhooks.delete().where(tables.webhooks.c.customer_number == customer_number))
+            if self.cluster is not None:
+                await self.cluster.notify(conn, "webhooks")
         del self.registrations[customer_number]
         return True
 
