@@ -1,0 +1,240 @@
+"""`orderportal sim --workers 4` on one PostgreSQL database: every order, transition and webhook once.
+
+The workers are real processes behind one port, started as a user starts them. Whatever reaches
+one of them may have to be finished by another: one of them is killed in the middle of its work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+import pytest
+from aiohttp import web
+
+from contracts.statuses import is_legal_move
+from contracts.wire import basic_authorization
+from supplier_sim.cluster import SCHEDULER_LOCK
+from tests.helpers import order_body
+from tests.integration.test_sim_persistence import pg_url  # noqa: F401  (the fixture: a fresh database)
+
+CLI = [sys.executable, "-m", "scenarios.command"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+NORTH = "/api/v1/customers/10001"
+AUTH = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
+DEADLINE_S = 20.0
+ORDERS = 24  # each sent twice at once, with the same Idempotency-Key
+
+
+@dataclass
+class Workers:
+    url: str
+    pids: list[int]
+    process: subprocess.Popen[str]
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver that acknowledges each event id it answers 200; it can hold one request back."""
+
+    url: str = ""
+    acked: Counter[str] = field(default_factory=Counter)
+    stall: bool = False
+    stalled: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        event = orjson.loads(await request.read())
+        if self.stall:
+            self.stall = False
+            self.stalled.set()
+            await self.release.wait()
+            return web.Response(status=503)  # its sender is gone: not acknowledged
+        self.acked[event["eventId"]] += 1
+        return web.Response(status=200)
+
+
+@pytest.fixture
+def workers(pg_url: str) -> Iterator[Workers]:  # noqa: F811
+    command = [*CLI, "sim", "--workers", "4", "--port", "0", "--clock", "virtual", "--db", pg_url]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as process:
+        assert process.stdout is not None
+        lines = []
+        while not lines or "workers sharing" not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
+        assert url, lines
+        pids = [int(pid) for pid in lines[-1].rsplit("pids", 1)[1].split()]
+        yield Workers(url.group(0), pids, process)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, out
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", found.handle)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    yield found
+    found.release.set()
+    await runner.cleanup()
+
+
+@asynccontextmanager
+async def fresh_connections() -> AsyncIterator[aiohttp.ClientSession]:
+    """A new connection for every request, so that the kernel hands them to different workers."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
+        yield session
+
+
+async def call(session: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> tuple[int, Any, Any]:
+    async with session.request(method, url, **kwargs) as response:
+        return response.status, await response.json(content_type=None), response.headers
+
+
+async def start_trading(session: aiohttp.ClientSession, url: str, receiver: Receiver) -> None:
+    """Register the receiver, then send every order twice at once; each key makes one order."""
+    status, _, _ = await call(
+        session, "PUT", url + NORTH + "/webhook", json={"url": receiver.url, "secret": "s" * 32}, headers=AUTH
+    )
+    assert status == 200
+    _, page, _ = await call(session, "GET", url + NORTH + "/products?size=50", headers=AUTH)
+    products = [p for p in page["items"] if p["active"]][:3]
+    sends = [
+        call(
+            session,
+            "POST",
+            url + NORTH + "/orders",
+            json=order_body(products, f"SO-{n}"),
+            headers={**AUTH, "Idempotency-Key": f"key-{n}"},
+        )
+        for n in range(ORDERS)
+        for _ in range(2)
+    ]
+    answers = await asyncio.gather(*sends)
+    assert {status for status, _, _ in answers} == {201}
+    made: dict[str, set[str]] = {}
+    for _, order, _headers in answers:
+        made.setdefault(order["orderNumber"], set()).add(order["orderId"])
+    assert all(len(ids) == 1 for ids in made.values()) and len(made) == ORDERS
+    replays = Counter(headers["Idempotent-Replayed"] for _, _, headers in answers)
+    assert replays == {"false": ORDERS, "true": ORDERS}
+
+
+async def advance(session: aiohttp.ClientSession, url: str, to: str) -> int:
+    status, body, _ = await call(session, "POST", url + "/_sim/clock/advance", json={"to": to})
+    assert status == 200, body
+    return int(body.get("applied", 0))
+
+
+async def assert_once(pg: str, receiver: Receiver) -> None:
+    """Each order moved through legal statuses once each; each event was delivered and acknowledged once."""
+    conn = await asyncpg.connect(pg)
+    try:
+        orders = await conn.fetch("SELECT order_id, status, history, next_event FROM sim_orders")
+        deliveries = await conn.fetch("SELECT event_id, body, state, attempts FROM sim_webhook_deliveries")
+        notes = await conn.fetchval("SELECT count(*) FROM sim_dispatch_notifications")
+        applied = await conn.fetchval("SELECT value FROM sim_meta WHERE key = 'catalog_changes_applied'")
+    finally:
+        await conn.close()
+    assert len(orders) == ORDERS
+    changes: Counter[str] = Counter()
+    for order in orders:
+        statuses = [entry["status"] for entry in orjson.loads(order["history"])]
+        assert len(set(statuses)) == len(statuses), (order["order_id"], statuses)
+        assert all(is_legal_move(a, b) for a, b in itertools.pairwise(statuses)), statuses
+        assert statuses[-1] == order["status"] == "ACCEPTED" and order["next_event"] is None
+        changes[order["order_id"]] = len(statuses) - 1
+    events = [orjson.loads(d["body"]) for d in deliveries]
+    told = Counter(e["data"]["orderId"] for e in events if e["type"] == "order.status_changed")
+    assert told == changes
+    assert sum(e["type"] == "dispatch_notification.created" for e in events) == notes == ORDERS
+    assert {(d["state"], d["attempts"]) for d in deliveries} == {("delivered", 1)}
+    assert Counter(d["event_id"] for d in deliveries) == receiver.acked
+    assert set(receiver.acked.values()) == {1}
+    assert applied == "3"  # the default profile's three catalog changes, each once
+
+
+async def test_four_workers_make_every_order_transition_and_webhook_once(
+    workers: Workers,
+    receiver: Receiver,
+    pg_url: str,  # noqa: F811
+) -> None:
+    async with fresh_connections() as session:
+        await start_trading(session, workers.url, receiver)
+        seen = {
+            (await call(session, "GET", workers.url + "/_sim/journal?limit=1"))[1]["worker"]["pid"] for _ in range(12)
+        }
+        assert seen <= set(workers.pids) and len(seen) > 1  # the requests were spread over the workers
+        for to in ("2026-01-05T08:06:00Z", "2026-01-05T08:40:00Z", "2026-01-05T14:00:00Z"):
+            await asyncio.gather(*(advance(session, workers.url, to) for _ in range(4)))
+        await assert_once(pg_url, receiver)
+        _, clock, _ = await call(session, "GET", workers.url + "/_sim/clock")
+        assert clock["now"] == "2026-01-05T14:00:00.000Z"
+
+
+async def test_a_killed_worker_s_work_is_finished_by_the_others_once(
+    workers: Workers,
+    receiver: Receiver,
+    pg_url: str,  # noqa: F811
+) -> None:
+    async with fresh_connections() as session:
+        await start_trading(session, workers.url, receiver)
+        receiver.stall = True
+        stuck = asyncio.create_task(advance(session, workers.url, "2026-01-05T14:00:00Z"))
+        await asyncio.wait_for(receiver.stalled.wait(), DEADLINE_S)
+        victim = await scheduler_pid(pg_url)
+        assert victim in workers.pids
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(aiohttp.ClientError):
+            await stuck
+        receiver.release.set()
+        await advance(session, workers.url, "2026-01-05T14:00:00Z")  # another worker takes the lock over
+        await assert_once(pg_url, receiver)
+
+
+async def scheduler_pid(pg: str) -> int:
+    """The worker holding the scheduler lock, by the name its connection carries."""
+    conn = await asyncpg.connect(pg)
+    try:
+        name = await conn.fetchval(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted",
+            SCHEDULER_LOCK,
+        )
+    finally:
+        await conn.close()
+    assert name, "no worker holds the scheduler lock"
+    return int(name.rsplit(" ", 1)[1])
+
+
+def test_workers_refuse_sqlite_naming_the_db_option(tmp_path: Any) -> None:
+    done = subprocess.run(
+        [*CLI, "sim", "--workers", "2", "--db", str(tmp_path / "sim.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+    assert done.returncode == 2 and "--db" in done.stderr and "PostgreSQL" in done.stderr
