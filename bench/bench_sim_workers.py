@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import select
 import signal
 import subprocess
 import sys
@@ -28,8 +27,6 @@ from wrk import WrkResult, run_wrk, write_lua
 
 from supplier_sim import db as tables
 from supplier_sim.cluster import ORDER_IDS, plain_dsn
-
-START_TIMEOUT_S = 60.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -76,8 +73,7 @@ def simulator(url: str, workers: int, log: Path) -> Iterator[str]:
     try:
         lines: list[str] = []
         while not lines or "workers sharing" not in lines[-1]:
-            ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
-            line = proc.stdout.readline().decode() if ready else ""
+            line = proc.stdout.readline().decode()  # "" once it exits
             if not line:
                 raise RuntimeError(f"the simulator did not start:\n{log.read_text(errors='replace')}")
             lines.append(line)
