@@ -127,14 +127,18 @@ def _loopback(host: str) -> bool:
 
 
 def _serve_workers(config: SimConfig, host: str, port: int, count: int, read_timeout_s: float) -> None:
-    sock = pool.listen(host, port)
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    reserved = pool.reserve(host, port)
+    port = reserved.getsockname()[1]
+    url = f"http://{host}:{port}"
 
     def ready(pids: list[int]) -> None:
         _banner(url, config)
         click.echo(f"  {count} workers sharing {_shown(config.db_url)}: pids {' '.join(map(str, pids))}")
 
-    pool.run(config, sock, count, read_timeout_s, ready, click.echo)
+    try:
+        pool.run(config, (host, port), count, read_timeout_s, ready, click.echo)
+    finally:
+        reserved.close()
     click.echo("stopped")
 
 

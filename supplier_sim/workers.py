@@ -1,7 +1,10 @@
-"""`orderportal sim --workers N`: a parent forks N simulators on one listening socket and supervises them.
+"""`orderportal sim --workers N`: a parent forks N simulators listening on one port and supervises them.
 
-The kernel hands each new connection to one of the workers; they share their state in PostgreSQL
-(supplier_sim.cluster). A worker that dies is replaced; SIGINT or SIGTERM stops them all.
+Each worker listens on its own socket with SO_REUSEPORT, so the kernel spreads new connections
+evenly over them (one shared socket would hand most to whichever worker wakes first). The parent
+holds the port bound, without listening, so that port 0 becomes one port for all. The workers
+share their state in PostgreSQL (supplier_sim.cluster). A worker that dies is replaced; SIGINT or
+SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -30,18 +33,18 @@ class WorkersFailed(RuntimeError):
 
 
 class Supervisor:
-    def __init__(self, config: SimConfig, sock: socket.socket, read_timeout_s: float) -> None:
+    def __init__(self, config: SimConfig, address: tuple[str, int], read_timeout_s: float) -> None:
         self.config = config
-        self.sock = sock
+        self.address = address
         self.read_timeout_s = read_timeout_s
-        self._context = multiprocessing.get_context("fork")  # the children inherit the listening socket
+        self._context = multiprocessing.get_context("fork")  # no re-import: a worker starts in a second
         self._ready: Queue[int] = self._context.Queue()
         self.workers: list[BaseProcess] = []
         self.stopping = False
 
     def spawn(self) -> BaseProcess:
         worker = self._context.Process(
-            target=_worker, args=(self.config, self.sock, self.read_timeout_s, self._ready), daemon=False
+            target=_worker, args=(self.config, self.address, self.read_timeout_s, self._ready), daemon=False
         )
         worker.start()
         self.workers.append(worker)
@@ -84,21 +87,32 @@ class Supervisor:
                 worker.join()
 
 
-def listen(host: str, port: int) -> socket.socket:
+def reserve(host: str, port: int) -> socket.socket:
+    """The port, bound and kept (port 0 becomes a free one); connections go only to the workers' sockets."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _listen(address: tuple[str, int]) -> socket.socket:
+    sock = reserve(*address)
+    sock.listen(BACKLOG)
+    return sock
 
 
 def run(
     config: SimConfig,
-    sock: socket.socket,
+    address: tuple[str, int],
     count: int,
     read_timeout_s: float,
     ready: Callable[[list[int]], None],
     told: Callable[[str], None],
 ) -> None:
     """Start ``count`` workers, call ``ready`` with their pids, and supervise them until SIGINT or SIGTERM."""
-    supervisor = Supervisor(config, sock, read_timeout_s)
+    supervisor = Supervisor(config, address, read_timeout_s)
     previous = {sig: signal.signal(sig, supervisor.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for _ in range(count):
@@ -111,10 +125,10 @@ def run(
             signal.signal(sig, handler)
 
 
-def _worker(config: SimConfig, sock: socket.socket, read_timeout_s: float, ready: Queue[int]) -> None:
+def _worker(config: SimConfig, address: tuple[str, int], read_timeout_s: float, ready: Queue[int]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
-    asyncio.run(_serve(config, sock, read_timeout_s, ready))
+    asyncio.run(_serve(config, _listen(address), read_timeout_s, ready))
 
 
 async def _serve(config: SimConfig, sock: socket.socket, read_timeout_s: float, ready: Queue[int]) -> None:

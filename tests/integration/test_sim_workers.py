@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,8 @@ NORTH = "/api/v1/customers/10001"
 AUTH = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
 DEADLINE_S = 20.0
 ORDERS = 24  # each sent twice at once, with the same Idempotency-Key
+SOUTH = "/api/v1/customers/10002"
+SPREAD = 12  # fresh connections that must all agree
 
 
 @dataclass
@@ -68,8 +70,10 @@ class Receiver:
 
 
 @pytest.fixture
-def workers(pg_url: str) -> Iterator[Workers]:  # noqa: F811
-    command = [*CLI, "sim", "--workers", "4", "--port", "0", "--clock", "virtual", "--db", pg_url]
+def workers(request: pytest.FixtureRequest, pg_url: str) -> Iterator[Workers]:  # noqa: F811
+    """`orderportal sim --workers 4` (or as many as the test's parameter says) on a fresh database."""
+    count = str(getattr(request, "param", 4))
+    command = [*CLI, "sim", "--workers", count, "--port", "0", "--clock", "virtual", "--db", pg_url]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV) as process:
         assert process.stdout is not None
         lines = []
@@ -227,6 +231,65 @@ async def scheduler_pid(pg: str) -> int:
         await conn.close()
     assert name, "no worker holds the scheduler lock"
     return int(name.rsplit(" ", 1)[1])
+
+
+async def everywhere(session: aiohttp.ClientSession, check: Callable[[], Awaitable[bool]]) -> None:
+    """Until ``check`` holds on SPREAD fresh connections in a row (each worker hears news on its own)."""
+    deadline = asyncio.get_running_loop().time() + DEADLINE_S
+    while not all([await check() for _ in range(SPREAD)]):
+        assert asyncio.get_running_loop().time() < deadline, "a worker never heard the news"
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True)
+async def test_what_one_worker_is_told_every_worker_knows(workers: Workers) -> None:
+    url = workers.url
+    async with fresh_connections() as session:
+        _, login, _ = await call(
+            session, "POST", url + "/api/v1/auth", json={"username": "south-market", "password": "south-demo-pass-2"}
+        )
+        bearer = {"Authorization": f"Bearer {login['token']}"}
+
+        async def token_known() -> bool:
+            return (await call(session, "GET", url + SOUTH + "/products?size=1", headers=bearer))[0] == 200
+
+        await everywhere(session, token_known)
+
+        rules = [{"kind": "error", "status": 503, "path": "/products"}]
+        assert (await call(session, "PUT", url + "/_sim/faults", json=rules))[0] == 200
+
+        async def faulted() -> bool:
+            return (await call(session, "GET", url + NORTH + "/products?size=1", headers=AUTH))[0] == 503
+
+        await everywhere(session, faulted)
+        assert (await call(session, "PUT", url + "/_sim/faults", json=[]))[0] == 200
+        rotated = {"Authorization": basic_authorization("north-market", "north-rotated-pass-9")}
+        assert (
+            await call(
+                session, "PUT", url + "/_sim/customers/10001/credentials", json={"password": "north-rotated-pass-9"}
+            )
+        )[0] == 204
+
+        async def rotated_only() -> bool:
+            old = (await call(session, "GET", url + NORTH + "/products?size=1", headers=AUTH))[0]
+            new = (await call(session, "GET", url + NORTH + "/products?size=1", headers=rotated))[0]
+            return (old, new) == (401, 200)
+
+        await everywhere(session, rotated_only)
+        _, page, _ = await call(session, "GET", url + NORTH + "/products?size=5", headers=rotated)
+        products = [p for p in page["items"] if p["active"]][:2]
+        first = order_body(products[:1], "SO-R")
+        made = await call(
+            session, "POST", url + NORTH + "/orders", json=first, headers={**rotated, "Idempotency-Key": "k"}
+        )
+        assert made[0] == 201
+        assert (await call(session, "POST", url + "/_sim/reset"))[0] == 200
+        second = order_body(products, "SO-R")  # the same key, another body: only a worker that forgot would 409
+
+        async def forgotten() -> bool:
+            headers = {**rotated, "Idempotency-Key": "k"}  # a reset keeps rotated credentials, as one process does
+            return (await call(session, "POST", url + NORTH + "/orders", json=second, headers=headers))[0] == 201
+
+        await everywhere(session, forgotten)
 
 
 def test_workers_refuse_sqlite_naming_the_db_option(tmp_path: Any) -> None:
