@@ -11,6 +11,7 @@ from aiohttp import web
 
 from contracts import ContractViolation, Violation
 from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusal
+from contracts.serving import UNSAFE_METHODS, cross_site
 from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
@@ -177,6 +178,18 @@ async def change_credentials(request: web.Request) -> web.Response:
 async def expire_tokens(request: web.Request) -> web.Response:
     """Every bearer token issued so far is revoked: a client must log in again."""
     return json_response({"expired": await request.app[SIM].expire_tokens()})
+
+
+@web.middleware
+async def same_origin(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A page of another origin cannot drive the admin API through a visitor's browser: such a change is a 403.
+
+    The admin API is open on loopback, and a browser signed in to the dashboard sends its cookie to every port
+    of the host; without this, any page the user visits could reset the simulator or advance its clock.
+    """
+    if request.method in UNSAFE_METHODS and request.path.startswith("/_sim/") and cross_site(request):
+        raise Problem.forbidden("a page of another origin cannot change the simulator; use its dashboard or API")
+    return await handler(request)
 
 
 @web.middleware

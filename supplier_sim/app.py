@@ -14,8 +14,8 @@ from aiohttp import web
 from contracts import contracts
 from contracts.dashboard import EventHub
 from contracts.loader import openapi_text
-from contracts.serving import body_deadline
-from supplier_sim.admin import admin_token, setup_admin_routes
+from contracts.serving import body_deadline, has_nul
+from supplier_sim.admin import admin_token, same_origin, setup_admin_routes
 from supplier_sim.api import setup_api_routes
 from supplier_sim.config import MAX_BODY, SimConfig
 from supplier_sim.faults import inflict
@@ -64,6 +64,7 @@ def create_app(config: SimConfig | None = None) -> web.Application:
         journaling,
         faulting,
         problems,
+        *([same_origin] if config.admin else []),
         *([admin_token] if config.admin and config.admin_token else []),  # before any body is read
         body_deadline,
     ]
@@ -112,7 +113,7 @@ async def _simulator(app: web.Application) -> AsyncIterator[None]:
 async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every error leaves as problem+json; a crash is logged and kept for SimServer.check()."""
     try:
-        if "\x00" in request.path or "%00" in request.query_string:
+        if has_nul(request):
             raise Problem.malformed("NUL characters are not allowed in the path or the query")
         return await handler(request)
     except Problem as problem:
