@@ -84,7 +84,7 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
     try:
         return parse_timestamp(text)
     except ValueError:
-        errors.append(Violation(f"/query/{name}", "must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z"))
+        errors.append(Violation(f"/query/{name}", "must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z (in a URL, a + is written %2B)"))
         return None
 
 
