@@ -198,11 +198,17 @@ async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path.startswith("/_sim/") and request.path != SIGN_IN_PATH:
         header = request.headers.get("X-Admin-Token") or unquote(request.cookies.get(ADMIN_COOKIE, ""))
         if not hmac.compare_digest(header.encode("utf-8", "surrogateescape"), token.encode()):
+            if request.method == "GET" and _a_page(request):
+                raise web.HTTPSeeOther(SIGN_IN_PATH)  # a person at a browser is shown where to sign in
             raise Problem.unauthorized(
                 f"the admin API needs the X-Admin-Token header; in a browser, sign in at {SIGN_IN_PATH}",
                 scheme="AdminToken",
             )
     return await handler(request)
+
+
+def _a_page(request: web.Request) -> bool:
+    return request.path.startswith("/_sim/ui") and "text/html" in request.headers.get("Accept", "")
 
 
 def setup_admin_routes(app: web.Application) -> None:

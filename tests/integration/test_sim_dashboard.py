@@ -198,6 +198,15 @@ async def test_a_browser_signs_in_once_and_its_cookie_opens_the_dashboard_and_th
                     assert response.status == status, (path, cookie)
 
 
+async def test_a_browser_without_the_token_is_sent_to_sign_in_and_a_client_gets_a_problem(start_sim, session) -> None:
+    server = await start_sim(admin_token=TOKEN)
+    page = {"Accept": "text/html,application/xhtml+xml"}
+    async with session.get(f"{server.url}/_sim/ui/journal", headers=page, allow_redirects=False) as response:
+        assert (response.status, response.headers["Location"]) == (303, "/_sim/ui/login")
+    async with session.get(f"{server.url}/_sim/clock", headers=page, allow_redirects=False) as response:
+        assert response.status == 401  # the admin API itself stays a problem, for clients
+
+
 async def test_with_the_admin_api_off_there_is_no_dashboard(start_sim, session) -> None:
     server = await start_sim(admin=False)
     for path in (*PAGES, "/_sim/ui/events"):
