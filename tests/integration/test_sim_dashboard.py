@@ -297,9 +297,8 @@ async def test_a_closed_page_gives_its_place_in_the_stream_back_within_seconds(s
 
     server = await start_sim()
     for _ in range(MAX_SUBSCRIBERS):  # every place taken, then each page closed without a word
-        async with aiohttp.ClientSession() as gone:
-            async with gone.get(f"{server.url}/_sim/ui/events") as stream:
-                await stream.content.readline()
+        async with aiohttp.ClientSession() as gone, gone.get(f"{server.url}/_sim/ui/events") as stream:
+            await stream.content.readline()
     async with aiohttp.ClientSession() as session, asyncio.timeout(5):  # the heartbeat alone would take 15 s
         while True:
             async with session.get(f"{server.url}/_sim/ui/events") as stream:
