@@ -91,7 +91,7 @@ async def order(request: web.Request) -> web.Response:
         *({"at": event["createdAt"], "kind": "webhook", "event": event} for event in events),
         *({"at": note["dispatchedAt"], "kind": "dispatch", "note": note} for note in notes),
     ]
-    order_of = {"move": 0, "request": 1, "dispatch": 2, "webhook": 3}
+    order_of = {"request": 0, "move": 1, "dispatch": 2, "webhook": 3}  # at one instant, the cause comes first
     entries.sort(key=lambda entry: (entry["at"], order_of[entry["kind"]]))
     products = {line["productNumber"]: sim.catalog.get(line["productNumber"]) for line in found["lines"]}
     return _page(

@@ -105,11 +105,13 @@ class Journal:
         return found
 
     def mentioning(self, text: str, limit: int = 1000) -> list[Exchange]:
-        """The newest exchanges whose path or answer names ``text`` (an order id), oldest first."""
+        """The newest exchanges about ``text`` (an order id), oldest first: those whose path names it, and the
+        POST whose answer does (the order's creation, or a replay of it). A list that merely shows it is left out."""
         needle = text.encode()
         found = [
             item
             for item in map(Exchange._make, self._items)
-            if text in item.path or (item.response_body is not None and needle in item.response_body)
+            if text in item.path
+            or (item.method == "POST" and item.response_body is not None and needle in item.response_body)
         ]
         return found[-limit:]

@@ -100,10 +100,12 @@ async def test_a_timeline_shows_moves_requests_each_webhook_attempt_and_dispatch
     await north.call("PUT", "/webhook", json={"url": receiver.url, "secret": "whsec-dashboard-secret-0001"})
     order = await an_order(north)
     await north.call("GET", f"/orders/{order['orderId']}")
+    await north.call("GET", "/orders")  # a list that shows the order is no step of its own
     await north.advance("1h")
     page = main_of(await html(session, f"{server.url}/_sim/ui/orders/{order['orderId']}"))
     kinds = re.findall(r'data-kind="(\w+)"', page)
     assert kinds.count("move") == 3 and kinds.count("request") == 2 and kinds.count("dispatch") == 1
+    assert kinds[0] == "request"  # at one instant, the request that created the order comes before its NEW
     first_event = page[page.index('data-kind="webhook"') :]
     first_event = first_event[: first_event.index("</li>")]
     attempts = re.findall(r'<tr data-attempt="(\d)">.*?status-(\dxx)">(\d+)<', first_event, re.S)
