@@ -30,6 +30,7 @@ OPENAPI_PATH = "/api/v1/openapi.yaml"
 # Reading the journal, a health check and the API's own document are the harness's traffic, not the supplier's.
 UNJOURNALED = frozenset({"/_sim/journal", "/healthz", OPENAPI_PATH})
 DASHBOARD_PREFIX = "/_sim/ui"
+DOCUMENTED_SERVER = "servers:\n  - url: http://127.0.0.1:8080\n"
 
 # The contract each route's successful answer must meet, for strict mode and the tests.
 RESPONSE_SCHEMAS = {
@@ -88,8 +89,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login."""
-    return web.Response(text=openapi_text(), content_type="application/yaml")
+    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login.
+
+    Its server is the one that answers, on whatever port it was started.
+    """
+    text = openapi_text().replace(DOCUMENTED_SERVER, f"servers:\n  - url: {request.scheme}://{request.host}\n", 1)
+    return web.Response(text=text, content_type="application/yaml")
 
 
 async def _close_hub(app: web.Application) -> None:

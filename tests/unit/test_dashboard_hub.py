@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 
@@ -53,7 +55,8 @@ def test_a_page_renders_every_value_as_text_and_fetches_nothing():
     answer = page("contracts", "dashboard/base.html.j2", title="<script>alert(1)</script>", app_name="Sim", nav=[])
     assert "<script>alert(1)</script>" not in answer.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text
-    assert " src=" not in answer.text and "<link" not in answer.text
+    assert " src=" not in answer.text
+    assert re.findall(r"<link [^>]*>", answer.text) == ['<link rel="icon" href="data:,">']  # not even a favicon
     assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
 
 
