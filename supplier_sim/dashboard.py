@@ -8,8 +8,8 @@ Actions go through the admin API's own endpoints, from the page's script.
 from __future__ import annotations
 
 import shlex
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from aiohttp import web
