@@ -40,7 +40,7 @@ REFUSED = (401, 403)
 @click.option("--duration", default="1m", show_default=True, help="How long the load runs: 30s, 5m, 1h.")
 @click.option("--workers", type=click.IntRange(0), default=0, show_default=True, help="Local Locust workers (0: one).")
 @click.option("--remote-workers", type=click.IntRange(0), default=0, help="Workers on other machines to wait for.")
-@click.option("--master-bind-host", default="*", show_default=True, help="Where the master listens for its workers.")
+@click.option("--master-bind-host", default="*", show_default=True, help="Where the master listens for remote workers.")
 @click.option("--master-port", type=click.IntRange(1, 65535), default=5557, show_default=True)
 @click.option("--mix", default=DEFAULT_MIX, show_default=True, help="The weight of each activity.")
 @click.option(
@@ -97,7 +97,8 @@ def load(
     if distributed:
         wait = 600 if remote_workers else 30
         options += ["--master", "--expect-workers", str(distributed), "--expect-workers-max-wait", str(wait)]
-        options += ["--master-bind-host", master_bind_host, "--master-bind-port", str(port)]
+        host = master_bind_host if remote_workers else "127.0.0.1"  # local workers only: no port open to others
+        options += ["--master-bind-host", host, "--master-bind-port", str(port)]
     environment = {**os.environ, PASSWORD_ENV: credentials.password or "", API_KEY_ENV: credentials.api_key or ""}
     _run_locust(options, workers, port, out, environment)
     summary = summarise(out / "locust")
