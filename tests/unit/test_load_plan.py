@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,9 @@ def test_the_summary_counts_failures_by_kind_and_orders_by_first_sends_that_pass
     assert broken(summary, None, None) == []
     assert broken(summary, 100, 0.5) == ["p99 120 ms is over --max-p99 100 ms"]
     assert broken(summary, 200, 0.2) == ["error rate 0.3333 is over --max-error-rate 0.2"]
+
+
+def test_the_command_never_imports_locust_whose_gevent_would_patch_its_asyncio_process() -> None:
+    check = "import sys, scenarios.command; print(sorted({'locust', 'gevent'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
