@@ -25,6 +25,7 @@ MAX_SUBSCRIBERS = 8
 BACKLOG = 200  # events a subscriber holds between two ticks; older ones are dropped and counted
 TICK_S = 0.25  # events are batched this long: a browser gets at most four messages a second
 HEARTBEAT_S = 15.0  # a comment line this often, so proxies and the browser keep the stream open
+PROBE_S = 1.0  # a closed page gives its place back within this long, not at the next write
 Render = Callable[[str, Any], dict[str, Any] | None]
 
 
@@ -111,12 +112,18 @@ async def event_stream(
         )
         await response.prepare(request)
         await response.write(b"retry: 2000\nevent: hello\ndata: {}\n\n")
+        idle_s = 0.0
         while not hub.closed:
             try:
-                async with asyncio.timeout(HEARTBEAT_S):
+                async with asyncio.timeout(PROBE_S):
                     await subscriber.wake.wait()
             except TimeoutError:
-                await response.write(b": heartbeat\n\n")
+                if request.transport is None or request.transport.is_closing():
+                    return response  # the page is gone: its place in the bounded fan-out is free again
+                idle_s += PROBE_S
+                if idle_s >= HEARTBEAT_S:
+                    idle_s = 0.0
+                    await response.write(b": heartbeat\n\n")
                 continue
             if hub.closed:
                 return response

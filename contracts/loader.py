@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -43,7 +44,7 @@ def _pointer(path: list[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
+def _violations(error: jsonschema_rs.ValidationError, worded: dict[str, str]) -> list[Violation]:
     """Point at the field itself, not its parent, for a missing or an unexpected property; never quote the value."""
     path = list(error.instance_path)
     kind = error.kind
@@ -51,6 +52,8 @@ def _violations(error: jsonschema_rs.ValidationError) -> list[Violation]:
         return [Violation(_pointer([*path, kind.property]), "is required")]
     if isinstance(kind, (_KIND.AdditionalProperties, _KIND.UnevaluatedProperties)):
         return [Violation(_pointer([*path, extra]), "is not allowed") for extra in kind.unexpected]
+    if isinstance(kind, _KIND.Pattern) and kind.pattern in worded:
+        return [Violation(_pointer(path), f"must be {worded[kind.pattern]}")]
     return [Violation(_pointer(path), _rule(kind))]
 
 
@@ -101,6 +104,18 @@ def _rule(kind: Any) -> str:
     return f"breaks the contract's {type(kind).__name__} rule"
 
 
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a schema, at any depth, with a pattern."""
+    if isinstance(value, dict):
+        if isinstance(value.get("pattern"), str):
+            yield value
+        for item in value.values():
+            yield from _nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
+
+
 class Contracts:
     """The schemas of one directory, compiled once and looked up by name (file name without suffix)."""
 
@@ -108,6 +123,8 @@ class Contracts:
         self.schemas = schemas
         self.openapi = openapi
         self._by_id = {schema["$id"]: name for name, schema in schemas.items()}
+        # A pattern a person cannot read is told in the words of its schema's x-rule, where it has one.
+        self._worded = {node["pattern"]: node["x-rule"] for node in _nodes(schemas) if "x-rule" in node}
         for schema in schemas.values():
             jsonschema.Draft202012Validator.check_schema(schema)
         registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
@@ -137,7 +154,7 @@ class Contracts:
         """Every failure of ``instance`` against ``name``, sorted by pointer."""
         validator = self._validator(name)
         try:
-            found = [v for e in validator.iter_errors(instance) for v in _violations(e)]
+            found = [v for e in validator.iter_errors(instance) for v in _violations(e, self._worded)]
         except ValueError:  # the validator gives up at 256 levels with an exception, not a failure
             if depth_over(instance, MAX_DEPTH):
                 return [Violation("", f"nests arrays and objects deeper than {MAX_DEPTH} levels")]

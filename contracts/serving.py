@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import click
 from aiohttp import web
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 READ_TIMEOUT_S = 30.0  # longer than aiohttp's client keep-alive (15 s), so an idle client always hangs up first
 
 
@@ -48,3 +49,22 @@ read_timeout_option = click.option(
     type=click.FloatRange(0, 3600, min_open=True),
     help="Seconds a client has to send a request's headers, and again its body, before it is dropped.",
 )
+
+
+def cross_site(request: web.Request) -> bool:
+    """Whether a browser sent this request from a page of another origin: another site, or another port.
+
+    A browser says where a request comes from (Sec-Fetch-Site, or else Origin). A client that is no browser
+    (a harness, curl, a supplier's webhook) sends neither, and is not cross-site. ``same-site`` counts as
+    cross: cookies ignore ports, so a page on another port of the same host is another party.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != f"{request.scheme}://{request.host}"
+
+
+def has_nul(request: web.Request) -> bool:
+    """A NUL in the path or the query, decoded: PostgreSQL cannot store one, and no field of ours holds one."""
+    return "\x00" in request.path or "\x00" in request.query_string

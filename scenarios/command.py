@@ -12,6 +12,7 @@ from portal.entrypoints.serve import portal
 from scenarios.certify.cli import certify
 from scenarios.cli import scenarios_group
 from scenarios.faultmatrix.cli import faults_group
+from scenarios.load.cli import load
 from scenarios.runner import bundled, run
 from supplier_sim.cli import sim
 
@@ -43,6 +44,7 @@ main.add_command(certify)
 main.add_command(scenarios_group)
 main.add_command(contracts_group)
 main.add_command(faults_group)
+main.add_command(load)
 
 if __name__ == "__main__":
     main()

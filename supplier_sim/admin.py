@@ -11,6 +11,7 @@ from aiohttp import web
 
 from contracts import ContractViolation, Violation
 from contracts.bodies import TOO_DEEP, NotJson, decode_json, decoded_yaml_refusal
+from contracts.serving import UNSAFE_METHODS, cross_site
 from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim.catalog import CatalogError
 from supplier_sim.clock import VirtualClock
@@ -185,16 +186,34 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def same_origin(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A page of another origin cannot drive the admin API through a visitor's browser: such a change is a 403.
+
+    The admin API is open on loopback, and a browser signed in to the dashboard sends its cookie to every port
+    of the host; without this, any page the user visits could reset the simulator or advance its clock.
+    """
+    if request.method in UNSAFE_METHODS and request.path.startswith("/_sim/") and cross_site(request):
+        raise Problem.forbidden("a page of another origin cannot change the simulator; use its dashboard or API")
+    return await handler(request)
+
+
+@web.middleware
 async def admin_token(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.app[CONFIG].admin_token or ""
     if request.path.startswith("/_sim/") and request.path != SIGN_IN_PATH:
         header = request.headers.get("X-Admin-Token") or unquote(request.cookies.get(ADMIN_COOKIE, ""))
         if not hmac.compare_digest(header.encode("utf-8", "surrogateescape"), token.encode()):
+            if request.method == "GET" and _a_page(request):
+                raise web.HTTPSeeOther(SIGN_IN_PATH)  # a person at a browser is shown where to sign in
             raise Problem.unauthorized(
                 f"the admin API needs the X-Admin-Token header; in a browser, sign in at {SIGN_IN_PATH}",
                 scheme="AdminToken",
             )
     return await handler(request)
+
+
+def _a_page(request: web.Request) -> bool:
+    return request.path.startswith("/_sim/ui") and "text/html" in request.headers.get("Accept", "")
 
 
 def setup_admin_routes(app: web.Application) -> None:

@@ -14,8 +14,8 @@ from aiohttp import web
 from contracts import contracts
 from contracts.dashboard import EventHub
 from contracts.loader import openapi_text
-from contracts.serving import body_deadline
-from supplier_sim.admin import admin_token, setup_admin_routes
+from contracts.serving import body_deadline, has_nul
+from supplier_sim.admin import admin_token, same_origin, setup_admin_routes
 from supplier_sim.api import setup_api_routes
 from supplier_sim.config import MAX_BODY, SimConfig
 from supplier_sim.faults import inflict
@@ -30,6 +30,7 @@ OPENAPI_PATH = "/api/v1/openapi.yaml"
 # Reading the journal, a health check and the API's own document are the harness's traffic, not the supplier's.
 UNJOURNALED = frozenset({"/_sim/journal", "/healthz", OPENAPI_PATH})
 DASHBOARD_PREFIX = "/_sim/ui"
+DOCUMENTED_SERVER = "servers:\n  - url: http://127.0.0.1:8080\n"
 
 # The contract each route's successful answer must meet, for strict mode and the tests.
 RESPONSE_SCHEMAS = {
@@ -64,6 +65,7 @@ def create_app(config: SimConfig | None = None) -> web.Application:
         journaling,
         faulting,
         problems,
+        *([same_origin] if config.admin else []),
         *([admin_token] if config.admin and config.admin_token else []),  # before any body is read
         body_deadline,
     ]
@@ -87,8 +89,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login."""
-    return web.Response(text=openapi_text(), content_type="application/yaml")
+    """Supplier API v1 as this simulator serves it, for a client generator or a fuzzer; it needs no login.
+
+    Its server is the one that answers, on whatever port it was started.
+    """
+    text = openapi_text().replace(DOCUMENTED_SERVER, f"servers:\n  - url: {request.scheme}://{request.host}\n", 1)
+    return web.Response(text=text, content_type="application/yaml")
 
 
 async def _close_hub(app: web.Application) -> None:
@@ -112,7 +118,7 @@ async def _simulator(app: web.Application) -> AsyncIterator[None]:
 async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every error leaves as problem+json; a crash is logged and kept for SimServer.check()."""
     try:
-        if "\x00" in request.path or "%00" in request.query_string:
+        if has_nul(request):
             raise Problem.malformed("NUL characters are not allowed in the path or the query")
         return await handler(request)
     except Problem as problem:

@@ -169,8 +169,8 @@ def _banner(url: str, config: SimConfig) -> None:
     )
     click.echo(f"  Supplier API v1: {url}/api/v1/customers/{{customerNumber}}/...")
     if config.admin:
-        parts = "clock, reset, transitions, dispatch, journal, faults, customers, orders"
-        click.echo(f"  admin API:       {url}/_sim/  ({parts})")
+        click.echo(f"  admin API:       {url}/_sim/{{clock,reset,journal,faults,customers,orders,...}}")
+        click.echo(f"  dashboard:       {url}/_sim/ui")
     click.echo("demo customers:")
     for c in config.profile.customers:
         credential = (

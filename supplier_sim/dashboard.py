@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from aiohttp import web
@@ -39,7 +40,8 @@ MAX_ROWS = 500
 JOURNAL_ROWS = 200
 UPCOMING = 10
 # Headers a client library adds by itself; a copied curl command reads better without them.
-CURL_SKIPS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept"})
+# A browser's cookie holds the dashboard's admin token: blanked, it would only make the copy fail.
+CURL_SKIPS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent", "accept", "cookie"})
 
 
 def _page(request: web.Request, template: str, title: str, current: str, **context: Any) -> web.Response:
@@ -89,7 +91,7 @@ async def order(request: web.Request) -> web.Response:
         *({"at": event["createdAt"], "kind": "webhook", "event": event} for event in events),
         *({"at": note["dispatchedAt"], "kind": "dispatch", "note": note} for note in notes),
     ]
-    order_of = {"move": 0, "request": 1, "dispatch": 2, "webhook": 3}
+    order_of = {"request": 0, "move": 1, "dispatch": 2, "webhook": 3}  # at one instant, the cause comes first
     entries.sort(key=lambda entry: (entry["at"], order_of[entry["kind"]]))
     products = {line["productNumber"]: sim.catalog.get(line["productNumber"]) for line in found["lines"]}
     return _page(
@@ -252,11 +254,14 @@ def curl(exchange: Exchange, origin: str) -> str:
     """The exchange's request as a curl command, with every secret blanked."""
     shown = exchange.to_json()
     query = f"?{shown['query']}" if shown["query"] else ""
-    parts = ["curl", "-X", exchange.method, shlex.quote(origin + exchange.path + query)]
+    path = quote(exchange.path, safe="/!$&'()*+,;=:@-._~")  # the journal keeps it decoded; a URL needs it encoded
+    parts = ["curl", "-X", exchange.method, shlex.quote(origin + path + query)]
     for name, value in shown["request"]["headers"].items():
         if name.lower() not in CURL_SKIPS:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     body = shown["request"]["body"]
+    if exchange.body_refused:
+        return " ".join(parts) + "  # its body was refused and is not kept: a secret may sit anywhere in it"
     if body is not None:
         parts += ["--data-raw", shlex.quote(body if isinstance(body, str) else orjson.dumps(body).decode())]
     return " ".join(parts)

@@ -77,6 +77,9 @@ def integer(query: MultiMapping[str], name: str, default: int, low: int, high: i
     return int(text)
 
 
+TIMESTAMP_RULE = "must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z (in a URL, a + is written %2B)"
+
+
 def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> int | None:
     text = query.get(name)
     if not text:
@@ -84,7 +87,7 @@ def timestamp(query: MultiMapping[str], name: str, errors: list[Violation]) -> i
     try:
         return parse_timestamp(text)
     except ValueError:
-        errors.append(Violation(f"/query/{name}", "must be an RFC 3339 timestamp such as 2026-01-05T08:00:00Z"))
+        errors.append(Violation(f"/query/{name}", TIMESTAMP_RULE))
         return None
 
 

@@ -17,7 +17,7 @@ from supplier_sim.typedefs import SIM
 async def journal(request: web.Request) -> web.Response:
     filters = journal_filters(request.query)
     found = request.app[SIM].journal.query(**filters)
-    last = found[-1].seq if found else filters["after"]
+    last = found[-1].seq if found else filters["after"] or 0
     body: dict[str, Any] = {"items": [item.to_json() for item in found], "lastSeq": last}
     cluster = request.app[SIM].cluster
     if cluster is not None:  # each worker journals what it served: say whose this is
@@ -34,7 +34,7 @@ def journal_filters(query: MultiMapping[str], limit: int = 1000) -> dict[str, An
         "path": query.get("path"),
         "status": None if status < 0 else status,
         "customer": query.get("customer"),
-        "after": integer(query, "after", 0, 0, 2**63, errors),
+        "after": integer(query, "after", -1, 0, 2**63 - 1, errors) if query.get("after") else None,
         "since_ms": timestamp(query, "since", errors),
         "limit": integer(query, "limit", limit, 1, 100_000, errors),
     }

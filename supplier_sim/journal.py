@@ -72,39 +72,46 @@ class Journal:
         status: int | None = None,
         customer: str | None = None,
         since_ms: int | None = None,
-        after: int = 0,
+        after: int | None = None,
         limit: int = 1000,
     ) -> list[Exchange]:
-        """The newest ``limit`` exchanges after seq ``after``, at or after ``since_ms``, that match every filter.
+        """Exchanges that match every filter, oldest first: the newest ``limit`` of them, or, given ``after``
+        (a sequence number), the first ``limit`` after it, so that a reader following ``lastSeq`` misses none.
 
-        ``path`` matches anywhere in the path. They are returned oldest first.
+        ``path`` matches anywhere in the path; ``customer`` matches the customer who signed in, or the one
+        whose path it is (a request refused before its login was read, or hit by a fault, has only that).
         """
+        mine = f"/api/v1/customers/{customer}/" if customer else ""
         found = []
-        for item in map(Exchange._make, reversed(self._items)):
-            if item.seq <= after:
-                break  # older still: sequence numbers only grow
+        items = map(Exchange._make, reversed(self._items) if after is None else self._items)
+        for item in items:
+            if after is not None and item.seq <= after:
+                continue
             if method and item.method != method.upper():
                 continue
             if path and path not in item.path:
                 continue
             if status is not None and item.status != status:
                 continue
-            if customer and item.customer != customer:
+            if customer and item.customer != customer and not item.path.startswith(mine):
                 continue
             if since_ms is not None and item.at_ms < since_ms:
                 continue
             found.append(item)
             if len(found) >= limit:
                 break
-        found.reverse()
+        if after is None:
+            found.reverse()
         return found
 
     def mentioning(self, text: str, limit: int = 1000) -> list[Exchange]:
-        """The newest exchanges whose path or answer names ``text`` (an order id), oldest first."""
+        """The newest exchanges about ``text`` (an order id), oldest first: those whose path names it, and the
+        POST whose answer does (the order's creation, or a replay of it). A list that merely shows it is left out."""
         needle = text.encode()
         found = [
             item
             for item in map(Exchange._make, self._items)
-            if text in item.path or (item.response_body is not None and needle in item.response_body)
+            if text in item.path
+            or (item.method == "POST" and item.response_body is not None and needle in item.response_body)
         ]
         return found[-limit:]

@@ -43,6 +43,7 @@ class Order:
     next_event: str | None
     next_event_ms: int | None
     plan: dict[str, Any] | None = field(default=None)
+    moves: list[dict[str, Any]] = field(default_factory=list)  # for the dashboards, once the transaction commits
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Order:
@@ -150,6 +151,7 @@ class Lifecycle:
                     return order.next_event_ms  # changed since it was selected
                 await self._apply(conn, order, at_ms)
                 await self._save(conn, order)
+            self._announce(order)
             return order.next_event_ms
         except Exception:
             log.exception("order %s: the event due at %s failed; the order is parked", order_id, at_ms)
@@ -227,7 +229,12 @@ class Lifecycle:
         }
         await self.hooks.enqueue(conn, order.customer_number, "order.status_changed", data, at_ms)
         if self.hub.listening:
-            self.hub.publish("order", {**data, "customerNumber": order.customer_number})
+            order.moves.append({**data, "customerNumber": order.customer_number})
+
+    def _announce(self, order: Order) -> None:
+        """Tell the dashboards of the moves a committed transaction made: a move rolled back was never made."""
+        for move in order.moves:
+            self.hub.publish("order", move)
 
     async def _fresh_stock(self, conn: AsyncConnection, numbers: list[str]) -> None:
         """The stock as the database holds it: another worker may have shipped since this one last did."""
@@ -317,6 +324,7 @@ class Lifecycle:
             order = await self.load_order(conn, order_id)
             await self._move(conn, order, target, at_ms, reason, message)
             await self._save(conn, order)
+        self._announce(order)
 
     async def dispatch_now(
         self, order_id: str, quantities: dict[int, int] | None, at_ms: int, carrier: str | None, tracking: str | None

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.bodies import NotJson, decode_json
+from contracts.serving import UNSAFE_METHODS, cross_site
 from portal.domain.errors import DomainError, Duplicate, InvalidInput, NotFound
 from portal.entrypoints.requests import requests
 
@@ -68,9 +69,6 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         return problem(500, "internal-error", "the portal failed; see its log")
 
 
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
 @web.middleware
 async def same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A page on another site cannot change the portal through a visitor's browser: such a request is a 403.
@@ -80,17 +78,9 @@ async def same_origin(request: web.Request, handler: Handler) -> web.StreamRespo
     (Sec-Fetch-Site, or else Origin); a client that is no browser (the harness, curl, a supplier's
     webhook) sends neither and is served as before.
     """
-    if request.method in UNSAFE and _cross_site(request):
+    if request.method in UNSAFE_METHODS and cross_site(request):
         return problem(403, "cross-site-request", "a page on another site cannot change the portal; call its API")
     return await handler(request)
-
-
-def _cross_site(request: web.Request) -> bool:
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site not in ("same-origin", "none")
-    origin = request.headers.get("Origin")
-    return origin is not None and origin != f"{request.scheme}://{request.host}"
 
 
 def ok(body: Any, status: int = 200) -> web.Response:

@@ -82,6 +82,8 @@ def portal(
 async def _serve(server: PortalServer) -> None:
     url = await server.start()
     click.echo(f"portal on {url}  (database {make_url(async_url(server.db_url)).render_as_string(hide_password=True)})")
+    click.echo(f"  API: {url}/api/...  (document {url}/api/openapi.yaml)")
+    click.echo(f"  dashboard: {url}/ui")
     hooks = server.portal.webhook_base_url
     click.echo(f"  webhooks: {hooks}/api/webhooks/{{customerNumberId}}" if hooks else "  webhooks off: polling only")
     stop = asyncio.Event()

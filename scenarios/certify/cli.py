@@ -8,7 +8,6 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,6 +21,7 @@ from scenarios.certify.reports import Collector, console, write_all
 from scenarios.certify.rules import rule_catalogue
 from scenarios.certify.runner import Handler, RunFinished, load_plugins
 from scenarios.certify.runner import certify as run_certification
+from scenarios.supplier_options import supplier_login, supplier_options
 from supplier_sim.profile import seconds
 
 
@@ -38,14 +38,7 @@ def _plugins() -> None:
 
 
 @click.group("certify", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--supplier-url", help="Base URL of the server under test (Supplier API v1 below /api/v1).")
-@click.option("--customer-number", help="The customer number these credentials belong to.")
-@click.option("--auth", "method", type=click.Choice(["token", "basic", "api-key"]))
-@click.option("--username", help="For basic and token.")
-@click.option(
-    "--password", envvar="ORDERPORTAL_CERTIFY_PASSWORD", help="For basic and token (or ORDERPORTAL_CERTIFY_PASSWORD)."
-)
-@click.option("--api-key", envvar="ORDERPORTAL_CERTIFY_API_KEY", help="For api-key (or ORDERPORTAL_CERTIFY_API_KEY).")
+@supplier_options("ORDERPORTAL_CERTIFY")
 @click.option("--other-customer-number", help="Another customer's number, which these credentials must not reach.")
 @click.option(
     "--wait",
@@ -108,18 +101,9 @@ def certify(
     """
     if click_context.invoked_subcommand is not None:
         return
-    missing = [
-        name
-        for name, value in (
-            ("--supplier-url", supplier_url),
-            ("--customer-number", customer_number),
-            ("--auth", method),
-        )
-        if not value
-    ]
-    if missing:
-        raise click.UsageError(f"certify needs {', '.join(missing)}")
-    assert supplier_url and customer_number and method
+    supplier_url, customer_number, credentials = supplier_login(
+        "certify", supplier_url, customer_number, method, username, password, api_key
+    )
     key = _signing_key(signing_key)
     _plugins()
     try:
@@ -128,10 +112,6 @@ def certify(
         raise click.UsageError(str(exc)) from None
     if not chosen:
         raise click.UsageError("the selection leaves no check to run")
-    if method == "api-key" and not api_key:
-        raise click.UsageError("--auth api-key needs --api-key")
-    if method != "api-key" and not (username and password):
-        raise click.UsageError(f"--auth {method} needs --username and --password")
     try:
         wait_s = seconds(wait)
     except ValueError as exc:
@@ -140,11 +120,6 @@ def certify(
         poll_s = seconds(poll)
     except ValueError as exc:
         raise click.UsageError(f"--poll {poll}: {exc}") from None
-    parts = urlsplit(supplier_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.UsageError(f"--supplier-url must be an http:// or https:// URL with a host, not {supplier_url!r}")
-    if parts.username or parts.password:
-        raise click.UsageError("--supplier-url must not carry credentials: give them with --auth and its options")
     # The run id keeps this run's Idempotency-Keys apart from any earlier run's at the same server.
     target = Target(
         supplier_url, customer_number, other_customer_number, wait_s, poll_s, seed, f"{seed}-{secrets.token_hex(3)}"
@@ -161,7 +136,6 @@ def certify(
     live = sys.stdout.isatty() and not quiet  # a log or a pipe gets plain lines, a terminal a live bar
     with LiveProgress() if live else contextlib.nullcontext() as bar:
         shown = bar if bar is not None else console(click.echo, quiet)
-        credentials = Credentials(method, username, password, api_key)
         finished = asyncio.run(_certify(target, credentials, [shown, collector], timeout_s, receiver, chosen))
     for path in write_all(collector.document(), report_dir, key):
         click.echo(f"report: {path}")

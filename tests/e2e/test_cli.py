@@ -42,6 +42,7 @@ def sim_process(tmp_path: Path):
 async def test_the_sim_command_serves_the_api_prints_its_customers_and_stops_cleanly(sim_process) -> None:
     url, banner, process = sim_process
     assert any("10001  basic" in line and "north-market" in line for line in banner)
+    assert f"  dashboard:       {url}/_sim/ui\n" in banner
     headers = {"Authorization": basic_authorization("north-market", "north-demo-pass-1")}
     async with aiohttp.ClientSession() as session:
         async with session.get(
@@ -126,6 +127,7 @@ async def test_the_portal_command_serves_its_api_and_stops_cleanly(portal_proces
             assert response.status == 404 and response.content_type == "application/problem+json"
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+    assert process.stdout is not None and f"  dashboard: {url}/ui\n" in process.stdout.read()
     assert (tmp_path / "portal.db").exists()
 
 

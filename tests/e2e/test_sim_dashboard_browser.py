@@ -75,3 +75,26 @@ async def test_the_simulator_dashboard_follows_an_order_live_in_a_browser(
             assert dialogs == []  # no script ran from a name
         finally:
             await browser.close()
+
+
+async def test_a_browser_is_sent_to_sign_in_refused_a_wrong_token_and_let_in_with_the_right_one(start_sim) -> None:
+    executable = chromium()
+    token = "admin-token-for-the-browser-0001"
+    server = await start_sim(admin_token=token)
+    expect = playwright.expect
+    async with playwright.async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{server.url}/_sim/ui/journal")
+            await expect(page).to_have_url(f"{server.url}/_sim/ui/login")
+            await page.locator("#token").fill("not-the-token")
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.locator("#sign-in-error")).to_have_text("This is not the simulator's admin token.")
+            assert await page.context.cookies() == []
+            await page.locator("#token").fill(token)
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page).to_have_url(f"{server.url}/_sim/ui")
+            await expect(page.locator("#live")).to_have_attribute("data-state", "on")
+        finally:
+            await browser.close()

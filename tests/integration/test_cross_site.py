@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import contracts
-from portal.entrypoints.http import UNSAFE
+from contracts.serving import UNSAFE_METHODS as UNSAFE
 from tests.conftest import Shop
 
 CROSS_SITE = [
@@ -59,3 +59,39 @@ async def test_the_portals_own_origin_and_clients_that_are_no_browser_are_served
     assert (await shop.api.call("POST", "/api/org-units", {"code": "OWN", "name": "x"}, headers=same)).status == 201
     assert (await shop.api.call("POST", "/api/org-units", {"code": "CLI", "name": "x"})).status == 201
     assert (await shop.api.call("POST", "/api/sync")).status == 200
+
+
+def sim_unsafe_routes(app: aiohttp.web.Application) -> list[tuple[str, str]]:
+    """Every unsafe route of the simulator's admin API and dashboard, its path parameters filled in."""
+    return [
+        (route.method, re.sub(r"\{[^}]+\}", "1", resource.canonical))
+        for resource in app.router.resources()
+        if resource.canonical.startswith("/_sim/")
+        for route in resource
+        if route.method in UNSAFE
+    ]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE, ids=["origin", "null-origin", "fetch-site", "same-site-other-port"])
+async def test_a_page_of_another_origin_cannot_drive_the_simulators_admin_api(
+    start_sim, session: aiohttp.ClientSession, headers: dict[str, str]
+) -> None:
+    token = "admin-token-for-the-cross-site-test"
+    server = await start_sim(admin_token=token)
+    signed_in = {**headers, "Cookie": f"sim_admin_token={token}"}  # the dashboard's cookie goes to every port
+    before = await server.admin(session, "GET", "clock")
+    routes = sim_unsafe_routes(server.app)
+    assert {("POST", "/_sim/reset"), ("POST", "/_sim/clock/advance"), ("PUT", "/_sim/faults")} <= set(routes)
+    for method, path in routes:
+        async with session.request(method, server.url + path, data=b"{}", headers=signed_in) as response:
+            assert (response.status, response.content_type) == (403, "application/problem+json"), (method, path)
+    assert await server.admin(session, "GET", "clock") == before
+
+
+async def test_the_simulators_own_dashboard_and_clients_that_are_no_browser_may_change_it(
+    sim, session: aiohttp.ClientSession
+) -> None:
+    same = {"Origin": sim.url, "Sec-Fetch-Site": "same-origin"}
+    for headers in (same, {}):
+        async with session.post(f"{sim.url}/_sim/clock/advance", json={"by": "1m"}, headers=headers) as response:
+            assert response.status == 200

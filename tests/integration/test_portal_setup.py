@@ -146,6 +146,19 @@ async def test_a_base_url_that_ends_in_the_api_root_is_refused_with_what_the_roo
     assert sim.url not in answer.raw.decode()
 
 
+@pytest.mark.parametrize("base_url", ["127.0.0.1:8080", "http://user:pw@127.0.0.1:8080", "http://127.0.0.1:8080/?x=1"])
+async def test_a_base_url_of_no_allowed_form_is_refused_in_words_not_with_the_pattern(
+    start_portal, session, base_url: str
+) -> None:
+    portal = await start_portal()
+    body = {"name": "Sim", "orderInterface": "ORDERPORTAL", "baseUrl": base_url}
+    answer = await portal_api(portal.url, session).call("POST", "/api/suppliers", body)
+    assert answer.status == 422 and answer.pointers == ["/baseUrl"]
+    (message,) = [e["message"] for e in answer.body["errors"]]
+    assert message.startswith("must be an http or https URL of the server root") and "no user, password" in message
+    assert "[Hh]" not in answer.raw.decode() and base_url not in answer.raw.decode()
+
+
 async def test_a_supplier_without_its_api_at_the_base_url_fails_coupling_saying_what_the_root_url_looks_like(
     start_sim, start_portal, session
 ) -> None:

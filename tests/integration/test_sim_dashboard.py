@@ -100,10 +100,12 @@ async def test_a_timeline_shows_moves_requests_each_webhook_attempt_and_dispatch
     await north.call("PUT", "/webhook", json={"url": receiver.url, "secret": "whsec-dashboard-secret-0001"})
     order = await an_order(north)
     await north.call("GET", f"/orders/{order['orderId']}")
+    await north.call("GET", "/orders")  # a list that shows the order is no step of its own
     await north.advance("1h")
     page = main_of(await html(session, f"{server.url}/_sim/ui/orders/{order['orderId']}"))
     kinds = re.findall(r'data-kind="(\w+)"', page)
     assert kinds.count("move") == 3 and kinds.count("request") == 2 and kinds.count("dispatch") == 1
+    assert kinds[0] == "request"  # at one instant, the request that created the order comes before its NEW
     first_event = page[page.index('data-kind="webhook"') :]
     first_event = first_event[: first_event.index("</li>")]
     attempts = re.findall(r'<tr data-attempt="(\d)">.*?status-(\dxx)">(\d+)<', first_event, re.S)
@@ -198,6 +200,15 @@ async def test_a_browser_signs_in_once_and_its_cookie_opens_the_dashboard_and_th
                     assert response.status == status, (path, cookie)
 
 
+async def test_a_browser_without_the_token_is_sent_to_sign_in_and_a_client_gets_a_problem(start_sim, session) -> None:
+    server = await start_sim(admin_token=TOKEN)
+    page = {"Accept": "text/html,application/xhtml+xml"}
+    async with session.get(f"{server.url}/_sim/ui/journal", headers=page, allow_redirects=False) as response:
+        assert (response.status, response.headers["Location"]) == (303, "/_sim/ui/login")
+    async with session.get(f"{server.url}/_sim/clock", headers=page, allow_redirects=False) as response:
+        assert response.status == 401  # the admin API itself stays a problem, for clients
+
+
 async def test_with_the_admin_api_off_there_is_no_dashboard(start_sim, session) -> None:
     server = await start_sim(admin=False)
     for path in (*PAGES, "/_sim/ui/events"):
@@ -237,9 +248,10 @@ async def test_stopping_the_simulator_ends_an_open_event_stream(session) -> None
     await server.start()
     async with session.get(f"{server.url}/_sim/ui/events") as stream:
         await stream.content.readline()
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(5):  # a stream that outlived its server would hold the stop past this
             await server.stop()
-            assert await stream.content.read() is not None
+            await stream.content.read()
+        assert stream.content.at_eof()
     server.check()
 
 
@@ -261,3 +273,37 @@ async def test_a_secret_in_a_query_string_is_blanked_in_the_journal_and_its_curl
     page = main_of(await html(session, f"{server.url}/_sim/ui/journal"))
     assert "query-secret-0123456789" not in page and "apiKey=***" in page
     assert "query-secret-0123456789" not in json.dumps(await server.admin(session, "GET", "journal"))
+
+
+async def test_with_no_page_open_the_simulator_publishes_nothing(start_sim, session, receiver_factory) -> None:
+    server = await start_sim(FAST)
+    published: list[str] = []
+    server.sim.hub.publish = lambda kind, item: published.append(kind)  # type: ignore[method-assign]
+    north = await client_for(server, session, "10001")
+    receiver = await receiver_factory()
+    await north.call("PUT", "/webhook", json={"url": receiver.url, "secret": "whsec-nobody-watches-0001"})
+    await an_order(north)
+    await server.admin(session, "POST", "clock/advance", json={"by": "1h"})
+    assert published == []
+
+
+@pytest.mark.parametrize("query", ["/_sim/ui?status=%00", "/_sim/ui?customer=%00", "/_sim/orders?customer=%00"])
+async def test_a_nul_in_a_dashboard_or_admin_filter_is_a_400_problem(start_sim, session, query) -> None:
+    server = await start_sim()
+    async with session.get(server.url + query) as answer:
+        assert (answer.status, answer.content_type) == (400, "application/problem+json")
+
+
+async def test_a_closed_page_gives_its_place_in_the_stream_back_within_seconds(start_sim) -> None:
+    from contracts.dashboard import MAX_SUBSCRIBERS
+
+    server = await start_sim()
+    for _ in range(MAX_SUBSCRIBERS):  # every place taken, then each page closed without a word
+        async with aiohttp.ClientSession() as gone, gone.get(f"{server.url}/_sim/ui/events") as stream:
+            await stream.content.readline()
+    async with aiohttp.ClientSession() as session, asyncio.timeout(5):  # the heartbeat alone would take 15 s
+        while True:
+            async with session.get(f"{server.url}/_sim/ui/events") as stream:
+                if stream.status == 200:
+                    break
+            await asyncio.sleep(0.2)

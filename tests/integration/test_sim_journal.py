@@ -43,6 +43,33 @@ async def test_the_journal_limit_keeps_the_newest_entries_oldest_first(start_sim
     assert [e["query"] for e in found] == ["size=2", "size=3"]
 
 
+async def test_a_reader_following_last_seq_pages_forward_and_misses_nothing(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    for size in ("1", "2", "3", "4", "5"):
+        await north.call("GET", "/products", params={"size": size})
+    read: list[str] = []
+    after = 0
+    while found := await server.admin(session, "GET", "journal", params={"after": str(after), "limit": "2"}):
+        if not found["items"]:
+            break
+        read += [e["query"] for e in found["items"]]
+        after = found["lastSeq"]
+    assert read == ["size=1", "size=2", "size=3", "size=4", "size=5"]
+
+
+async def test_the_customer_filter_finds_requests_a_fault_refused_before_the_login_was_read(start_sim, session) -> None:
+    server = await start_sim()
+    north = await client_for(server, session, "10001")
+    await server.admin(session, "PUT", "faults", json=[{"kind": "error", "status": 503, "method": "POST"}])
+    products = (await north.call("GET", "/products", params={"size": "5"})).body["items"]
+    assert (await north.create_order(order_body(products[:1]), key="faulted-1")).status == 503
+    found = await server.admin(session, "GET", "journal", params={"customer": "10001", "status": "503"})
+    assert [e["path"] for e in found["items"]] == ["/api/v1/customers/10001/orders"]
+    other = await server.admin(session, "GET", "journal", params={"customer": "10002", "status": "503"})
+    assert other["items"] == []
+
+
 async def test_the_journal_since_takes_a_virtual_clock_time(start_sim, session) -> None:
     server = await start_sim()
     north = await client_for(server, session, "10001")

@@ -32,7 +32,7 @@ def commands() -> list[str]:
 
 def test_the_readme_shows_commands_of_every_kind() -> None:
     kinds = {shlex.split(c)[0] for c in commands()}
-    assert {"sim", "portal", "certify", "faults", "scenarios", "contracts"} <= kinds
+    assert {"sim", "portal", "certify", "faults", "scenarios", "contracts", "load"} <= kinds
 
 
 def unparsed(context: click.Context) -> list[str]:

@@ -133,3 +133,19 @@ def test_every_misbehave_switch_is_in_the_contract_the_readme_and_the_settings()
     every = parse_profile({"misbehave": dict.fromkeys(switches, True)}, base=None).misbehave
     assert all(getattr(every, field) for field in every.__dataclass_fields__)
     assert len(every.__dataclass_fields__) == len(switches) == 37
+
+
+def test_a_curl_copy_encodes_the_path_leaves_out_a_refused_body_and_the_browsers_cookie():
+    from supplier_sim.dashboard import curl
+    from supplier_sim.journal import Exchange
+
+    headers = ((b"Cookie", b"sim_admin_token=secret-admin-token"), (b"Content-Type", b"application/json"))
+    refused = Exchange(
+        1, 0, "POST", "/api/v1/customers/10001/orders/a b", "", headers, b'{"password": "x"', 400, (), None, None, 1.0
+    )
+    copied = curl(refused._replace(body_refused=True), "http://127.0.0.1:8080")
+    assert " http://127.0.0.1:8080/api/v1/customers/10001/orders/a%20b " in copied
+    assert "--data-raw" not in copied and "not kept" in copied
+    assert "Cookie" not in copied and "secret-admin-token" not in copied
+    kept = curl(refused._replace(request_body=b'{"a": 1}'), "http://127.0.0.1:8080")
+    assert "--data-raw '{\"a\":1}'" in kept
