@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist), one per core of the 2-core machines the suite is timed on.
+JOBS ?= 2
 
 .PHONY: demo test bench lint clean
 
@@ -22,7 +24,7 @@ demo: $(VENV)/.installed-base
 	$(BIN)/orderportal demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 # Needs wrk, the HTTP load generator, from the OS packages (Debian: apt-get install wrk).
 bench: $(VENV)/.installed-base

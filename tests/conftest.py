@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from hypothesis.configuration import set_hypothesis_home_dir
+from sqlalchemy import make_url, text
 
 from contracts.signing import signed_headers
 from portal.adapters import orm
@@ -53,15 +54,37 @@ def portal_server(db_url: str, **options: Any) -> PortalServer:
 
 
 async def empty_portal_database(directory: Path) -> str:
-    """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied, or a new SQLite file in ``directory``."""
+    """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied, or a new SQLite file in ``directory``.
+
+    When the suite runs on several processes (pytest-xdist), each has a database of its own, named after the
+    given one and the process (``test_gw0``), created on first use.
+    """
     url = os.environ.get("ORDERPORTAL_TEST_DATABASE_URL")
     if not url:
         return f"sqlite+aiosqlite:///{directory / 'portal.db'}"
+    url = await _this_workers_database(url)
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(orm.metadata.drop_all)
     await engine.dispose()
     return url
+
+
+async def _this_workers_database(url: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = make_engine(given.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        async with admin.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first():
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 class Servers(list[Any]):
