@@ -53,9 +53,10 @@ class Evidence:
         for c in server.sim.profile.customers:
             self.credential(c.auth, c.username, c.password, c.api_key)
         journal = await server.admin(session, "GET", "journal", params={"limit": "100000"})
-        self.shown[f"journal of {server.url}"] = json.dumps(journal)
+        # Numbered: a later simulator may get a port an earlier one had.
+        self.shown[f"journal of {server.url} ({len(self.shown)})"] = json.dumps(journal)
         deliveries = await server.admin(session, "GET", "webhooks/deliveries", params={"limit": "100000"})
-        self.shown[f"webhook deliveries of {server.url}"] = json.dumps(deliveries)
+        self.shown[f"webhook deliveries of {server.url} ({len(self.shown)})"] = json.dumps(deliveries)
 
     async def take_portal(self, portal: PortalServer, session: aiohttp.ClientSession) -> None:
         """The credentials and webhook secrets the portal keeps, and its answers about each customer number."""
@@ -71,7 +72,7 @@ class Evidence:
                 f"/api/suppliers/{c.supplier_id}/products?size=1000",
             ):
                 async with session.get(portal.url + path) as response:
-                    self.shown[f"portal answer GET {path} of {portal.url}"] = await response.text()
+                    self.shown[f"portal answer GET {path} of {portal.url} ({len(self.shown)})"] = await response.text()
 
     def leaks(self) -> list[tuple[str, str]]:
         """Where a secret shows, as (kind, where): never the secret itself, so that this list can be printed."""
