@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
+from contracts.sqlite_inline import inline_dbapi
 from portal.adapters import mapping, orm
 
 
@@ -19,6 +20,7 @@ def make_engine(url: str) -> AsyncEngine:
         # The driver's own transaction handling is off: every transaction begins IMMEDIATE, so
         # actions on SQLite run one after another and a read-check-write cannot interleave.
         options["connect_args"] = {"timeout": 30, "isolation_level": None}
+        options["module"] = inline_dbapi()  # each statement in the loop's thread, not a thread hop away
     engine = create_async_engine(url, **options)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
