@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
@@ -94,17 +93,23 @@ class SqlRepository(Generic[T]):
         return [table.c[name] == value for name, value in where.items()]
 
 
-@functools.cache
+_SELECTIONS: dict[tuple[type[Any], tuple[str, ...], bool, str | None], Select[Any]] = {}
+
+
 def _selection(cls: type[Any], names: tuple[str, ...], lock: bool = False, order_by: str | None = None) -> Select[Any]:
     """The entity's rows where each named column equals its parameter: built once, executed with values.
 
     Building a statement costs more than SQLite takes to run it; these few shapes are built once each.
     """
-    table = MAPPED[cls]
-    query = select(cls).where(*(table.c[name] == bindparam(name) for name in names))
-    if order_by is not None:
-        query = query.order_by(table.c[order_by])
-    return locked(query) if lock else query
+    key = (cls, names, lock, order_by)
+    query = _SELECTIONS.get(key)
+    if query is None:
+        table = MAPPED[cls]
+        query = select(cls).where(*(table.c[name] == bindparam(name) for name in names))
+        if order_by is not None:
+            query = query.order_by(table.c[order_by])
+        query = _SELECTIONS[key] = locked(query) if lock else query
+    return query
 
 
 class SqlCatalog(SqlRepository[CatalogEntry]):
