@@ -64,6 +64,10 @@ class InlineConnection(aiosqlite.Connection):
             await asyncio.sleep(pause)  # the connection that holds the lock gets the loop meanwhile
             pause = min(pause * 2, LONGEST_PAUSE_S)
 
+    async def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE on the driver itself: the write lock taken, or awaited while busy."""
+        await self._execute(self._conn.execute, "BEGIN IMMEDIATE")
+
 
 def _busy(error: sqlite3.OperationalError) -> bool:
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "database is locked" in str(error)
