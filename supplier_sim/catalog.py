@@ -53,6 +53,9 @@ def check_product(product: Any, where: str) -> None:
             raise CatalogError(f"{where}: /barcodes/{index} has a wrong GTIN check digit")
 
 
+MAX_KEPT_PAGES = 256
+
+
 class Catalog:
     """Products in productNumber order, each kept encoded so that a page is a join of bytes."""
 
@@ -60,6 +63,7 @@ class Catalog:
         self._entries: dict[str, Entry] = {}
         self._order: list[str] = []
         self._raw: list[bytes] = []
+        self._pages: dict[tuple[int, int], bytes] = {}  # whole-list pages as sent, until the list changes
         self.load(products or [])
 
     def load(self, products: list[dict[str, Any]]) -> None:
@@ -75,6 +79,7 @@ class Catalog:
     def _reindex(self) -> None:
         self._order = sorted(self._entries)
         self._raw = [self._entries[n].raw for n in self._order]
+        self._pages.clear()
 
     def __len__(self) -> int:
         return len(self._order)
@@ -99,6 +104,7 @@ class Catalog:
         self._entries[number] = _entry(product)
         if known:
             self._raw[self._order.index(number)] = self._entries[number].raw
+            self._pages.clear()
         else:
             self._reindex()
 
@@ -124,10 +130,21 @@ class Catalog:
         ]
 
     def page(self, page: int, size: int, since_ms: int | None = None, text: str | None = None) -> bytes:
-        """One page of the product list as the JSON body, built from the encoded products."""
+        """One page of the product list as the JSON body, built from the encoded products.
+
+        A page of the whole list is kept as built until the list changes: most listings ask for one.
+        """
+        whole = since_ms is None and not text
+        if whole and (kept := self._pages.get((page, size))) is not None:
+            return kept
         raw = self.matching(since_ms, text)
         start = (page - 1) * size
-        return page_bytes(raw[start : start + size], len(raw), page, size)
+        body = page_bytes(raw[start : start + size], len(raw), page, size)
+        if whole:
+            if len(self._pages) >= MAX_KEPT_PAGES:
+                self._pages.clear()
+            self._pages[(page, size)] = body
+        return body
 
 
 def page_bytes(items: list[bytes], total: int, page: int, size: int) -> bytes:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
+from contracts.sqlite_inline import inline_dbapi
 
 metadata = MetaData()
 
@@ -158,11 +159,12 @@ class Database:
     def _engine_options(url: str) -> dict[str, Any]:
         # Every transaction here ends in a commit or a rollback already; a reset on check-in
         # would be one more round trip to SQLite's thread.
+        # On SQLite each statement runs in the loop's thread, not a thread hop away (contracts.sqlite_inline).
         if url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
             # An in-memory database lives in one connection: every session must share it.
-            return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}, "pool_reset_on_return": None}
+            return {"poolclass": StaticPool, "pool_reset_on_return": None, "module": inline_dbapi()}
         if url.startswith("sqlite"):
-            return {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None}
+            return {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None, "module": inline_dbapi()}
         return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
 
     async def create_schema(self) -> None:

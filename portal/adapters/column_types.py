@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from sqlalchemy import Enum, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -41,7 +42,7 @@ class ValueTuple(TypeDecorator[tuple[Any, ...]]):
         if value is None:
             return None
         if self.cls is None:
-            return json.dumps(list(value))
+            return orjson.dumps(list(value)).decode()
         return json.dumps(
             [{k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(i).items()} for i in value]
         )

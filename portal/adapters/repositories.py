@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, inspect, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import catalog_store, stock_store
@@ -47,8 +47,8 @@ class SqlRepository(Generic[T]):
 
     async def get(self, ident: int, lock: bool = False) -> T:
         if lock:
-            query = locked(select(self.cls).where(MAPPED[self.cls].c.id == ident))
-            found = (await self.session.execute(query)).scalars().first()
+            query = _selection(self.cls, ("id",), lock=True)
+            found = (await self.session.execute(query, {"id": ident})).scalars().first()
         else:
             found = await self.session.get(self.cls, ident)
         if found is None:
@@ -58,15 +58,22 @@ class SqlRepository(Generic[T]):
         return found
 
     async def one(self, lock: bool = False, **where: Any) -> T | None:
-        query = select(self.cls).where(*self._filters(where))
-        found = (await self.session.execute(locked(query) if lock else query)).scalars().first()
+        if None in where.values():  # IS NULL, which a parameter cannot say
+            query = select(self.cls).where(*self._filters(where))
+            query, where = (locked(query) if lock else query), {}
+        else:
+            query = _selection(self.cls, tuple(where), lock)
+        found = (await self.session.execute(query, where)).scalars().first()
         if lock and found is not None:
             hold(self.session, [found])
         return found
 
     async def all(self, order_by: str = "id", **where: Any) -> list[T]:
-        query = select(self.cls).where(*self._filters(where)).order_by(MAPPED[self.cls].c[order_by])
-        return list((await self.session.execute(query)).scalars())
+        if None in where.values():  # IS NULL, which a parameter cannot say
+            query = select(self.cls).where(*self._filters(where)).order_by(MAPPED[self.cls].c[order_by])
+            return list((await self.session.execute(query)).scalars())
+        query = _selection(self.cls, tuple(where), order_by=order_by)
+        return list((await self.session.execute(query, where)).scalars())
 
     async def among(self, attribute: str, values: Sequence[Any], **where: Any) -> list[T]:
         query = select(self.cls).where(MAPPED[self.cls].c[attribute].in_(values), *self._filters(where))
@@ -84,6 +91,25 @@ class SqlRepository(Generic[T]):
     def _filters(self, where: dict[str, Any]) -> list[ColumnElement[bool]]:
         table = MAPPED[self.cls]
         return [table.c[name] == value for name, value in where.items()]
+
+
+_SELECTIONS: dict[tuple[type[Any], tuple[str, ...], bool, str | None], Select[Any]] = {}
+
+
+def _selection(cls: type[Any], names: tuple[str, ...], lock: bool = False, order_by: str | None = None) -> Select[Any]:
+    """The entity's rows where each named column equals its parameter: built once, executed with values.
+
+    Building a statement costs more than SQLite takes to run it; these few shapes are built once each.
+    """
+    key = (cls, names, lock, order_by)
+    query = _SELECTIONS.get(key)
+    if query is None:
+        table = MAPPED[cls]
+        query = select(cls).where(*(table.c[name] == bindparam(name) for name in names))
+        if order_by is not None:
+            query = query.order_by(table.c[order_by])
+        query = _SELECTIONS[key] = locked(query) if lock else query
+    return query
 
 
 class SqlCatalog(SqlRepository[CatalogEntry]):

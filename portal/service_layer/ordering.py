@@ -48,8 +48,9 @@ async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) 
         await uow.catalog.upsert(supplier_id, products)
         if products:
             supplier.catalog_cursor = max(supplier.catalog_cursor or "", *(p.updated_at for p in products))
+        total = await uow.catalog.count(supplier_id=supplier_id)  # read before the commit: no second transaction
         await uow.commit()
-        return Import(len(products), await uow.catalog.count(supplier_id=supplier_id), cursor is not None)
+        return Import(len(products), total, cursor is not None)
 
 
 async def supplier_products(portal: Portal, supplier_id: int, page: int, size: int) -> tuple[list[Match], int]:
@@ -102,12 +103,18 @@ async def get_cart(portal: Portal, supplier_id: int, warehouse_id: int) -> Cart:
 
 
 async def _cart(uow: UnitOfWork, supplier_id: int, warehouse_id: int) -> Cart:
-    """The cart of a supplier and warehouse, held until commit: two tabs never lose each other's lines."""
-    await uow.suppliers.get(supplier_id)
-    await uow.warehouses.get(warehouse_id)
-    await uow.carts.ensure(supplier_id, warehouse_id)
+    """The cart of a supplier and warehouse, held until commit: two tabs never lose each other's lines.
+
+    A cart that exists proves its supplier and warehouse do (foreign keys, and neither is ever
+    deleted); only a missing one costs their lookups (404 for an unknown id) and its insert.
+    """
     cart = await uow.carts.one(lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id)
-    assert cart is not None, "ensure_cart made it"
+    if cart is None:
+        await uow.suppliers.get(supplier_id)
+        await uow.warehouses.get(warehouse_id)
+        await uow.carts.ensure(supplier_id, warehouse_id)
+        cart = await uow.carts.one(lock=True, supplier_id=supplier_id, warehouse_id=warehouse_id)
+        assert cart is not None, "ensure_cart made it"
     return cart
 
 

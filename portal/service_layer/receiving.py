@@ -35,8 +35,9 @@ async def fetch_dispatch_notifications(portal: Portal, order_id: int) -> list[Di
         for note in notes:
             await common.store_notification(uow, portal, order, note)
             await uow.flush()
+        stored = await uow.notifications.all(stock_order_id=order.id)  # read before the commit: no second transaction
         await uow.commit()
-        return await uow.notifications.all(stock_order_id=order.id)
+        return stored
 
 
 async def _received(uow: UnitOfWork, order: StockOrder) -> Counter[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal.domain import tracking
@@ -127,12 +128,6 @@ async def violations(portal: Portal, supplier_id: int) -> list[ContractViolation
         return await uow.violations.all(supplier_id=supplier_id)
 
 
-async def webhook_secret(portal: Portal, customer_id: int) -> str | None:
-    """The secret the customer number's events are signed with; None when no webhook is registered."""
-    async with portal.uow() as uow:
-        return (await uow.customers.get(customer_id)).webhook_secret
-
-
 async def keep_broken_event(portal: Portal, customer_id: int, listed: str, raw: str) -> None:
     """A signed event that breaks the contract: kept as evidence, and nothing of it is applied."""
     async with portal.uow() as uow:
@@ -143,8 +138,20 @@ async def keep_broken_event(portal: Portal, customer_id: int, listed: str, raw: 
 
 async def receive_event(portal: Portal, customer_id: int, event: WebhookEvent) -> Outcome:
     """A supplier's verified event: duplicates ignored, each move judged first."""
+    return await receive_signed_event(portal, customer_id, lambda _secret: event)
+
+
+async def receive_signed_event(portal: Portal, customer_id: int, read: Callable[[str | None], WebhookEvent]) -> Outcome:
+    """A supplier's event, verified and read by ``read`` with the customer number's webhook secret (None
+    when none is registered): duplicates ignored, each move judged first.
+
+    ``read`` refuses a body that is not the supplier's own, fresh, or within the contract by raising,
+    and then nothing is kept. The secret is read in the transaction that applies the event: one
+    transaction per event.
+    """
     async with portal.uow() as uow:
         customer = await uow.customers.get(customer_id)
+        event = read(customer.webhook_secret)
         # Only the orders this customer number placed: another org unit's orders at the same supplier
         # are out of reach of this secret.
         order = await uow.orders.one(

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from portal.domain.errors import NotFound
 from portal.entrypoints import views
+from portal.entrypoints.collector import collector_paused
 from portal.entrypoints.http import body_of, ident, ok, query_int
 from portal.entrypoints.typedefs import PORTAL
 from portal.service_layer import ordering
@@ -22,7 +23,8 @@ def product(request: web.Request) -> str:
 
 async def open_orderportal(request: web.Request) -> web.Response:
     b = await body_of(request, "open")
-    done = await ordering.open_orderportal(request.app[PORTAL], b["supplierId"], b["warehouseId"])
+    with collector_paused():
+        done = await ordering.open_orderportal(request.app[PORTAL], b["supplierId"], b["warehouseId"])
     return ok({"fetched": done.fetched, "total": done.total, "delta": done.delta})
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from contracts.signing import SIGNATURE, TIMESTAMP
 from portal.adapters import webhooks
 from portal.domain.errors import InvalidInput, Unauthorized
+from portal.domain.messages import WebhookEvent
 from portal.entrypoints import views
 from portal.entrypoints.http import ident, json_body, ok
 from portal.entrypoints.typedefs import PORTAL
@@ -37,18 +38,22 @@ async def webhook(request: web.Request) -> web.Response:
     raw = await json_body(request)
     signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
     customer_id = ident(request, "id")
-    why = webhooks.refused(await tracking.webhook_secret(portal, customer_id), raw, signature, timestamp)
-    if why:
-        hooks_log.warning("refused a webhook event for customer number %s: %s", customer_id, why)
-        raise Unauthorized(why)
+
+    def read(secret: str | None) -> WebhookEvent:
+        why = webhooks.refused(secret, raw, signature, timestamp)
+        if why:
+            hooks_log.warning("refused a webhook event for customer number %s: %s", customer_id, why)
+            raise Unauthorized(why)
+        try:
+            return webhooks.event_of(raw)
+        except webhooks.NotJson as exc:
+            raise InvalidInput(str(exc)) from None
+
     try:
-        event = webhooks.event_of(raw)
-    except webhooks.NotJson as exc:
-        raise InvalidInput(str(exc)) from None
+        outcome = await tracking.receive_signed_event(portal, customer_id, read)
     except webhooks.BrokenEvent as exc:
         await tracking.keep_broken_event(portal, customer_id, exc.listed, raw.decode(errors="replace"))
         raise InvalidInput(f"the event breaks the contract: {exc.listed}") from None
-    outcome = await tracking.receive_event(portal, customer_id, event)
     return ok({"result": outcome.result, "detail": outcome.detail})
 
 
