@@ -12,6 +12,7 @@ import json
 import math
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -148,7 +149,24 @@ def _locust_options(plan: Plan, users: int, spawn_rate: float, run_s: float, out
 
 
 def _run_locust(options: list[str], workers: int, port: int, out: Path, environment: dict[str, str]) -> None:
-    """The master (or the only process) in the foreground; each local worker logs to its own file."""
+    """The master (or the only process) in the foreground; each local worker logs to its own file.
+
+    A SIGTERM or SIGHUP (a cancelled CI job) stops the load too: it ends this process through its ``finally``
+    blocks, which stop Locust's processes, rather than leaving them to load the server on their own.
+    """
+    previous = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        _run_processes(options, workers, port, out, environment)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run_processes(options: list[str], workers: int, port: int, out: Path, environment: dict[str, str]) -> None:
     locust = [sys.executable, "-m", "locust"]
     worker = [*locust, "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
     with ExitStack() as stack:

@@ -48,6 +48,8 @@ def broken(summary: dict[str, Any], max_p99: float | None, max_error_rate: float
         found.append(f"p99 {p99:g} ms is over --max-p99 {max_p99:g} ms")
     if max_error_rate is not None and summary["errorRate"] > max_error_rate:
         found.append(f"error rate {summary['errorRate']:.4f} is over --max-error-rate {max_error_rate:g}")
+    if summary["contractViolations"]:  # whatever the thresholds: an answer that breaks the contract is a bug
+        found.append(f"{summary['contractViolations']} answers broke the contract")
     if not summary["total"]["requests"]:
         found.append("no request was answered or failed: nothing was measured")
     return found

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,16 +16,21 @@ import aiohttp
 
 from scenarios.drivers import SimAdmin
 from supplier_sim.server import SimServer
-from tests.unit.test_readme_commands import commands
+from tests.unit.test_readme_commands import README, commands
 
 CLI = [sys.executable, "-m", "scenarios.command"]
 SECRET = "south-demo-pass-2"
 
 
-async def load(*args: str) -> tuple[int, str, str]:
+async def load(*args: str, environment: dict[str, str] | None = None) -> tuple[int, str, str]:
     """The command as a child process, while this process's event loop goes on serving the simulator."""
     process = await asyncio.create_subprocess_exec(
-        *CLI, "load", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *CLI,
+        "load",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(environment or {})},
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode is not None
@@ -40,7 +48,10 @@ async def test_the_readme_s_load_command_with_two_workers_breaks_no_contract_and
     sim: SimServer, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     out = tmp_path / "load-report"
-    code, stdout, stderr = await load(*readme_command(sim.url, out))
+    (password,) = set(re.findall(r"^ORDERPORTAL_LOAD_PASSWORD=(\S+) ", README, re.M))  # as the README gives it
+    code, stdout, stderr = await load(
+        *readme_command(sim.url, out), environment={"ORDERPORTAL_LOAD_PASSWORD": password}
+    )
     assert code == 0, stdout + stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["workers"] == 2 and summary["contractViolations"] == 0, summary["errors"]
@@ -104,3 +115,23 @@ async def test_an_unreachable_server_refused_credentials_and_a_bad_mix_are_told_
     code, _, stderr = await load(*basic(sim.url, tmp_path, "--mix", "orders=2,shopping=1"))
     assert code == 2 and "'shopping' is not an activity" in stderr
     assert not (tmp_path / "summary.json").exists()
+
+
+async def test_a_sigterm_stops_the_load_with_every_locust_process(sim: SimServer, session, tmp_path: Path) -> None:
+    args = ["--users", "4", "--spawn-rate", "4", "--duration", "60s", "--think", "0.05", "--workers", "1", "-q"]
+    process = await asyncio.create_subprocess_exec(
+        *CLI,
+        "load",
+        *basic(sim.url, tmp_path, *args),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    admin = SimAdmin.of(sim, session)
+    async with asyncio.timeout(30):  # until the load arrives
+        while not await admin.orders("10001"):
+            await asyncio.sleep(0.1)
+    process.terminate()  # as a cancelled CI job does
+    assert await asyncio.wait_for(process.wait(), timeout=30) == 128 + signal.SIGTERM
+    seen = (await sim.admin(session, "GET", "journal", params={"limit": "1"}))["lastSeq"]
+    await asyncio.sleep(1.5)  # a Locust process left behind would go on sending, with a think time of 0.05 s
+    assert (await sim.admin(session, "GET", "journal", params={"limit": "1"}))["lastSeq"] == seen

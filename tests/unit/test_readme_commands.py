@@ -25,6 +25,7 @@ def commands() -> list[str]:
     for block in re.findall(r"```sh\n(.*?)```", README, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split(" #", 1)[0].split(" > ", 1)[0].strip().removesuffix("&").strip()  # no shell parts
+            line = re.sub(r"^([A-Z_]+=\S+\s+)+", "", line)  # an environment variable given before the command
             if line.startswith(".venv/bin/orderportal "):
                 found.append(line.removeprefix(".venv/bin/orderportal "))
     return found
