@@ -227,9 +227,18 @@ async def test_a_killed_worker_s_work_is_finished_by_the_others_once(
         os.kill(victim, signal.SIGKILL)
         with pytest.raises(aiohttp.ClientError):
             await stuck
+        await gone(victim)  # until then, the kernel may still hand a new connection to the dead worker's socket
         receiver.release.set()
         await advance(session, workers.url, "2026-01-05T14:00:00Z")  # another worker takes the lock over
         await assert_once(pg_url, receiver)
+
+
+async def gone(pid: int) -> None:
+    """Wait, boundedly, until the process has exited: its sockets are closed then, even before it is reaped."""
+    status = Path(f"/proc/{pid}/status")
+    async with asyncio.timeout(DEADLINE_S):
+        while status.exists() and "State:\tZ" not in status.read_text(errors="replace"):
+            await asyncio.sleep(0.02)
 
 
 async def scheduler_pid(pg: str) -> int:
