@@ -55,7 +55,8 @@ async def advance_clock(request: web.Request) -> web.Response:
         raise Problem.invalid_field(field, f"the virtual clock never goes back; it is {format_timestamp(now)}")
     if target > LAST_INSTANT_MS:
         raise Problem.invalid_field(field, "the virtual clock stops at 9999-12-31T23:59:59.999Z")
-    applied = await sim.advance(target)
+    # A span is measured once this advance's turn comes: advances sent together each move the clock.
+    applied = await sim.advance(by_ms=int(by_ms)) if "by" in body else await sim.advance(target)
     return _clock(request, applied)
 
 

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import select
 
 from contracts.dashboard import EventHub
-from contracts.wire import format_timestamp, parse_timestamp
+from contracts.wire import LAST_INSTANT_MS, format_timestamp, parse_timestamp
 from supplier_sim import catalog_sources
 from supplier_sim import db as tables
 from supplier_sim.auth import Authenticator, Token, token_hash
@@ -54,6 +54,7 @@ class Simulator:
             raise ValueError("several workers share the simulator's state in PostgreSQL only, not SQLite")
         # One of several workers on one PostgreSQL database (supplier_sim.cluster), or alone.
         self.cluster = Cluster(self.db.url) if shared else None
+        self._alone = asyncio.Lock()  # the same, within one process: two operators' moves never interleave
         self._catalog_version: str | None = None
         self.journal = Journal(profile.journal_size)
         self.errors: list[str] = []  # what went wrong inside, for SimServer.check()
@@ -115,7 +116,8 @@ class Simulator:
         others changed.
         """
         if self.cluster is None:
-            yield
+            async with self._alone:
+                yield
             return
         async with self.cluster.exclusive():
             await self._sync()
@@ -355,9 +357,13 @@ class Simulator:
                 await self.cluster.notify(conn, "token", f"{digest} {issued.customer.number} {issued.expires_ms}")
         return token, issued
 
-    async def advance(self, to_ms: int) -> int:
-        """Move the virtual clock to ``to_ms``, stopping at each event and webhook retry on the way."""
+    async def advance(self, to_ms: int | None = None, *, by_ms: int | None = None) -> int:
+        """Move the virtual clock to ``to_ms``, or on by ``by_ms`` from where it is once this advance's turn
+        comes (two advances by an hour make two hours), stopping at each event and webhook retry on the way."""
         async with self.exclusive():
+            if by_ms is not None:
+                to_ms = min(self.clock.now_ms() + by_ms, LAST_INSTANT_MS)
+            assert to_ms is not None, "advance to a time or by a span"
             return await self._advance(to_ms)
 
     async def _advance(self, to_ms: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from pathlib import Path
@@ -169,3 +170,11 @@ async def test_the_token_endpoint_names_a_missing_field_and_refuses_broken_json(
         "POST", "/api/v1/auth", absolute=True, auth=False, data=b"{", headers={"Content-Type": "application/json"}
     )
     assert broken.status == 400
+
+
+async def test_advances_sent_together_each_move_the_clock_by_their_span(sim: SimServer, session) -> None:
+    from contracts.wire import parse_timestamp
+
+    start = parse_timestamp((await sim.admin(session, "GET", "clock"))["now"])
+    await asyncio.gather(*(sim.admin(session, "POST", "clock/advance", json={"by": "1h"}) for _ in range(4)))
+    assert parse_timestamp((await sim.admin(session, "GET", "clock"))["now"]) - start == 4 * 3_600_000

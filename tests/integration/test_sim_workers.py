@@ -324,3 +324,34 @@ def test_workers_refuse_sqlite_naming_the_db_option(tmp_path: Any) -> None:
         env=ENV,
     )
     assert done.returncode == 2 and "--db" in done.stderr and "PostgreSQL" in done.stderr
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True)
+async def test_orders_accepted_through_different_workers_each_take_their_stock(
+    workers: Workers,
+    pg_url: str,  # noqa: F811
+) -> None:
+    url = workers.url
+    async with fresh_connections() as session:
+        _, page, _ = await call(session, "GET", url + NORTH + "/products?size=5", headers=AUTH)
+        product = next(p for p in page["items"] if p["active"])
+        number, amount = product["productNumber"], product["containerAmount"]
+        before = await stock_of(pg_url, number)
+        for n in range(6):  # each move on a new connection: the kernel spreads them over both workers
+            body = order_body([product], f"SO-STOCK-{n}")
+            key = {**AUTH, "Idempotency-Key": f"stock-{n}"}
+            _, order, _ = await call(session, "POST", url + NORTH + "/orders", json=body, headers=key)
+            for status in ("PROCESSED", "ACCEPTED"):
+                moved = await call(
+                    session, "POST", f"{url}/_sim/orders/{order['orderId']}/transition", json={"status": status}
+                )
+                assert moved[0] == 200, moved
+        assert await stock_of(pg_url, number) == before - 6 * 2 * amount  # six orders of two containers
+
+
+async def stock_of(pg: str, number: str) -> int:
+    conn = await asyncpg.connect(pg)
+    try:
+        return int(await conn.fetchval("SELECT stock FROM sim_products WHERE product_number = $1", number))
+    finally:
+        await conn.close()
