@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -53,7 +54,12 @@ class Supervisor:
     def wait_ready(self, count: int) -> list[int]:
         """The pids of ``count`` workers once each serves; WorkersFailed if one exits first."""
         pids: list[int] = []
+        deadline = time.monotonic() + START_TIMEOUT_S
         while len(pids) < count:
+            if self.stopping:  # Ctrl-C or SIGTERM while the workers start (one may wait for the database)
+                raise WorkersFailed("stopped before every worker served")
+            if time.monotonic() > deadline:
+                raise WorkersFailed(f"not every worker served within {START_TIMEOUT_S:g} s; is the database busy?")
             dead = [w for w in self.workers if w.exitcode is not None]
             if dead:
                 raise WorkersFailed(f"worker {dead[0].pid} exited with code {dead[0].exitcode} before it served")

@@ -359,3 +359,24 @@ async def stock_of(pg: str, number: str) -> int:
         return int(await conn.fetchval("SELECT stock FROM sim_products WHERE product_number = $1", number))
     finally:
         await conn.close()
+
+
+async def test_ctrl_c_stops_workers_that_wait_for_the_database_at_start(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+    from supplier_sim.cluster import SCHEDULER_LOCK
+
+    holder = await asyncpg.connect(pg_url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", SCHEDULER_LOCK)  # the workers' first step waits on it
+        command = [*CLI, "sim", "--workers", "2", "--port", "0", "--clock", "virtual", "--db", pg_url]
+        process = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=ENV
+        )
+        waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        async with asyncio.timeout(DEADLINE_S):  # until the workers are forked and wait for the lock
+            while not await holder.fetchval(waiting):  # noqa: ASYNC110 - the waits are in other processes
+                await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=DEADLINE_S)
+        assert process.returncode == 1 and b"stopped before every worker served" in out, out
+    finally:
+        await holder.close()
