@@ -11,6 +11,7 @@ connection is closed.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 
 import click
@@ -68,3 +69,16 @@ def cross_site(request: web.Request) -> bool:
 def has_nul(request: web.Request) -> bool:
     """A NUL in the path or the query, decoded: PostgreSQL cannot store one, and no field of ours holds one."""
     return "\x00" in request.path or "\x00" in request.query_string
+
+
+async def until_stopped(stop_server: Callable[[], Awaitable[None]]) -> None:
+    """Serve until SIGINT or SIGTERM, then say so and stop the server: both apps' commands end this way."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        click.echo("stopping")
+        await stop_server()

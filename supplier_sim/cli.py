@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import ipaddress
-import signal
 
 import click
 from sqlalchemy import make_url
@@ -13,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import ContractViolation
 from contracts.databases import async_url
-from contracts.serving import read_timeout_option
+from contracts.serving import read_timeout_option, until_stopped
 from supplier_sim import workers as pool
 from supplier_sim.catalog import CatalogError
 from supplier_sim.config import SimConfig
@@ -152,15 +151,7 @@ async def _serve(server: SimServer) -> None:
     # full collection, which would otherwise pause the server for tens of milliseconds.
     gc.freeze()
     _banner(url, server.config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        click.echo("stopping")
-        await server.stop()
+    await until_stopped(server.stop)
 
 
 def _banner(url: str, config: SimConfig) -> None:

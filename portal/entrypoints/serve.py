@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import click
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.databases import async_url
-from contracts.serving import read_timeout_option
+from contracts.serving import read_timeout_option, until_stopped
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
 
@@ -86,12 +85,4 @@ async def _serve(server: PortalServer) -> None:
     click.echo(f"  dashboard: {url}/ui")
     hooks = server.portal.webhook_base_url
     click.echo(f"  webhooks: {hooks}/api/webhooks/{{customerNumberId}}" if hooks else "  webhooks off: polling only")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        click.echo("stopping")
-        await server.stop()
+    await until_stopped(server.stop)
