@@ -246,13 +246,17 @@ class Lifecycle:
         """Plan the dispatch notifications and take what they ship from stock."""
         rng = rng_for(self.seed, order.order_id, "dispatch")
         order.plan = dispatching.plan(order.body["lines"], self.profile, rng)
-        for number, quantity in dispatching.shipped_per_product(order.body["lines"], order.plan).items():
+        shipped = dispatching.shipped_per_product(order.body["lines"], order.plan)
+        if self.cluster is not None:  # an operator's accept comes here directly: another worker may have shipped
+            await self._fresh_stock(conn, list(shipped))
+        for number, quantity in shipped.items():
             if number in self.stock:
-                # Taken from what the database holds, not from this worker's copy: another may have shipped.
-                stock = tables.products.c.stock
-                taken = tables.products.update().where(tables.products.c.product_number == number)
-                left = await conn.execute(taken.values(stock=stock - quantity).returning(stock))
-                self.stock[number] = left.scalar_one()
+                self.stock[number] -= quantity
+                await conn.execute(
+                    tables.products.update()
+                    .where(tables.products.c.product_number == number)
+                    .values(stock=self.stock[number])
+                )
         self._schedule_dispatch(order, later(at_ms, draw(self.profile.dispatch_delay, rng)))
 
     def _schedule_dispatch(self, order: Order, at_ms: int) -> None:
