@@ -11,6 +11,7 @@ import pytest
 
 from supplier_sim import SimServer
 from tests.helpers import SimClient, client_for, order_body
+from tests.integration.test_sim_journal import secrets_of, traffic_with_every_secret
 
 TOKEN = "admin-token-0123456789abcdef"
 PAGES = ("/_sim/ui", "/_sim/ui/journal", "/_sim/ui/clock", "/_sim/ui/faults", "/_sim/ui/profile")
@@ -116,15 +117,10 @@ async def test_a_timeline_shows_moves_requests_each_webhook_attempt_and_dispatch
 
 async def test_the_journal_page_filters_explains_refusals_and_copies_curl_without_a_secret(start_sim, session) -> None:
     server = await start_sim()
-    north, south, east = [await client_for(server, session, n) for n in ("10001", "10002", "10003")]
-    await south.login()
-    for client in (north, south, east):
-        await client.call("GET", "/products", params={"size": "1"})
-    await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": "whsec-journal-secret-value"})
+    north, south, east = await traffic_with_every_secret(server, session)
     await north.call("POST", "/orders", json={"orderNumber": 7}, headers={"Idempotency-Key": "bad-1"})
     page = main_of(await html(session, f"{server.url}/_sim/ui/journal"))
-    secrets = [north.customer.password, south.customer.password, east.customer.api_key, south.token]
-    for secret in [*secrets, "whsec-journal-secret-value", north.auth_headers()["Authorization"].split()[1]]:
+    for secret in secrets_of(north, south, east):
         assert secret and secret not in page
     curls = re.findall(r'<pre class="curl" id="curl-\d+">(.*?)</pre>', page, re.S)
     assert len(curls) == 6

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import client_for, order_body
+import aiohttp
+
+from supplier_sim import SimServer
+from tests.helpers import SimClient, client_for, order_body
+
+WEBHOOK_SECRET = "whsec-journal-secret-value"
 
 
 async def test_the_journal_records_each_exchange_and_filters_it(start_sim, session) -> None:
@@ -90,22 +95,26 @@ async def test_a_journal_since_that_is_no_time_is_a_problem_naming_it(start_sim,
             assert value not in body["detail"]
 
 
-async def test_no_password_token_api_key_or_webhook_secret_reaches_the_journal(start_sim, session) -> None:
-    server = await start_sim()
+async def traffic_with_every_secret(server: SimServer, session: aiohttp.ClientSession) -> list[SimClient]:
+    """A read by each customer (basic, token, API key) and a webhook registered with a secret."""
     north, south, east = [await client_for(server, session, n) for n in ("10001", "10002", "10003")]
     await south.login()
     for client in (north, south, east):
         await client.call("GET", "/products", params={"size": "1"})
-    await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": "whsec-journal-secret-value"})
+    await east.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/h", "secret": WEBHOOK_SECRET})
+    return [north, south, east]
+
+
+def secrets_of(north: SimClient, south: SimClient, east: SimClient) -> list[str]:
+    """Every secret that traffic handed out, the basic credentials in base64 too."""
+    basic = north.auth_headers()["Authorization"].split()[1]
+    return [north.customer.password, south.customer.password, east.customer.api_key, south.token, WEBHOOK_SECRET, basic]
+
+
+async def test_no_password_token_api_key_or_webhook_secret_reaches_the_journal(start_sim, session) -> None:
+    server = await start_sim()
+    clients = await traffic_with_every_secret(server, session)
     dump = json.dumps(await server.admin(session, "GET", "journal"))
-    secrets = [
-        north.customer.password,
-        south.customer.password,
-        east.customer.api_key,
-        south.token,
-        "whsec-journal-secret-value",
-        north.auth_headers()["Authorization"].split()[1],
-    ]
-    for secret in secrets:
+    for secret in secrets_of(*clients):
         assert secret and secret not in dump
     assert '"Authorization": "Basic ***"' in dump and '"X-Api-Key": "***"' in dump

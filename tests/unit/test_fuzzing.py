@@ -44,7 +44,7 @@ def test_a_failure_is_noted_with_the_command_that_reproduces_it_and_its_run_is_t
     assert caught.value.__notes__[-1] == (
         f"reproduce: orderportal scenarios fuzz --examples 20 --steps 10 --seed 3 --cache-dir {tmp_path}"
     )
-    assert True in told and (tmp_path / "examples").is_dir()  # the failure is kept, to be replayed first
+    assert any(told) and (tmp_path / "examples").is_dir()  # the failure is kept, to be replayed first
 
 
 def test_a_search_that_holds_tells_every_run_as_passing() -> None:
