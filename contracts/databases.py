@@ -1,16 +1,10 @@
-"""Database URLs as both sides accept them: a path or a plain URL gets its asyncio driver."""
+"""Database URLs as both sides accept them: a path or a plain URL gets its driver."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
-
-
-def quiet_driver_logs() -> None:
-    """aiosqlite logs each statement with its parameters at DEBUG, credentials included: never that."""
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

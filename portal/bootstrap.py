@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.serving import READ_TIMEOUT_S, app_runner
-from portal.adapters.database import create_schema, make_engine, make_sessions
+from portal.adapters.database import Engine, create_schema, make_engine, make_sessions
 from portal.adapters.supplier_client import SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
@@ -43,7 +42,7 @@ class PortalServer:
     read_timeout_s: float = READ_TIMEOUT_S  # a client has this long for a request's headers, and again for its body
     url: str = ""
     portal: Portal = field(init=False)
-    _engine: AsyncEngine = field(init=False)
+    _engine: Engine = field(init=False)
     _session: aiohttp.ClientSession = field(init=False)
     _runner: web.AppRunner | None = field(default=None, init=False)
     _clients: dict[tuple[str, str, Credentials], SupplierClient] = field(default_factory=dict, init=False)

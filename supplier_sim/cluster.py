@@ -21,7 +21,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from supplier_sim.db import Conn
 
 log = logging.getLogger("supplier_sim.cluster")
 CHANNEL = "orderportal_sim"
@@ -90,7 +91,7 @@ class Cluster:
                 with contextlib.suppress(asyncpg.PostgresError, OSError):
                     await conn.execute("SELECT pg_advisory_unlock($1)", SCHEDULER_LOCK)
 
-    async def notify(self, conn: AsyncConnection, topic: str, arg: str = "") -> None:
+    async def notify(self, conn: Conn, topic: str, arg: str = "") -> None:
         """Tell the other workers, when ``conn``'s transaction commits."""
         await conn.execute(
             text("SELECT pg_notify(:channel, :payload)"),
@@ -116,7 +117,7 @@ class Cluster:
         """An order number no other worker will use, or None when this worker's block is used up."""
         return self._ids.pop() if self._ids else None
 
-    async def refill_ids(self, conn: AsyncConnection) -> None:
+    async def refill_ids(self, conn: Conn) -> None:
         """Take the next block of order numbers from the shared sequence."""
         rows = await conn.execute(text(f"SELECT nextval('{ORDER_IDS}') FROM generate_series(1, {ID_BLOCK})"))
         self._ids = sorted([*self._ids, *(n for (n,) in rows)], reverse=True)
@@ -126,11 +127,11 @@ class Cluster:
         self._ids.clear()
 
 
-async def create_sequence(conn: AsyncConnection) -> None:
+async def create_sequence(conn: Conn) -> None:
     await conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {ORDER_IDS}"))
 
 
-async def align_sequence(conn: AsyncConnection, restart: bool = False) -> None:
+async def align_sequence(conn: Conn, restart: bool = False) -> None:
     """The next order number follows the stored ones (or starts at 1 again, after a reset)."""
     if restart:
         await conn.execute(text(f"ALTER SEQUENCE {ORDER_IDS} RESTART WITH 1"))

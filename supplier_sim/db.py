@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,15 +18,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
 
-from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
-from contracts.sqlite_inline import inline_dbapi
+from contracts.databases import async_url
+from contracts.sqlite_sync import SyncConnection, SyncEngine, sqlite_engine
 
+Conn = AsyncConnection | SyncConnection  # the same awaitable methods: PostgreSQL's and SQLite's
+BUSY_TIMEOUT_S = 30.0  # how long a write waits for SQLite's lock that another process holds
 metadata = MetaData()
 
 # Times are epoch milliseconds: exact, and the same on every database.
@@ -131,13 +130,13 @@ meta = Table(
 )
 
 
-async def set_meta(conn: AsyncConnection, key: str, value: str) -> None:
+async def set_meta(conn: Conn, key: str, value: str) -> None:
     updated = await conn.execute(meta.update().where(meta.c.key == key).values(value=value))
     if not updated.rowcount:
         await conn.execute(meta.insert().values(key=key, value=value))
 
 
-async def get_meta(conn: AsyncConnection, key: str) -> str | None:
+async def get_meta(conn: Conn, key: str) -> str | None:
     return await conn.scalar(select(meta.c.value).where(meta.c.key == key))
 
 
@@ -148,24 +147,16 @@ class Database:
         url = async_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        # hide_parameters: a failing statement's error must not carry a secret it was writing.
-        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **self._engine_options(url))
+        self.engine: AsyncEngine | SyncEngine
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
-            quiet_driver_logs()
+            # Statements on the spot, without an async layer (contracts.sqlite_sync). Every
+            # transaction here ends in a commit or a rollback already: no reset on check-in.
+            self.engine = sqlite_engine(url, BUSY_TIMEOUT_S, pool_size=1, pool_reset_on_return=None)
+        else:
+            # hide_parameters: a failing statement's error must not carry a secret it was writing.
+            options = {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+            self.engine = create_async_engine(url, hide_parameters=True, **options)
         self._write_lock = asyncio.Lock()
-
-    @staticmethod
-    def _engine_options(url: str) -> dict[str, Any]:
-        # Every transaction here ends in a commit or a rollback already; a reset on check-in
-        # would be one more round trip to SQLite's thread.
-        # On SQLite each statement runs in the loop's thread, not a thread hop away (contracts.sqlite_inline).
-        if url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
-            # An in-memory database lives in one connection: every session must share it.
-            return {"poolclass": StaticPool, "pool_reset_on_return": None, "module": inline_dbapi()}
-        if url.startswith("sqlite"):
-            return {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None, "module": inline_dbapi()}
-        return {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
@@ -177,13 +168,13 @@ class Database:
                 await conn.execute(table.delete())
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Conn]:
         """A transaction that commits on exit; one at a time."""
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self) -> AsyncIterator[Conn]:
         # SQLite has one connection here: a read must not interleave with a write's transaction.
         async with self._write_lock if self.is_sqlite else nullcontext(), self.engine.connect() as conn:
             yield conn

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.dashboard import EventHub
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
@@ -20,7 +19,7 @@ from supplier_sim import dispatching, rules
 from supplier_sim.catalog import Catalog, CatalogError, changed
 from supplier_sim.clock import Clock
 from supplier_sim.cluster import Cluster
-from supplier_sim.db import Database, get_meta, set_meta
+from supplier_sim.db import Conn, Database, get_meta, set_meta
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
@@ -166,7 +165,7 @@ class Lifecycle:
                 self.stock.update(dict(rows.tuples().all()))
             return None
 
-    async def _apply(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
+    async def _apply(self, conn: Conn, order: Order, at_ms: int) -> None:
         event = order.next_event
         order.next_event = order.next_event_ms = None
         if event == "process":
@@ -194,7 +193,7 @@ class Lifecycle:
 
     async def _move(
         self,
-        conn: AsyncConnection,
+        conn: Conn,
         order: Order,
         target: str,
         at_ms: int,
@@ -236,13 +235,13 @@ class Lifecycle:
         for move in order.moves:
             self.hub.publish("order", move)
 
-    async def _fresh_stock(self, conn: AsyncConnection, numbers: list[str]) -> None:
+    async def _fresh_stock(self, conn: Conn, numbers: list[str]) -> None:
         """The stock as the database holds it: another worker may have shipped since this one last did."""
         column = tables.products.c.product_number
         rows = await conn.execute(select(column, tables.products.c.stock).where(column.in_(numbers)))
         self.stock.update(dict(rows.tuples().all()))
 
-    async def _ship(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
+    async def _ship(self, conn: Conn, order: Order, at_ms: int) -> None:
         """Plan the dispatch notifications and take what they ship from stock."""
         rng = rng_for(self.seed, order.order_id, "dispatch")
         order.plan = dispatching.plan(order.body["lines"], self.profile, rng)
@@ -263,7 +262,7 @@ class Lifecycle:
         if order.plan is not None and order.plan["next"] < len(order.plan["parts"]):
             order.next_event, order.next_event_ms = "dispatch", at_ms
 
-    async def _scheduled_dispatch(self, conn: AsyncConnection, order: Order, at_ms: int) -> None:
+    async def _scheduled_dispatch(self, conn: Conn, order: Order, at_ms: int) -> None:
         if order.plan is None:
             return
         part = order.plan["parts"][order.plan["next"]]
@@ -274,7 +273,7 @@ class Lifecycle:
 
     async def _dispatch(
         self,
-        conn: AsyncConnection,
+        conn: Conn,
         order: Order,
         quantities: dict[int, int],
         at_ms: int,
@@ -301,7 +300,7 @@ class Lifecycle:
         await self.hooks.enqueue(conn, order.customer_number, "dispatch_notification.created", note, at_ms)
         return note
 
-    async def _save(self, conn: AsyncConnection, order: Order) -> None:
+    async def _save(self, conn: Conn, order: Order) -> None:
         await conn.execute(
             tables.orders.update()
             .where(tables.orders.c.order_id == order.order_id)
@@ -315,7 +314,7 @@ class Lifecycle:
             )
         )
 
-    async def load_order(self, conn: AsyncConnection, order_id: str) -> Order:
+    async def load_order(self, conn: Conn, order_id: str) -> Order:
         row = (await conn.execute(select(tables.orders).where(tables.orders.c.order_id == order_id))).first()
         if row is None:
             raise Problem.not_found("the simulator holds no order with this id")
@@ -371,7 +370,7 @@ class Lifecycle:
                 await set_meta(conn, "catalog_changes_applied", str(self.changes_applied))
 
     async def change_product(
-        self, conn: AsyncConnection, kind: str, number: str, at_ms: int, rng: Any, value: str | None = None
+        self, conn: Conn, kind: str, number: str, at_ms: int, rng: Any, value: str | None = None
     ) -> dict[str, Any]:
         """Change one product now (price, barcode, withdraw, reactivate, rename) and persist it."""
         current = self.catalog.get(number)

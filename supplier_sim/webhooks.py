@@ -11,7 +11,6 @@ from typing import Any
 import aiohttp
 import orjson
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.dashboard import EventHub
 from contracts.signing import signed_headers
@@ -19,7 +18,7 @@ from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
 from supplier_sim.cluster import Cluster
-from supplier_sim.db import Database
+from supplier_sim.db import Conn, Database
 from supplier_sim.faults import FaultRule, Faults
 from supplier_sim.misbehaviour import body_only_signature, without_occurred_at
 from supplier_sim.profile import Profile
@@ -96,9 +95,7 @@ class Webhooks:
         del self.registrations[customer_number]
         return True
 
-    async def enqueue(
-        self, conn: AsyncConnection, customer_number: str, kind: str, data: dict[str, Any], at_ms: int
-    ) -> None:
+    async def enqueue(self, conn: Conn, customer_number: str, kind: str, data: dict[str, Any], at_ms: int) -> None:
         """Queue an event for the customer's receiver, inside the caller's transaction."""
         registration = self.registrations.get(customer_number)
         if registration is None:
@@ -218,7 +215,7 @@ class Webhooks:
             await self._post(registration, body, row.event_id)  # the same event id, right after
         return status, error, "body-only" if self.profile.misbehave.sign_body_only else "sent"
 
-    async def _release_held(self, conn: AsyncConnection, row: Any, now: int) -> None:
+    async def _release_held(self, conn: Conn, row: Any, now: int) -> None:
         """Events a reorder fault held back for this customer go now, after this later one."""
         await conn.execute(
             tables.deliveries.update()

@@ -2,40 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util import await_only
 
-from contracts.databases import async_url, quiet_driver_logs, sqlite_pragmas
-from contracts.sqlite_inline import InlineConnection, inline_dbapi
+from contracts.databases import async_url
+from contracts.sqlite_sync import SyncEngine, SyncSession, sqlite_engine, sync_sessions
 from portal.adapters import mapping, orm
 
+BUSY_TIMEOUT_S = 30.0  # how long an action waits for SQLite's write lock before it fails
+Engine = AsyncEngine | SyncEngine
+DbSession = AsyncSession | SyncSession  # the same awaitable methods: PostgreSQL's and SQLite's
+Sessions = Callable[[], DbSession]
 
-def make_engine(url: str) -> AsyncEngine:
+
+def make_engine(url: str) -> Engine:
     url = async_url(url)
-    options: dict[str, Any] = {"hide_parameters": True}  # a failed statement must not log a password
-    if url.startswith("sqlite"):
-        # The driver's own transaction handling is off: every transaction begins IMMEDIATE, so
-        # actions on SQLite run one after another and a read-check-write cannot interleave.
-        options["connect_args"] = {"timeout": 30, "isolation_level": None}
-        options["module"] = inline_dbapi()  # each statement in the loop's thread, not a thread hop away
-    engine = create_async_engine(url, **options)
-    if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
-        quiet_driver_logs()
-    return engine
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, hide_parameters=True)  # a failed statement must not log a password
+    return sqlite_engine(url, BUSY_TIMEOUT_S)  # every transaction begins IMMEDIATE: one action at a time
 
 
-def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_sessions(engine: Engine) -> Sessions:
     mapping.start_mappers()
+    if isinstance(engine, SyncEngine):
+        return sync_sessions(engine, expire_on_commit=False)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def create_schema(engine: AsyncEngine) -> None:
+async def create_schema(engine: Engine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(orm.metadata.create_all)
 
@@ -47,11 +43,3 @@ LOST_RACE = frozenset({"40P01", "40001"})
 def lost_race(error: DBAPIError) -> bool:
     """The database undid the transaction because a concurrent one won; SQLite never says so."""
     return getattr(error.orig, "sqlstate", None) in LOST_RACE
-
-
-def _begin_immediate(connection: Any) -> None:
-    driver = connection.connection.driver_connection
-    if isinstance(driver, InlineConnection):  # straight to the driver: a statement's whole path is most of its cost
-        await_only(driver.begin_immediate())
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import catalog_store, stock_store
+from portal.adapters.database import DbSession
 from portal.adapters.mapping import MAPPED, item_key
 from portal.adapters.orm import product_keys
 from portal.domain.catalog import Cart, CatalogEntry, Product
@@ -21,7 +21,7 @@ T = TypeVar("T")
 HELD = "held"  # the session's rows loaded with a lock: the only persistent rows an action may change
 
 
-def hold(session: AsyncSession, entities: Sequence[object]) -> None:
+def hold(session: DbSession, entities: Sequence[object]) -> None:
     """Note rows loaded FOR UPDATE, so that the unit of work lets the action change them."""
     held = session.info.setdefault(HELD, set())
     held.update(inspect(entity).identity_key for entity in entities)
@@ -36,7 +36,7 @@ def locked(query: Select[Any]) -> Select[Any]:
 
 
 class SqlRepository(Generic[T]):
-    def __init__(self, session: AsyncSession, cls: type[T]) -> None:
+    def __init__(self, session: DbSession, cls: type[T]) -> None:
         self.session, self.cls = session, cls
 
     def add(self, entity: T) -> None:

@@ -6,19 +6,19 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.adapters.database import DbSession
 from portal.adapters.orm import carts, stock_levels
 from portal.domain.model import MAX_STOCK
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def _insert(session: DbSession, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-async def raise_stock(session: AsyncSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
+async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
     """Add ``quantity`` to a product's stock in a warehouse, in one statement; False when it would pass MAX_STOCK."""
     if quantity > MAX_STOCK:
         return False
@@ -33,10 +33,10 @@ async def raise_stock(session: AsyncSession, warehouse_id: int, product_id: int,
             where=stock_levels.c.quantity <= MAX_STOCK - statement.excluded.quantity,
         )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
 
 
-async def ensure_cart(session: AsyncSession, supplier_id: int, warehouse_id: int) -> None:
+async def ensure_cart(session: DbSession, supplier_id: int, warehouse_id: int) -> None:
     """Make the (empty) cart of a supplier and warehouse exist, however many ask at once."""
     statement = _insert(session, carts).values(supplier_id=supplier_id, warehouse_id=warehouse_id, lines=())
     await session.execute(statement.on_conflict_do_nothing(index_elements=["supplier_id", "warehouse_id"]))

@@ -6,10 +6,9 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from portal.adapters.database import lost_race
+from portal.adapters.database import Sessions, lost_race
 from portal.adapters.repositories import HELD, SqlCarts, SqlCatalog, SqlProducts, SqlRepository, SqlStock
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate
@@ -44,7 +43,7 @@ class UnlockedChange(RuntimeError):
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: Events | None = None) -> None:
+    def __init__(self, sessions: Sessions, events: Events | None = None) -> None:
         self._sessions = sessions
         self._events = events or NoEvents()
 
