@@ -6,8 +6,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -40,6 +40,7 @@ from portal.service_layer.supplier_errors import (
 )
 
 log = logging.getLogger("portal.supplier")
+T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a full page of 1,000 products is well under 1 MiB
@@ -92,8 +93,7 @@ class SupplierClient:
     async def products(self, updated_since: str | None = None) -> list[CatalogProduct]:
         """Every product (changed since ``updated_since``, when given), over every page."""
         query = {"updatedSince": updated_since} if updated_since else {}
-        pages = await self._pages("/products", "product-page", "productNumber", query)
-        return [translation.catalog_product(item) for item in pages]
+        return await self._pages("/products", "product-page", "productNumber", query, translation.catalog_product)
 
     async def create_order(self, request: OrderRequest, idempotency_key: str) -> SupplierOrder:
         """Place an order; resending with the same key answers with the same order."""
@@ -110,14 +110,15 @@ class SupplierClient:
     async def orders(self, statuses: Sequence[str] = (), updated_since: str | None = None) -> list[SupplierOrder]:
         """Every order in one of ``statuses`` (any, when empty) changed since ``updated_since``."""
         query = {"status": ",".join(statuses), "updatedSince": updated_since or ""}
-        pages = await self._pages("/orders", "order-page", "orderId", {k: v for k, v in query.items() if v})
-        return [translation.supplier_order(item) for item in pages]
+        wanted = {k: v for k, v in query.items() if v}
+        return await self._pages("/orders", "order-page", "orderId", wanted, translation.supplier_order)
 
     async def dispatch_notifications(self, order_id: str) -> list[DispatchNote]:
         """Every dispatch notification of one order."""
         path = f"/orders/{quote(order_id, safe='')}/dispatch-notifications"
-        pages = await self._pages(path, "dispatch-notification-page", "dispatchNotificationId", {})
-        return [translation.dispatch_note(item) for item in pages]
+        return await self._pages(
+            path, "dispatch-notification-page", "dispatchNotificationId", {}, translation.dispatch_note
+        )
 
     async def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
         """Have the supplier send its events to ``url``, signed with ``secret``."""
@@ -132,29 +133,34 @@ class SupplierClient:
             if exc.status != 404:
                 raise
 
-    async def _pages(self, path: str, schema: str, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        """The items of pages 1..totalPages, checked to agree with the first page and never to repeat.
+    async def _pages(
+        self, path: str, schema: str, key: str, query: dict[str, str], translate: Callable[[dict[str, Any]], T]
+    ) -> list[T]:
+        """The items of pages 1..totalPages, checked to agree with the first page and never to repeat,
+        each translated as its page arrives (a large list's decoded pages are not all kept at once).
 
         Orders come sorted by their last change, so one that changes during the listing moves to a
         later page (and shifts another back): the listing is then taken again, a few times at most.
         """
         for _ in range(2 if key == "orderId" else 0):
             try:
-                return await self._listing(path, schema, key, query)
+                return await self._listing(path, schema, key, query, translate)
             except ContractBroken:
                 continue
-        return await self._listing(path, schema, key, query)
+        return await self._listing(path, schema, key, query, translate)
 
-    async def _listing(self, path: str, schema: str, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
+    async def _listing(
+        self, path: str, schema: str, key: str, query: dict[str, str], translate: Callable[[dict[str, Any]], T]
+    ) -> list[T]:
         first = await self._page(path, schema, query, 1)
-        items: list[dict[str, Any]] = []
+        items: list[T] = []
         seen: set[str] = set()
         for number in range(1, max(first["totalPages"], 1) + 1):  # page 1 is checked even when empty
             page = first if number == 1 else await self._page(path, schema, query, number)
             violations = page_violations(page, first, number, self.page_size) + repeats(page, key, seen)
             if violations:
                 raise ContractBroken(f"GET {path}", violations)
-            items += page["items"]
+            items += map(translate, page["items"])
         return items
 
     async def _page(self, path: str, schema: str, query: dict[str, str], number: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from portal.domain.model import DispatchLine, StatusChange, StockOrder
 from portal.domain.setup import OrgUnit, Warehouse
@@ -80,9 +81,9 @@ class SupplierOrder:
         return self.request.order_number
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogProduct:
-    """A product of a supplier's list."""
+class CatalogProduct(NamedTuple):
+    """A product of a supplier's list: a named tuple, because an import builds 100,000 of them and a
+    frozen dataclass takes twice as long to construct."""
 
     product_number: str
     name: str

@@ -603,7 +603,7 @@ async def test_an_answer_cut_short_is_read_again_and_one_always_broken_is_contra
     assert await client.products() == [] and len(served) == 2
     served.clear()
     with pytest.raises(ContractBroken, match="the body is not JSON"):
-        await client._pages("/products", "product-page", "productNumber", {"broken": "1"})
+        await client._pages("/products", "product-page", "productNumber", {"broken": "1"}, dict)
     assert len(served) == client.retry.attempts
 
 
