@@ -65,21 +65,33 @@ async def when_free(call: Callable[[], T], starts_transaction: bool, timeout_s: 
         pause = min(pause * 2, LONGEST_PAUSE_S)
 
 
-class SyncConnection:
+class _OnTheSpot:
+    """The awaitable methods a connection and a session share, each run at once on the synchronous one."""
+
+    def __init__(self, sync: Connection | Session, timeout_s: float) -> None:
+        self._sync, self._timeout_s = sync, timeout_s
+
+    async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
+        return await self._run(lambda: self._sync.execute(statement, parameters, **options))
+
+    async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
+        return await self._run(lambda: self._sync.scalar(statement, parameters, **options))
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        fresh = not self._sync.in_transaction()
+        return await when_free(call, fresh, self._timeout_s, self._sync.rollback)
+
+
+class SyncConnection(_OnTheSpot):
     """An ``AsyncConnection``'s awaitable methods over a synchronous connection."""
 
     def __init__(self, connection: Connection, timeout_s: float) -> None:
-        self.sync_connection, self._timeout_s = connection, timeout_s
+        super().__init__(connection, timeout_s)
+        self.sync_connection = connection
 
     @property
     def dialect(self) -> Dialect:
         return self.sync_connection.dialect
-
-    async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self.sync_connection.execute(statement, parameters, **options))
-
-    async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self.sync_connection.scalar(statement, parameters, **options))
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
         return await self._run(lambda: self.sync_connection.exec_driver_sql(statement, parameters))
@@ -87,30 +99,12 @@ class SyncConnection:
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await self._run(lambda: fn(self.sync_connection, *args, **kwargs))
 
-    async def commit(self) -> None:
-        self.sync_connection.commit()
-
-    async def rollback(self) -> None:
-        self.sync_connection.rollback()
-
-    async def _run(self, call: Callable[[], T]) -> T:
-        fresh = not self.sync_connection.in_transaction()
-        return await when_free(call, fresh, self._timeout_s, self.sync_connection.rollback)
-
 
 class SyncEngine:
     """An ``AsyncEngine``'s awaitable methods over a synchronous SQLite engine."""
 
     def __init__(self, engine: Engine, timeout_s: float) -> None:
         self.sync_engine, self.timeout_s = engine, timeout_s
-
-    @property
-    def url(self) -> Any:
-        return self.sync_engine.url
-
-    @property
-    def dialect(self) -> Dialect:
-        return self.sync_engine.dialect
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[SyncConnection]:
@@ -129,24 +123,18 @@ class SyncEngine:
         self.sync_engine.dispose()
 
 
-class SyncSession:
+class SyncSession(_OnTheSpot):
     """An ``AsyncSession``'s awaitable methods over a synchronous ORM session."""
 
     def __init__(self, session: Session, timeout_s: float) -> None:
-        self.sync_session, self._timeout_s = session, timeout_s
-        self.info = session.info
+        super().__init__(session, timeout_s)
+        self.sync_session, self.info = session, session.info
 
     def add(self, entity: object) -> None:
         self.sync_session.add(entity)
 
     def get_bind(self) -> Any:
         return self.sync_session.get_bind()
-
-    async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self.sync_session.execute(statement, parameters, **options))
-
-    async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self.sync_session.scalar(statement, parameters, **options))
 
     async def get(self, cls: type[T], ident: Any, **options: Any) -> T | None:
         return await self._run(lambda: self.sync_session.get(cls, ident, **options))
@@ -160,25 +148,17 @@ class SyncSession:
     async def commit(self) -> None:
         await self._run(self.sync_session.commit)
 
-    async def rollback(self) -> None:
-        self.sync_session.rollback()
-
     async def close(self) -> None:
         self.sync_session.close()
 
     async def connection(self) -> SyncConnection:
-        connection = await self._run(self.sync_session.connection)
-        return SyncConnection(connection, self._timeout_s)
+        return SyncConnection(await self._run(self.sync_session.connection), self._timeout_s)
 
     async def __aenter__(self) -> SyncSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    async def _run(self, call: Callable[[], T]) -> T:
-        fresh = not self.sync_session.in_transaction()
-        return await when_free(call, fresh, self._timeout_s, self.sync_session.rollback)
 
 
 def sync_sessions(engine: SyncEngine, **options: Any) -> Callable[[], SyncSession]:

@@ -34,7 +34,7 @@ async def upsert(session: DbSession, supplier_id: int, products: Sequence[Catalo
         index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
     )
     compiled = statement.compile(dialect=dialect, column_keys=list(COLUMNS))
-    names = [COLUMNS[i] for i in [COLUMNS.index(name) for name in compiled.positiontup or []]]
+    names = list(compiled.positiontup or [])
     assert sorted(names) == sorted(COLUMNS), "one positional parameter per column"
     processors = {name: catalog_entries.c[name].type.bind_processor(dialect) for name in names}
     for start in range(0, len(products), CHUNK):
