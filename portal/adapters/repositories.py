@@ -46,11 +46,9 @@ class SqlRepository(Generic[T]):
         await self.session.delete(entity)
 
     async def get(self, ident: int, lock: bool = False) -> T:
-        if lock:
-            query = _selection(self.cls, ("id",), lock=True)
-            found = (await self.session.execute(query, {"id": ident})).scalars().first()
-        else:
-            found = await self.session.get(self.cls, ident)
+        # Not Session.get: it builds its statement anew on every call, which costs more than the read.
+        query = _selection(self.cls, ("id",), lock)
+        found = (await self.session.execute(query, {"id": ident})).scalars().first()
         if found is None:
             raise NotFound(f"no {kind_of(self.cls)} has this id")
         if lock:
