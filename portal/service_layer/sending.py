@@ -14,7 +14,9 @@ import logging
 from dataclasses import dataclass
 
 from portal.domain.errors import DomainError, IllegalState, NotFound, SupplierProblem
+from portal.domain.messages import OrderRequest
 from portal.domain.model import SendIntent, StockOrder, StockOrderState
+from portal.domain.setup import CustomerNumber, Supplier
 from portal.service_layer import common
 from portal.service_layer.context import Portal
 from portal.service_layer.supplier_errors import (
@@ -48,26 +50,44 @@ async def send_stock_order(portal: Portal, order_id: int) -> Sending:
             return Sending(order, None)  # a resend after a lost answer: the order is there already
         if order.state is not StockOrderState.BOOKED:
             raise IllegalState(f"stock order {order.number} is {order.state.value}; only a booked order is sent")
-        await common.order_supplier(uow, order)  # refuses at once when nothing could ever deliver it
+        supplier, customer = await common.order_supplier(uow, order)  # refuses when nothing could deliver it
+        queued = None
         if await uow.intents.one(stock_order_id=order_id) is None:
             assert order.idempotency_key is not None, "booking gives the key"
             uow.intents.add(SendIntent(order_id, order.idempotency_key, portal.now(), next_attempt_ms=portal.now_ms()))
+            # The first attempt goes with what this transaction read under the order's lock.
+            queued = Attempt(order, order.idempotency_key, supplier, customer, await common.order_request(uow, order))
             await uow.commit()
-    return await deliver(portal, order_id)
+    return await deliver(portal, order_id, queued)
 
 
-async def deliver(portal: Portal, order_id: int) -> Sending:
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one attempt sends: the booked order's request, with its key, to its supplier."""
+
+    order: StockOrder
+    key: str
+    supplier: Supplier
+    customer: CustomerNumber
+    request: OrderRequest
+
+
+async def deliver(portal: Portal, order_id: int, attempt: Attempt | None = None) -> Sending:
     """One attempt at the order's intent: sent, queued for another attempt, or refused (SupplierProblem)."""
     if order_id in portal.delivering:  # the worker and a user's click at once: one attempt is enough
         return await stock_order(portal, order_id)
     portal.delivering.add(order_id)
     try:
-        return await _deliver(portal, order_id)
+        attempt_or_done = attempt or await _next_attempt(portal, order_id)
+        if isinstance(attempt_or_done, Sending):
+            return attempt_or_done
+        return await _deliver(portal, order_id, attempt_or_done)
     finally:
         portal.delivering.discard(order_id)
 
 
-async def _deliver(portal: Portal, order_id: int) -> Sending:
+async def _next_attempt(portal: Portal, order_id: int) -> Attempt | Sending:
+    """The intent's next attempt, or the order as it is when there is nothing left to send."""
     async with portal.uow() as uow:
         order = await uow.orders.get(order_id)
         intent = await uow.intents.one(stock_order_id=order_id)
@@ -76,11 +96,14 @@ async def _deliver(portal: Portal, order_id: int) -> Sending:
         # Looked up again, not taken from the send that queued it: a customer number uncoupled since
         # (its credentials refused on another order, say) must not be called with them.
         supplier, customer = await common.order_supplier(uow, order)
-        request = await common.order_request(uow, order)
+        return Attempt(order, intent.idempotency_key, supplier, customer, await common.order_request(uow, order))
+
+
+async def _deliver(portal: Portal, order_id: int, attempt: Attempt) -> Sending:
     try:  # no transaction is open while the supplier answers
-        answer = await portal.client_for(supplier, customer).create_order(request, intent.idempotency_key)
+        answer = await portal.client_for(attempt.supplier, attempt.customer).create_order(attempt.request, attempt.key)
     except SupplierError as exc:
-        return await _failed(portal, order, exc)
+        return await _failed(portal, attempt.order, exc)
     async with portal.uow() as uow:
         order = await uow.orders.get(order_id, lock=True)
         if order.state is StockOrderState.BOOKED:

@@ -115,10 +115,10 @@ async def test_an_order_that_fails_unforeseen_stops_no_other_in_the_round(shop: 
             assert (await shop.api.call("POST", f"/api/stock-orders/{order['id']}/send")).status == 202
     real = sending._deliver
 
-    async def broken_for_the_first(portal: Any, order_id: int) -> Any:
+    async def broken_for_the_first(portal: Any, order_id: int, attempt: Any) -> Any:
         if order_id == first["id"]:
             raise ValueError("an unforeseen failure")
-        return await real(portal, order_id)
+        return await real(portal, order_id, attempt)
 
     monkeypatch.setattr(sending, "_deliver", broken_for_the_first)
     assert await shop.api.ok("POST", "/api/outbox/deliver") == {"sent": 1, "waiting": 0, "refused": 0, "blocked": 1}

@@ -310,24 +310,19 @@ async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notifi
     assert (await tracking.receive_event(portal, 1, DispatchEvent("e3", note))).result == "violation"
 
 
-async def test_a_customer_number_uncoupled_after_queueing_is_not_called_when_the_order_is_delivered(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    portal, _, supplier = fake_portal(FakeSupplier(created=[taken_answer()]))
+async def test_a_customer_number_uncoupled_after_queueing_is_not_called_when_the_order_is_delivered() -> None:
+    unreachable = SupplierUnreachable("POST /orders", "no answer")
+    portal, _, supplier = fake_portal(FakeSupplier(created=[unreachable, taken_answer()]))
     order_id = await booked(portal, await shop(portal))
-    deliver = sending._deliver
-
-    async def uncoupled_meanwhile(portal: Portal, order_id: int) -> sending.Sending:
-        async with portal.uow() as uow:  # the worker got a 401 on another order of this customer number
-            (customer,) = await uow.customers.all()
-            customer.uncouple("refused on another order")
-            await uow.commit()
-        return await deliver(portal, order_id)
-
-    monkeypatch.setattr(sending, "_deliver", uncoupled_meanwhile)
+    assert (await sending.send_stock_order(portal, order_id)).intent is not None  # waits in the outbox
+    async with portal.uow() as uow:  # the worker got a 401 on another order of this customer number
+        (customer,) = await uow.customers.all()
+        customer.uncouple("refused on another order")
+        await uow.commit()
     with pytest.raises(NotSendable):
-        await sending.send_stock_order(portal, order_id)
-    assert supplier.requests == []
+        await sending.deliver(portal, order_id)
+    assert await sending.deliver_due(portal, everything=True) == {"sent": 0, "waiting": 0, "refused": 0, "blocked": 1}
+    assert len(supplier.requests) == 1  # only the first attempt, before the uncoupling
     assert (await sending.stock_order(portal, order_id)).intent is not None
 
 
