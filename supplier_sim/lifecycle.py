@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 
 from contracts.dashboard import EventHub
 from contracts.statuses import ACCEPTED, PROCESSED, REJECTED, is_legal_move
@@ -27,6 +27,11 @@ from supplier_sim.webhooks import Webhooks
 
 log = logging.getLogger("supplier_sim.lifecycle")
 BATCH = 200
+# Built once: building a statement costs more than SQLite takes to run it, and every event runs these.
+_LOAD = select(tables.orders).where(tables.orders.c.order_id == bindparam("order_id"))
+_SAVE = tables.orders.update().where(tables.orders.c.order_id == bindparam("where_order_id"))
+_STOCK = tables.products.update().where(tables.products.c.product_number == bindparam("where_number"))
+_DISPATCHED = tables.dispatch_notifications.insert()
 
 
 @dataclass(slots=True)
@@ -251,11 +256,7 @@ class Lifecycle:
         for number, quantity in shipped.items():
             if number in self.stock:
                 self.stock[number] -= quantity
-                await conn.execute(
-                    tables.products.update()
-                    .where(tables.products.c.product_number == number)
-                    .values(stock=self.stock[number])
-                )
+                await conn.execute(_STOCK, {"where_number": number, "stock": self.stock[number]})
         self._schedule_dispatch(order, later(at_ms, draw(self.profile.dispatch_delay, rng)))
 
     def _schedule_dispatch(self, order: Order, at_ms: int) -> None:
@@ -289,33 +290,33 @@ class Lifecycle:
         if note is None:
             return None
         await conn.execute(
-            tables.dispatch_notifications.insert().values(
-                dispatch_notification_id=note["dispatchNotificationId"],
-                order_id=order.order_id,
-                doc=orjson.dumps(note).decode(),
-                dispatched_ms=at_ms,
-            )
+            _DISPATCHED,
+            {
+                "dispatch_notification_id": note["dispatchNotificationId"],
+                "order_id": order.order_id,
+                "doc": orjson.dumps(note).decode(),
+                "dispatched_ms": at_ms,
+            },
         )
         order.updated_ms = max(order.updated_ms, at_ms, self.clock.now_ms())
         await self.hooks.enqueue(conn, order.customer_number, "dispatch_notification.created", note, at_ms)
         return note
 
     async def _save(self, conn: Conn, order: Order) -> None:
-        await conn.execute(
-            tables.orders.update()
-            .where(tables.orders.c.order_id == order.order_id)
-            .values(
-                status=order.status,
-                history=orjson.dumps(order.history).decode(),
-                updated_ms=order.updated_ms,
-                next_event=order.next_event,
-                next_event_ms=order.next_event_ms,
-                dispatch_plan=orjson.dumps(order.plan).decode() if order.plan is not None else None,
-            )
-        )
+        plan = orjson.dumps(order.plan).decode() if order.plan is not None else None
+        values = {
+            "where_order_id": order.order_id,
+            "status": order.status,
+            "history": orjson.dumps(order.history).decode(),
+            "updated_ms": order.updated_ms,
+            "next_event": order.next_event,
+            "next_event_ms": order.next_event_ms,
+            "dispatch_plan": plan,
+        }
+        await conn.execute(_SAVE, values)
 
     async def load_order(self, conn: Conn, order_id: str) -> Order:
-        row = (await conn.execute(select(tables.orders).where(tables.orders.c.order_id == order_id))).first()
+        row = (await conn.execute(_LOAD, {"order_id": order_id})).first()
         if row is None:
             raise Problem.not_found("the simulator holds no order with this id")
         return Order.from_row(row)

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts.dashboard import EventHub
@@ -30,6 +30,18 @@ def request_digest(body: Any) -> str:
 # The start of a key the simulator makes up itself (the duplicateOnReplay misbehaviour): a space
 # is never in a client's key (visible ASCII only), so it cannot meet one, and it is never echoed.
 OWN_KEY = "duplicate "
+
+# An order's dispatch notifications, oldest first: built once, as every dispatch fetch reads them.
+_dns = tables.dispatch_notifications
+_OWNER = select(tables.orders.c.customer_number).where(tables.orders.c.order_id == bindparam("order_id"))
+_NOTES_COUNT = select(func.count()).select_from(_dns).where(_dns.c.order_id == bindparam("order_id"))
+_NOTES = (
+    select(_dns.c.doc)
+    .where(_dns.c.order_id == bindparam("order_id"))
+    .order_by(_dns.c.dispatched_ms, _dns.c.dispatch_notification_id)
+    .limit(bindparam("size"))
+    .offset(bindparam("skip"))
+)
 
 
 def document(row: Row[Any]) -> dict[str, Any]:
@@ -293,19 +305,10 @@ class OrderBook:
         self, customer_number: str | None, order_id: str, page: int, size: int
     ) -> tuple[list[dict[str, Any]], int] | None:
         """The order's dispatch notifications, oldest first; None when the customer (any, if None) has no such order."""
-        dns = tables.dispatch_notifications
         async with self.db.read() as conn:
-            owner = await conn.scalar(
-                select(tables.orders.c.customer_number).where(tables.orders.c.order_id == order_id)
-            )
+            owner = await conn.scalar(_OWNER, {"order_id": order_id})
             if owner is None or (customer_number is not None and owner != customer_number):
                 return None
-            total = await conn.scalar(select(func.count()).select_from(dns).where(dns.c.order_id == order_id)) or 0
-            rows = await conn.execute(
-                select(dns.c.doc)
-                .where(dns.c.order_id == order_id)
-                .order_by(dns.c.dispatched_ms, dns.c.dispatch_notification_id)
-                .limit(size)
-                .offset((page - 1) * size)
-            )
+            total = await conn.scalar(_NOTES_COUNT, {"order_id": order_id}) or 0
+            rows = await conn.execute(_NOTES, {"order_id": order_id, "size": size, "skip": (page - 1) * size})
             return [orjson.loads(doc) for (doc,) in rows], total

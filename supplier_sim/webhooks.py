@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from contracts.dashboard import EventHub
 from contracts.signing import signed_headers
@@ -28,6 +28,26 @@ log = logging.getLogger("supplier_sim.webhooks")
 PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
 HELD = "held"  # held back by a reorder fault until the customer's next event is delivered, or its hold ends
 WAITING = (PENDING, HELD)
+
+# Built once: building a statement costs more than SQLite takes to run it, and each delivery runs these.
+_deliveries = tables.deliveries.c
+_ENQUEUE = tables.deliveries.insert()
+_DUE = (
+    select(tables.deliveries)
+    .where(_deliveries.state.in_(WAITING), _deliveries.next_attempt_ms <= bindparam("now"))
+    .order_by(_deliveries.seq)
+)
+_ATTEMPTED = tables.deliveries.update().where(_deliveries.seq == bindparam("where_seq"))
+_TRIED = tables.attempts.insert()
+_RELEASE = (
+    tables.deliveries.update()
+    .where(
+        _deliveries.customer_number == bindparam("where_customer"),
+        _deliveries.state == HELD,
+        _deliveries.seq < bindparam("where_seq"),
+    )
+    .values(state=PENDING, next_attempt_ms=bindparam("now"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +124,21 @@ class Webhooks:
         event_id = f"evt-{self.run_id}-{self._seq:08d}"
         body = orjson.dumps({"eventId": event_id, "type": kind, "occurredAt": format_timestamp(at_ms), "data": data})
         picked = self.faults.pick_event(customer_number, kind)
+        first = self._first_attempt(picked[0] if picked else None, at_ms)
         await conn.execute(
-            tables.deliveries.insert().values(
-                seq=self._seq,
-                event_id=event_id,
-                customer_number=customer_number,
-                event_type=kind,
-                url=registration.url,
-                body=body.decode(),
-                attempts=0,
-                created_ms=at_ms,
-                **self._first_attempt(picked[0] if picked else None, at_ms),
-            )
+            _ENQUEUE,
+            {
+                "seq": self._seq,
+                "event_id": event_id,
+                "customer_number": customer_number,
+                "event_type": kind,
+                "url": registration.url,
+                "body": body.decode(),
+                "attempts": 0,
+                "created_ms": at_ms,
+                "fault": None,
+                **first,
+            },
         )
 
     def _first_attempt(self, rule: FaultRule | None, at_ms: int) -> dict[str, Any]:
@@ -154,13 +177,7 @@ class Webhooks:
 
     async def _due(self, now: int) -> list[Any]:
         async with self.db.read() as conn:
-            return list(
-                await conn.execute(
-                    select(tables.deliveries)
-                    .where(tables.deliveries.c.state.in_(WAITING), tables.deliveries.c.next_attempt_ms <= now)
-                    .order_by(tables.deliveries.c.seq)
-                )
-            )
+            return list(await conn.execute(_DUE, {"now": now}))
 
     async def _attempt(self, row: Any, now: int) -> None:
         registration = self.registrations.get(row.customer_number)
@@ -192,9 +209,9 @@ class Webhooks:
             else:
                 values |= {"state": PENDING, "next_attempt_ms": later(now, self._backoff_ms(row.seq, attempts))}
         async with self.db.write() as conn:
-            await conn.execute(tables.deliveries.update().where(tables.deliveries.c.seq == row.seq).values(**values))
+            await conn.execute(_ATTEMPTED, {**values, "where_seq": row.seq})
             if tried is not None:
-                await conn.execute(tables.attempts.insert().values(**tried))
+                await conn.execute(_TRIED, tried)
             if values.get("state") == DELIVERED:
                 await self._release_held(conn, row, now)
         if self.hub.listening:
@@ -217,15 +234,7 @@ class Webhooks:
 
     async def _release_held(self, conn: Conn, row: Any, now: int) -> None:
         """Events a reorder fault held back for this customer go now, after this later one."""
-        await conn.execute(
-            tables.deliveries.update()
-            .where(
-                tables.deliveries.c.customer_number == row.customer_number,
-                tables.deliveries.c.state == HELD,
-                tables.deliveries.c.seq < row.seq,
-            )
-            .values(state=PENDING, next_attempt_ms=now)
-        )
+        await conn.execute(_RELEASE, {"where_customer": row.customer_number, "where_seq": row.seq, "now": now})
 
     def _backoff_ms(self, seq: int, attempts: int) -> int:
         """Exponential backoff with a seeded jitter of up to a tenth."""
