@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, select
@@ -74,8 +75,11 @@ class SqlRepository(Generic[T]):
         return list((await self.session.execute(query, where)).scalars())
 
     async def among(self, attribute: str, values: Sequence[Any], **where: Any) -> list[T]:
-        query = select(self.cls).where(MAPPED[self.cls].c[attribute].in_(values), *self._filters(where))
-        return list((await self.session.execute(query)).scalars())
+        if None in where.values():  # IS NULL, which a parameter cannot say
+            query = select(self.cls).where(MAPPED[self.cls].c[attribute].in_(values), *self._filters(where))
+            return list((await self.session.execute(query)).scalars())
+        query = _selection(self.cls, tuple(where), among=attribute)
+        return list((await self.session.execute(query, {**where, AMONG: list(values)})).scalars())
 
     async def count(self, **where: Any) -> int:
         query = select(func.count()).select_from(MAPPED[self.cls]).where(*self._filters(where))
@@ -91,19 +95,25 @@ class SqlRepository(Generic[T]):
         return [table.c[name] == value for name, value in where.items()]
 
 
-_SELECTIONS: dict[tuple[type[Any], tuple[str, ...], bool, str | None], Select[Any]] = {}
+AMONG = "among_values"  # the parameter that lists the values of a selection's ``among`` column
+_SELECTIONS: dict[tuple[type[Any], tuple[str, ...], bool, str | None, str | None], Select[Any]] = {}
 
 
-def _selection(cls: type[Any], names: tuple[str, ...], lock: bool = False, order_by: str | None = None) -> Select[Any]:
-    """The entity's rows where each named column equals its parameter: built once, executed with values.
+def _selection(
+    cls: type[Any], names: tuple[str, ...], lock: bool = False, order_by: str | None = None, among: str | None = None
+) -> Select[Any]:
+    """The entity's rows where each named column equals its parameter (and the ``among`` column is one of
+    the AMONG parameter's values): built once, executed with values.
 
     Building a statement costs more than SQLite takes to run it; these few shapes are built once each.
     """
-    key = (cls, names, lock, order_by)
+    key = (cls, names, lock, order_by, among)
     query = _SELECTIONS.get(key)
     if query is None:
         table = MAPPED[cls]
         query = select(cls).where(*(table.c[name] == bindparam(name) for name in names))
+        if among is not None:
+            query = query.where(table.c[among].in_(bindparam(AMONG, expanding=True)))
         if order_by is not None:
             query = query.order_by(table.c[order_by])
         query = _SELECTIONS[key] = locked(query) if lock else query
@@ -119,17 +129,24 @@ class SqlProducts(SqlRepository[Product]):
     async def matching(self, entries: Sequence[CatalogEntry], lock: bool = False) -> list[Product]:
         if not entries:
             return []
-        keys = product_keys
         items = [item_key(e.supplier_id, e.product_number) for e in entries]
         codes = [code for e in entries for code in e.barcodes]
-        ids = select(keys.c.product_id).where(
-            ((keys.c.kind == "item") & keys.c.key.in_(items)) | ((keys.c.kind == "barcode") & keys.c.key.in_(codes))
-        )
-        query = select(Product).where(MAPPED[Product].c.id.in_(ids)).order_by(MAPPED[Product].c.id)
-        found = list((await self.session.execute(locked(query) if lock else query)).scalars())
+        found = list((await self.session.execute(_matching(lock), {"items": items, "codes": codes})).scalars())
         if lock:
             hold(self.session, found)
         return found
+
+
+@cache
+def _matching(lock: bool) -> Select[Any]:
+    """The products that share a supplier item or a barcode with the given ones: built once, after mapping."""
+    keys = product_keys.c
+    ids = select(keys.product_id).where(
+        ((keys.kind == "item") & keys.key.in_(bindparam("items", expanding=True)))
+        | ((keys.kind == "barcode") & keys.key.in_(bindparam("codes", expanding=True)))
+    )
+    query = select(Product).where(MAPPED[Product].c.id.in_(ids)).order_by(MAPPED[Product].c.id)
+    return locked(query) if lock else query
 
 
 class SqlCarts(SqlRepository[Cart]):
