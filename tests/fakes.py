@@ -140,6 +140,14 @@ class FakeRepository(Generic[T]):
         if await self.one(supplier_id=supplier_id, warehouse_id=warehouse_id) is None:
             self.add(Cart(supplier_id, warehouse_id))  # type: ignore[arg-type]
 
+    async def first_time(self, event: SeenEvent) -> bool:
+        self.add(event)  # type: ignore[arg-type]
+        try:
+            await self.uow.flush()
+        except Duplicate:
+            return False
+        return True
+
     async def raise_stock(self, warehouse_id: int, product_id: int, quantity: int) -> bool:
         level = await self.one(warehouse_id=warehouse_id, product_id=product_id)
         if (level.quantity if level else 0) + quantity > MAX_STOCK:  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from portal.adapters.orm import product_keys
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import NotFound
 from portal.domain.messages import CatalogProduct
-from portal.domain.model import StockLevel
+from portal.domain.model import SeenEvent, StockLevel
 from portal.service_layer.unit_of_work import kind_of
 
 T = TypeVar("T")
@@ -152,6 +152,11 @@ def _matching(lock: bool) -> Select[Any]:
 class SqlCarts(SqlRepository[Cart]):
     async def ensure(self, supplier_id: int, warehouse_id: int) -> None:
         await stock_store.ensure_cart(self.session, supplier_id, warehouse_id)
+
+
+class SqlSeenEvents(SqlRepository[SeenEvent]):
+    async def first_time(self, event: SeenEvent) -> bool:
+        return await stock_store.note_seen(self.session, event)
 
 
 class SqlStock(SqlRepository[StockLevel]):

@@ -1,15 +1,16 @@
-"""Stock levels and carts, written with the dialect's own upsert so that concurrent writers add up."""
+"""Stock levels, carts and seen events, written with the dialect's own upsert so that concurrent writers add up."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.adapters.database import DbSession
-from portal.adapters.orm import carts, stock_levels
-from portal.domain.model import MAX_STOCK
+from portal.adapters.orm import carts, seen_events, stock_levels
+from portal.domain.model import MAX_STOCK, SeenEvent
 
 
 def _insert(session: DbSession, table: Any) -> Any:
@@ -33,6 +34,21 @@ async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, qu
             where=stock_levels.c.quantity <= MAX_STOCK - statement.excluded.quantity,
         )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
+
+
+@cache
+def _first_sight(dialect: str) -> Any:
+    """INSERT a seen event, or nothing when its id was seen already: built once per dialect."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(seen_events)
+    return statement.on_conflict_do_nothing(index_elements=["customer_number_id", "event_id"])
+
+
+async def note_seen(session: DbSession, event: SeenEvent) -> bool:
+    """Keep a supplier's event as seen unless its id was seen already, in one statement: whether it is new."""
+    values = {"customer_number_id": event.customer_number_id, "event_id": event.event_id}
+    statement = _first_sight(session.get_bind().dialect.name)
+    result = await session.execute(statement, {**values, "received_at": event.received_at})
     return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
 
 

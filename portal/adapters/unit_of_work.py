@@ -9,7 +9,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.adapters.database import Sessions, lost_race
-from portal.adapters.repositories import HELD, SqlCarts, SqlCatalog, SqlProducts, SqlRepository, SqlStock
+from portal.adapters.repositories import (
+    HELD,
+    SqlCarts,
+    SqlCatalog,
+    SqlProducts,
+    SqlRepository,
+    SqlSeenEvents,
+    SqlStock,
+)
 from portal.domain.catalog import Cart, CatalogEntry, Product
 from portal.domain.errors import Duplicate
 from portal.domain.model import (
@@ -30,6 +38,7 @@ from portal.service_layer.unit_of_work import (
     NoEvents,
     Products,
     Repository,
+    SeenEvents,
     Stock,
     announce,
 )
@@ -65,7 +74,7 @@ class SqlUnitOfWork:
         self.receipts: Repository[StockReceipt] = SqlRepository(session, StockReceipt)
         self.stock: Stock = SqlStock(session, StockLevel)
         self.violations: Repository[ContractViolation] = SqlRepository(session, ContractViolation)
-        self.seen_events: Repository[SeenEvent] = SqlRepository(session, SeenEvent)
+        self.seen_events: SeenEvents = SqlSeenEvents(session, SeenEvent)
         return self
 
     async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal.domain import tracking
-from portal.domain.errors import Duplicate, IllegalState, NotFound, SupplierProblem
+from portal.domain.errors import IllegalState, NotFound, SupplierProblem
 from portal.domain.messages import DispatchEvent, SupplierOrder, WebhookEvent
 from portal.domain.model import ContractViolation, SeenEvent, StockOrder, StockOrderState
 from portal.domain.setup import Coupling, CustomerNumber, OrderInterface
@@ -171,10 +171,7 @@ async def receive_signed_event(portal: Portal, customer_id: int, read: Callable[
                 f"stock order {order.number} is {order.portal_status or NEW} here, not yet ACCEPTED: "
                 "deliver the dispatch notification again after the acceptance"
             )
-        uow.seen_events.add(SeenEvent(customer_id, event.event_id, portal.now()))
-        try:
-            await uow.flush()
-        except Duplicate:
+        if not await uow.seen_events.first_time(SeenEvent(customer_id, event.event_id, portal.now())):
             return Outcome("duplicate", f"event {event.event_id} was handled already")
         outcome = await _handle(uow, portal, order, event)
         await uow.commit()

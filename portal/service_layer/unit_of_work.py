@@ -72,6 +72,15 @@ class Stock(Repository[StockLevel], Protocol):
         ...
 
 
+class SeenEvents(Repository[SeenEvent], Protocol):
+    async def first_time(self, event: SeenEvent) -> bool:
+        """Keep ``event`` as seen, in one statement; False, and nothing kept, when its id was seen already.
+
+        Of two deliveries of one event at once, exactly one is the first: the other waits for it.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """What a service works through; closing it without commit() keeps nothing of what it did."""
 
@@ -88,7 +97,7 @@ class UnitOfWork(Protocol):
     receipts: Repository[StockReceipt]
     stock: Stock
     violations: Repository[ContractViolation]
-    seen_events: Repository[SeenEvent]
+    seen_events: SeenEvents
 
     async def __aenter__(self) -> UnitOfWork: ...
 
