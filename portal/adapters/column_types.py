@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -41,16 +40,13 @@ class ValueTuple(TypeDecorator[tuple[Any, ...]]):
     def process_bind_param(self, value: tuple[Any, ...] | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if self.cls is None:
-            return orjson.dumps(list(value)).decode()
-        return json.dumps(
-            [{k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(i).items()} for i in value]
-        )
+        # orjson writes the value objects' fields itself, and a Decimal through str: exact, as text.
+        return orjson.dumps(list(value), default=str).decode()
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[Any, ...] | None:
         if value is None:
             return None
-        items = json.loads(value)
+        items = orjson.loads(value)
         if self.cls is None:
             return tuple(items)
         return tuple(self.cls(**{k: Decimal(v) if k in self._decimals else v for k, v in i.items()}) for i in items)
