@@ -59,10 +59,10 @@ async def keep(portal: Portal, supplier_id: int, kind: str, detail: str, evidenc
 async def store_notification(uow: UnitOfWork, portal: Portal, order: StockOrder, note: DispatchNote) -> tuple[str, str]:
     """Keep a new dispatch notification of an accepted order; one that does not fit it is evidence."""
     number = note.notification_id
-    known = await uow.notifications.one(stock_order_id=order.id, notification_id=number)
-    if known is not None:
+    held = await uow.notifications.all(stock_order_id=order.id)
+    if any(known.notification_id == number for known in held):
         return "unchanged", f"dispatch notification {number} is known"
-    reason = await _misfit(uow, order, note)
+    reason = _misfit(order, note, held)
     if reason:
         kept = await uow.violations.one(stock_order_id=order.id, kind="dispatch", detail=reason)
         if kept is None:  # the same bad notification fetched again is not new evidence
@@ -82,14 +82,15 @@ async def store_notification(uow: UnitOfWork, portal: Portal, order: StockOrder,
     return "applied", ""
 
 
-async def _misfit(uow: UnitOfWork, order: StockOrder, note: DispatchNote) -> str | None:
-    """Why a notification does not fit its order: not accepted, a wrong product, or more than ordered."""
+def _misfit(order: StockOrder, note: DispatchNote, held: list[DispatchNotification]) -> str | None:
+    """Why a notification does not fit its order (which ``held`` already ships to): not accepted, a wrong
+    product, or more than ordered."""
     number = note.notification_id
     if order.portal_status != ACCEPTED:
         return f"dispatch notification {number} is for {order.number}, which is {order.portal_status}, not ACCEPTED"
     shipped = Counter[int]()
-    for held in await uow.notifications.all(stock_order_id=order.id):
-        for line in held.lines:
+    for kept in held:
+        for line in kept.lines:
             shipped[line.line_number] += line.quantity
     for line in note.lines:
         ordered = order.line_for(line.line_number)
