@@ -167,12 +167,15 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="10,000 products and 100 orders")
+    parser.add_argument("--only", choices=("import", "orders"), help="run one of the two benchmarks")
     args = parser.parse_args()
     if args.quick:
         args.products, args.orders = 10_000, 100
     with tempfile.TemporaryDirectory(prefix="orderportal-bench-") as tmp:
-        asyncio.run(import_catalog(args.products, Path(tmp)))
-        asyncio.run(order_flow(args.orders, Path(tmp)))
+        if args.only != "orders":
+            asyncio.run(import_catalog(args.products, Path(tmp)))
+        if args.only != "import":
+            asyncio.run(order_flow(args.orders, Path(tmp)))
     print("note: one process on a shared 2-core machine; compare the ratios, not the absolute times")
 
 
