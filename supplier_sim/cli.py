@@ -28,7 +28,10 @@ from supplier_sim.server import SimServer
     "db_url",
     default="sqlite+aiosqlite://",
     show_default=True,
-    help="SQLAlchemy URL or SQLite file path; the default keeps state in memory.",
+    envvar="ORDERPORTAL_SIM_DB",
+    show_envvar=True,
+    help="SQLAlchemy URL or SQLite file path; the default keeps state in memory. From the environment, a"
+    " database password stays out of the process list.",
 )
 @click.option(
     "--profile",

@@ -17,7 +17,15 @@ from portal.service_layer.retry import RetryPolicy
 @click.command("portal")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8081, show_default=True, type=int, help="Port to listen on (0: any free port).")
-@click.option("--db", "db_url", default="orderportal.db", show_default=True, help="SQLite file or SQLAlchemy URL.")
+@click.option(
+    "--db",
+    "db_url",
+    default="orderportal.db",
+    show_default=True,
+    envvar="ORDERPORTAL_DB",
+    show_envvar=True,
+    help="SQLite file or SQLAlchemy URL. From the environment, a database password stays out of the process list.",
+)
 @click.option("--public-url", help="Where suppliers reach this portal for webhooks (default: the listening URL).")
 @click.option("--no-webhooks", is_flag=True, help="Follow statuses by polling only.")
 @click.option(

@@ -96,10 +96,23 @@ def test_contracts_validate_exits_1_listing_every_bad_field(tmp_path: Path) -> N
     assert "order-request" in listed.stdout and "webhook-event" in listed.stdout
 
 
-def test_an_unreachable_database_is_a_clear_error_that_hides_its_password() -> None:
-    result = run("sim", "--port", "0", "--db", "postgresql://postgres:hunter2@127.0.0.1:1/none")
+@pytest.mark.parametrize("given", ["flag", "environment"])
+@pytest.mark.parametrize(
+    ("command", "variable", "told"),
+    [("sim", "ORDERPORTAL_SIM_DB", "the simulator"), ("portal", "ORDERPORTAL_DB", "the portal")],
+)
+def test_an_unreachable_database_is_a_clear_error_that_hides_its_password(
+    command: str, variable: str, told: str, given: str
+) -> None:
+    url = "postgresql://postgres:hunter2@127.0.0.1:1/none"
+    if given == "flag":
+        result = run(command, "--port", "0", "--db", url)
+    else:  # out of the process list
+        env = {**ENV, variable: url}
+        result = subprocess.run([*CLI, command, "--port", "0"], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 1
-    assert "cannot start the simulator" in result.stderr and "Connect call failed" in result.stderr
+    assert f"cannot start {told}" in result.stderr and "Connect call failed" in result.stderr
+    assert "127.0.0.1:1/none" in result.stderr  # the database it was given, password hidden
     assert "hunter2" not in result.stderr + result.stdout
 
 
