@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import attrgetter
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from portal.adapters.database import DbSession
+from portal.adapters.database import DbSession, upsert_into
 from portal.adapters.orm import catalog_entries
 from portal.domain.messages import CatalogProduct
 
@@ -29,7 +26,7 @@ async def upsert(session: DbSession, supplier_id: int, products: Sequence[Catalo
     """
     connection = await session.connection()
     dialect = connection.dialect
-    insert = (pg_insert if dialect.name == "postgresql" else sqlite_insert)(catalog_entries)
+    insert = upsert_into(dialect.name, catalog_entries)
     statement = insert.on_conflict_do_update(
         index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
     )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -43,3 +47,8 @@ LOST_RACE = frozenset({"40P01", "40001"})
 def lost_race(error: DBAPIError) -> bool:
     """The database undid the transaction because a concurrent one won; SQLite never says so."""
     return getattr(error.orig, "sqlstate", None) in LOST_RACE
+
+
+def upsert_into(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT into ``table``, which knows ON CONFLICT: PostgreSQL's or SQLite's."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

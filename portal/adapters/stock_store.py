@@ -5,18 +5,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from portal.adapters.database import DbSession
+from portal.adapters.database import DbSession, upsert_into
 from portal.adapters.orm import carts, seen_events, stock_levels
 from portal.domain.model import MAX_STOCK, SeenEvent
 
 
 def _insert(session: DbSession, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return upsert_into(session.get_bind().dialect.name, table)
 
 
 async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
@@ -40,8 +36,7 @@ async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, qu
 @cache
 def _first_sight(dialect: str) -> Any:
     """INSERT a seen event, or nothing when its id was seen already: built once per dialect."""
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(seen_events)
-    return statement.on_conflict_do_nothing(index_elements=["customer_number_id", "event_id"])
+    return upsert_into(dialect, seen_events).on_conflict_do_nothing(index_elements=["customer_number_id", "event_id"])
 
 
 async def note_seen(session: DbSession, event: SeenEvent) -> bool:
