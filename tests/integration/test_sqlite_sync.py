@@ -48,6 +48,22 @@ async def test_a_second_writer_waits_asleep_until_the_first_commits(tmp_path: Pa
         await engine.dispose()
 
 
+async def test_a_transaction_that_begins_with_a_read_holds_the_write_lock(tmp_path: Path) -> None:
+    """A read-check-write cannot interleave with another writer: the read already took the lock."""
+    holder = await engine_at(tmp_path / "db.sqlite", timeout_s=30)
+    impatient = sqlite_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", 0.01)
+    reader = sync_sessions(holder)()
+    try:
+        assert await reader.scalar(select(func.count()).select_from(rows)) == 0
+        with pytest.raises(OperationalError, match="locked"):
+            async with impatient.begin() as conn:
+                await conn.execute(rows.insert().values(id=2))
+    finally:
+        await reader.close()
+        await holder.dispose()
+        await impatient.dispose()
+
+
 async def test_a_writer_gives_up_after_its_timeout_and_keeps_nothing(tmp_path: Path) -> None:
     holder = await engine_at(tmp_path / "db.sqlite", timeout_s=30)
     impatient = sqlite_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", 0.01)
