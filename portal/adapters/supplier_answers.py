@@ -96,9 +96,13 @@ def lifetime_s(expires_at: str, date: str | None) -> float | None:
 
 def repeats(page: dict[str, Any], key: str, seen: set[str]) -> list[Violation]:
     """Items whose ``key`` came before, on this page or an earlier one; the rest join ``seen``."""
+    keys = [item[key] for item in page["items"]]
+    if seen.isdisjoint(keys) and len(set(keys)) == len(keys):  # the usual page, told by set operations
+        seen.update(keys)
+        return []
     violations = []
-    for index, item in enumerate(page["items"]):
-        if item[key] in seen:
-            violations.append(Violation(f"/items/{index}/{key}", f"{item[key]} came before"))
-        seen.add(item[key])
+    for index, value in enumerate(keys):
+        if value in seen:
+            violations.append(Violation(f"/items/{index}/{key}", f"{value} came before"))
+        seen.add(value)
     return violations
