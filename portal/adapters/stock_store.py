@@ -15,21 +15,24 @@ def _insert(session: DbSession, table: Any) -> Any:
     return upsert_into(session.get_bind().dialect.name, table)
 
 
+@cache
+def _stock_raise(dialect: str) -> Any:
+    """Add the quantity given to a stock level, or make it: built once per dialect."""
+    statement = upsert_into(dialect, stock_levels)
+    return statement.on_conflict_do_update(
+        index_elements=["warehouse_id", "product_id"],
+        set_={"quantity": stock_levels.c.quantity + statement.excluded.quantity},
+        # Checked as a difference, so that the sum itself never overflows the column.
+        where=stock_levels.c.quantity <= MAX_STOCK - statement.excluded.quantity,
+    )
+
+
 async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
     """Add ``quantity`` to a product's stock in a warehouse, in one statement; False when it would pass MAX_STOCK."""
     if quantity > MAX_STOCK:
         return False
-    statement = _insert(session, stock_levels).values(
-        warehouse_id=warehouse_id, product_id=product_id, quantity=quantity
-    )
-    result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["warehouse_id", "product_id"],
-            set_={"quantity": stock_levels.c.quantity + statement.excluded.quantity},
-            # Checked as a difference, so that the sum itself never overflows the column.
-            where=stock_levels.c.quantity <= MAX_STOCK - statement.excluded.quantity,
-        )
-    )
+    values = {"warehouse_id": warehouse_id, "product_id": product_id, "quantity": quantity}
+    result = await session.execute(_stock_raise(session.get_bind().dialect.name), values)
     return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
 
 
