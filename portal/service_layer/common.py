@@ -56,10 +56,21 @@ async def keep(portal: Portal, supplier_id: int, kind: str, detail: str, evidenc
         await uow.commit()
 
 
-async def store_notification(uow: UnitOfWork, portal: Portal, order: StockOrder, note: DispatchNote) -> tuple[str, str]:
-    """Keep a new dispatch notification of an accepted order; one that does not fit it is evidence."""
+async def store_notification(
+    uow: UnitOfWork,
+    portal: Portal,
+    order: StockOrder,
+    note: DispatchNote,
+    held: list[DispatchNotification] | None = None,
+) -> tuple[str, str]:
+    """Keep a new dispatch notification of an accepted order; one that does not fit it is evidence.
+
+    ``held`` is the order's notifications when the caller read them already in this transaction;
+    a notification kept joins it.
+    """
     number = note.notification_id
-    held = await uow.notifications.all(stock_order_id=order.id)
+    if held is None:
+        held = await uow.notifications.all(stock_order_id=order.id)
     if any(known.notification_id == number for known in held):
         return "unchanged", f"dispatch notification {number} is known"
     reason = _misfit(order, note, held)
@@ -68,17 +79,17 @@ async def store_notification(uow: UnitOfWork, portal: Portal, order: StockOrder,
         if kept is None:  # the same bad notification fetched again is not new evidence
             record(uow, portal, order.supplier_id, "dispatch", reason, note.evidence, order.id)
         return "violation", reason
-    uow.notifications.add(
-        DispatchNotification(
-            order.id or 0,
-            number,
-            note.dispatched_at,
-            note.lines,
-            note.carrier,
-            note.tracking_number,
-            note.expected_delivery_date,
-        )
+    fitting = DispatchNotification(
+        order.id or 0,
+        number,
+        note.dispatched_at,
+        note.lines,
+        note.carrier,
+        note.tracking_number,
+        note.expected_delivery_date,
     )
+    uow.notifications.add(fitting)
+    held.append(fitting)
     return "applied", ""
 
 

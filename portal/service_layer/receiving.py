@@ -32,11 +32,10 @@ async def fetch_dispatch_notifications(portal: Portal, order_id: int) -> list[Di
         raise SupplierProblem(f"cannot fetch dispatch notifications of {order.number}: {exc}") from None
     async with portal.uow() as uow:
         order = await uow.orders.get(order_id, lock=True)
+        stored = await uow.notifications.all(stock_order_id=order.id)  # read once: each one kept joins it
         for note in notes:
-            await common.store_notification(uow, portal, order, note)
-            await uow.flush()
-        stored = await uow.notifications.all(stock_order_id=order.id)  # read before the commit: no second transaction
-        await uow.commit()
+            await common.store_notification(uow, portal, order, note, stored)
+        await uow.commit()  # the new ones get their ids
         return stored
 
 

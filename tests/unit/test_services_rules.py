@@ -301,6 +301,18 @@ async def test_a_receipt_that_would_take_a_stock_level_past_its_limit_is_refused
         assert (await uow.receipts.get(receipt.id or 0)).state.value == "UNBOOKED"
 
 
+async def test_a_fetch_keeps_each_new_notification_once_and_answers_with_every_one() -> None:
+    portal, order_id, _ = await accepted_with_a_dispatch(quantity=4)
+    again = DispatchNote("D-2", "ORD-1", AT, (DispatchLine(1, "P1", 4),))
+    known = DispatchNote("D-1", "ORD-1", AT, (DispatchLine(1, "P1", 4),))
+    supplier = FakeSupplier(notes=[known, again, again])  # D-1 is known, D-2 listed twice
+    portal.client_for = lambda _supplier, _customer: supplier  # type: ignore[assignment,return-value]
+    stored = await receiving.fetch_dispatch_notifications(portal, order_id)
+    assert [n.notification_id for n in stored] == ["D-1", "D-2"]
+    async with portal.uow() as uow:
+        assert [n.notification_id for n in await uow.notifications.all()] == ["D-1", "D-2"]
+
+
 async def test_a_dispatch_shipping_more_than_ordered_is_a_violation_not_a_notification() -> None:
     portal, _, _ = fake_portal(FakeSupplier(created=[taken_answer()]))
     await sent(portal)
