@@ -3,8 +3,10 @@
 Each worker listens on its own socket with SO_REUSEPORT, so the kernel spreads new connections
 evenly over them (one shared socket would hand most to whichever worker wakes first). The parent
 holds the port bound, without listening, so that port 0 becomes one port for all. The workers
-share their state in PostgreSQL (supplier_sim.cluster). A worker that dies is replaced; SIGINT or
-SIGTERM stops them all.
+share their state in PostgreSQL (supplier_sim.cluster). A worker that dies is replaced, later each
+time when workers keep dying young (the database is down, say); SIGINT or SIGTERM stops them all.
+A worker whose parent is gone (killed with SIGKILL, which it cannot catch) stops too, so that no
+orphan keeps serving the port.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ from supplier_sim.server import SimServer
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 BACKLOG = 2048
+PARENT_CHECK_S = 0.2  # how often a worker looks whether its parent still lives
+STEADY_S = 10.0  # a worker that served this long died of something else than starting
+FIRST_RESPAWN_PAUSE_S = 0.5
+LONGEST_RESPAWN_PAUSE_S = 30.0
+
+
+def respawn_pause_s(young_deaths: int) -> float:
+    """How long to wait before replacing a worker, after ``young_deaths`` deaths in a row soon after starting.
+
+    The first replacement starts at once; then the pause doubles, up to LONGEST_RESPAWN_PAUSE_S.
+    """
+    if young_deaths <= 1:
+        return 0.0
+    return min(FIRST_RESPAWN_PAUSE_S * 2 ** (young_deaths - 2), LONGEST_RESPAWN_PAUSE_S)
 
 
 class WorkersFailed(RuntimeError):
@@ -42,13 +58,16 @@ class Supervisor:
         self._ready: Queue[int] = self._context.Queue()
         self.workers: list[BaseProcess] = []
         self.stopping = False
+        self._born: dict[int | None, float] = {}  # when each worker started, by pid
+        self._young_deaths = 0  # workers in a row that died within STEADY_S of starting
+        self._due: list[float] = []  # when the replacements waiting out their pause start
 
     def spawn(self) -> BaseProcess:
-        worker = self._context.Process(
-            target=_worker, args=(self.config, self.address, self.read_timeout_s, self._ready), daemon=False
-        )
+        args = (self.config, self.address, self.read_timeout_s, self._ready, os.getpid())
+        worker = self._context.Process(target=_worker, args=args, daemon=False)
         worker.start()
         self.workers.append(worker)
+        self._born[worker.pid] = time.monotonic()
         return worker
 
     def wait_ready(self, count: int) -> list[int]:
@@ -70,14 +89,29 @@ class Supervisor:
         return pids
 
     def supervise(self, told: Callable[[str], None]) -> None:
-        """Replace a worker that dies, until told to stop."""
+        """Replace a worker that dies, until told to stop; later each time while workers keep dying young."""
         while not self.stopping:
-            wait([w.sentinel for w in self.workers], timeout=0.5)
+            now = time.monotonic()
+            for at in sorted(self._due):
+                if at > now:
+                    break
+                self._due.remove(at)
+                told(f"worker {self.spawn().pid} starts, in place of one that exited")
+            timeout = min([0.5, *(at - now for at in self._due)])
+            wait([w.sentinel for w in self.workers], timeout=max(timeout, 0.0))
             for worker in [w for w in self.workers if w.exitcode is not None]:
                 self.workers.remove(worker)
-                if not self.stopping:
-                    replacement = self.spawn()
-                    told(f"worker {worker.pid} exited ({worker.exitcode}); worker {replacement.pid} replaces it")
+                if self.stopping:
+                    continue
+                lived = time.monotonic() - self._born.pop(worker.pid, 0.0)
+                self._young_deaths = self._young_deaths + 1 if lived < STEADY_S else 1
+                pause = respawn_pause_s(self._young_deaths)
+                gone = f"worker {worker.pid} exited ({worker.exitcode})"
+                if pause:
+                    self._due.append(time.monotonic() + pause)
+                    told(f"{gone}; workers keep dying young: a new one starts in {pause:g} s")
+                else:
+                    told(f"{gone}; worker {self.spawn().pid} replaces it")
 
     def stop(self, *_: object) -> None:
         self.stopping = True
@@ -131,13 +165,13 @@ def run(
             signal.signal(sig, handler)
 
 
-def _worker(config: SimConfig, address: tuple[str, int], read_timeout_s: float, ready: Queue[int]) -> None:
+def _worker(config: SimConfig, address: tuple[str, int], read_timeout_s: float, ready: Queue[int], parent: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
-    asyncio.run(_serve(config, _listen(address), read_timeout_s, ready))
+    asyncio.run(_serve(config, _listen(address), read_timeout_s, ready, parent))
 
 
-async def _serve(config: SimConfig, sock: socket.socket, read_timeout_s: float, ready: Queue[int]) -> None:
+async def _serve(config: SimConfig, sock: socket.socket, read_timeout_s: float, ready: Queue[int], parent: int) -> None:
     server = SimServer(config, read_timeout_s=read_timeout_s, sock=sock)
     await server.start()
     gc.freeze()  # as a single simulator does: the catalog and the libraries stay out of full collections
@@ -145,8 +179,17 @@ async def _serve(config: SimConfig, sock: socket.socket, read_timeout_s: float, 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watch = asyncio.create_task(_orphaned(parent, stop))
     ready.put(os.getpid())
     try:
         await stop.wait()
     finally:
+        watch.cancel()
         await server.stop()
+
+
+async def _orphaned(parent: int, stop: asyncio.Event) -> None:
+    """Stop the worker once its parent is gone: the kernel gives an orphan another parent."""
+    while os.getppid() == parent:  # noqa: ASYNC110 - no event tells of a parent's death
+        await asyncio.sleep(PARENT_CHECK_S)
+    stop.set()

@@ -57,6 +57,7 @@ class Workers:
     url: str
     pids: list[int]
     process: subprocess.Popen[str]
+    parent_killed: bool = False  # then the parent's exit is the test's own business
 
 
 @dataclass
@@ -98,10 +99,11 @@ def workers(request: pytest.FixtureRequest, pg_url: str, tmp_path: Path) -> Iter
         url = re.search(r"http://127\.0\.0\.1:\d+", lines[0])
         assert url, lines
         pids = [int(pid) for pid in lines[-1].rsplit("pids", 1)[1].split()]
-        yield Workers(url.group(0), pids, process)
+        started = Workers(url.group(0), pids, process)
+        yield started
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
-        assert process.returncode == 0, out
+        assert process.returncode == 0 or started.parent_killed, out
 
 
 @pytest.fixture
@@ -231,6 +233,37 @@ async def test_a_killed_worker_s_work_is_finished_by_the_others_once(
         receiver.release.set()
         await advance(session, workers.url, "2026-01-05T14:00:00Z")  # another worker takes the lock over
         await assert_once(pg_url, receiver)
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True)
+async def test_workers_stop_when_their_parent_is_killed(workers: Workers) -> None:
+    """SIGKILL cannot be caught, so the parent cannot stop its workers: they notice it is gone and stop."""
+    workers.parent_killed = True
+    workers.process.kill()
+    for pid in workers.pids:
+        await gone(pid)
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True)
+async def test_workers_that_keep_dying_young_are_replaced_after_a_growing_pause(workers: Workers) -> None:
+    """The first replacement starts at once; the second young death in a row waits before it is replaced."""
+    assert workers.process.stdout is not None
+    told = workers.process.stdout
+
+    async def replaced(pid: int) -> str:
+        os.kill(pid, signal.SIGKILL)
+        async with asyncio.timeout(DEADLINE_S):
+            line = await asyncio.to_thread(told.readline)
+        assert f"worker {pid} exited" in line, line
+        return line
+
+    first = await replaced(workers.pids[0])
+    assert "replaces it" in first
+    successor = int(first.rsplit("worker ", 1)[1].split()[0])
+    second = await replaced(successor)
+    assert "keep dying young: a new one starts in 0.5 s" in second
+    async with asyncio.timeout(DEADLINE_S):
+        assert "starts, in place of one that exited" in await asyncio.to_thread(told.readline)
 
 
 async def gone(pid: int) -> None:
