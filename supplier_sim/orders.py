@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from typing import Any
 
 import orjson
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from contracts.dashboard import EventHub
 from contracts.statuses import NEW
@@ -20,6 +22,8 @@ from supplier_sim.db import Database
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
+
+log = logging.getLogger("supplier_sim.orders")
 
 
 def request_digest(body: Any) -> str:
@@ -203,7 +207,16 @@ class OrderBook:
         self._storing[slot] = stored
         stored.add_done_callback(lambda future: self._settled(slot, future))
         # A caller that goes away leaves the write, and the key, in place.
-        if not await asyncio.shield(stored):
+        try:
+            committed = await asyncio.shield(stored)
+        except IntegrityError:
+            if self.cluster is None:
+                raise
+            # The key's conflict inserts nothing; this one is the number's. A worker whose block of
+            # numbers was drawn before a reset elsewhere used it already: the next number will do.
+            log.warning("order number %d is taken already (a reset on another worker); taking the next", seq)
+            return await self.create(customer_number, key, body)
+        if not committed:
             return await self._taken(customer_number, key, digest)
         if self.hub.listening:
             number = body["orderNumber"]

@@ -24,12 +24,15 @@ import aiohttp
 import asyncpg
 import orjson
 import pytest
+import yaml
 from aiohttp import web
 
 from contracts.statuses import is_legal_move
 from contracts.wire import basic_authorization
-from supplier_sim.cluster import SCHEDULER_LOCK
-from tests.helpers import order_body
+from supplier_sim import SimConfig, SimServer
+from supplier_sim.cluster import SCHEDULER_LOCK, plain_dsn
+from supplier_sim.profile import parse_profile
+from tests.helpers import client_for, order_body
 from tests.integration.test_sim_persistence import pg_url  # noqa: F401  (the fixture: a fresh database)
 
 CLI = [sys.executable, "-m", "scenarios.command"]
@@ -350,6 +353,33 @@ async def test_what_one_worker_is_told_every_worker_knows(workers: Workers) -> N
             return (await call(session, "POST", url + NORTH + "/orders", json=second, headers=headers))[0] == 201
 
         await everywhere(session, forgotten)
+
+
+async def test_an_order_number_a_stale_block_used_already_is_skipped_not_a_500(pg_url: str) -> None:  # noqa: F811
+    """A worker whose block of numbers was drawn before a reset elsewhere may have used the number that
+    this worker takes next: the order gets the next number instead of failing."""
+    profile = parse_profile(yaml.safe_load(PROFILE), base=None)
+    async with SimServer(SimConfig(profile=profile, db_url=pg_url, shared=True)) as sim, fresh_connections() as session:
+        east = await client_for(sim, session, "10001")
+        products = (await east.call("GET", "/products?size=2")).body["items"]
+        first = await east.create_order(order_body(products, "SO-1"))
+        assert first.status == 201, first
+        taken = int(first.body["orderId"].removeprefix("ORD")) + 1  # the next number of this worker's block
+        conn = await asyncpg.connect(plain_dsn(pg_url))
+        try:
+            await conn.execute(
+                "INSERT INTO sim_orders SELECT $1, $2, customer_number, 'stale-block', request_hash, order_number,"
+                " status, body, history, created_ms, updated_ms, NULL, NULL, dispatch_plan"
+                " FROM sim_orders WHERE order_id = $3",
+                f"ORD{taken:08d}",
+                taken,
+                first.body["orderId"],
+            )
+        finally:
+            await conn.close()
+        second = await east.create_order(order_body(products, "SO-2"))
+        assert second.status == 201, second
+        assert second.body["orderId"] == f"ORD{taken + 1:08d}"
 
 
 def test_workers_refuse_sqlite_naming_the_db_option(tmp_path: Any) -> None:
