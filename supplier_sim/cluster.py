@@ -8,6 +8,11 @@ takes over, and the dead worker's uncommitted work is rolled back and done again
 
 What a worker keeps in memory (the catalog, webhook registrations, tokens, fault rules, the
 virtual clock) follows the others through NOTIFY on one channel.
+
+A worker that loses its lock connection (or its listening one) while it lives exits at once. Had
+it held the lock, PostgreSQL freed it, and another worker may schedule already: carrying on would
+make two schedulers, and missing news would leave its memory stale. Exiting makes it a worker
+that died, which the parent replaces.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ CHANNEL = "orderportal_sim"
 SCHEDULER_LOCK = 0x53494D31  # "SIM1": the key of the one advisory lock
 ORDER_IDS = "sim_order_seq"  # the PostgreSQL sequence order numbers come from
 ID_BLOCK = 32  # order numbers a worker takes at once: one round trip per block, not per order
+LOST_EXIT = 75  # EX_TEMPFAIL: the exit code of a worker that lost a connection to PostgreSQL
 
 Listener = Callable[[str, str], Awaitable[None]]
 
@@ -55,6 +61,7 @@ class Cluster:
         self._ids: list[int] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._listener: Listener | None = None
+        self._closing = False
 
     async def start(self, listener: Listener) -> None:
         settings = {"application_name": application_name(self.pid)}
@@ -62,8 +69,21 @@ class Cluster:
         self._listen_conn = await asyncpg.connect(self.dsn, server_settings=settings)
         self._listener = listener
         await self._listen_conn.add_listener(CHANNEL, self._heard)
+        for conn in (self._lock_conn, self._listen_conn):
+            conn.add_termination_listener(self._lost)
+
+    def _lost(self, conn: asyncpg.Connection) -> None:
+        """A connection closed that this worker did not close: stop before anything else commits."""
+        if self._closing:
+            return
+        which = "lock" if conn is self._lock_conn else "listening"
+        log.critical("worker %s lost its %s connection to PostgreSQL; it exits to be replaced", self.pid, which)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(LOST_EXIT)
 
     async def close(self) -> None:
+        self._closing = True
         for task in list(self._tasks):
             task.cancel()
         for conn in (self._listen_conn, self._lock_conn):

@@ -30,7 +30,7 @@ from aiohttp import web
 from contracts.statuses import is_legal_move
 from contracts.wire import basic_authorization
 from supplier_sim import SimConfig, SimServer
-from supplier_sim.cluster import SCHEDULER_LOCK, plain_dsn
+from supplier_sim.cluster import LOST_EXIT, SCHEDULER_LOCK, application_name, plain_dsn
 from supplier_sim.profile import parse_profile
 from tests.helpers import client_for, order_body
 from tests.integration.test_sim_persistence import pg_url  # noqa: F401  (the fixture: a fresh database)
@@ -267,6 +267,32 @@ async def test_workers_that_keep_dying_young_are_replaced_after_a_growing_pause(
     assert "keep dying young: a new one starts in 0.5 s" in second
     async with asyncio.timeout(DEADLINE_S):
         assert "starts, in place of one that exited" in await asyncio.to_thread(told.readline)
+
+
+@pytest.mark.parametrize("workers", [2], indirect=True)
+async def test_a_worker_that_loses_its_connection_to_postgresql_exits_and_is_replaced(
+    workers: Workers,
+    pg_url: str,  # noqa: F811
+) -> None:
+    """Its lock would be free for another scheduler, its news unheard: it must not carry on."""
+    victim = workers.pids[0]
+    conn = await asyncpg.connect(plain_dsn(pg_url))
+    try:
+        ended = await conn.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            application_name(victim),
+        )
+    finally:
+        await conn.close()
+    assert ended and all(row[0] for row in ended)
+    await gone(victim)
+    assert workers.process.stdout is not None
+    told: list[str] = []
+    async with asyncio.timeout(DEADLINE_S):
+        while not told or "replaces it" not in told[-1]:
+            told.append(await asyncio.to_thread(workers.process.stdout.readline))
+    assert f"worker {victim} lost its" in "".join(told), told
+    assert f"worker {victim} exited ({LOST_EXIT})" in told[-1], told
 
 
 async def gone(pid: int) -> None:
