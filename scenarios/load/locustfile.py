@@ -19,6 +19,7 @@ from locust.stats import StatsError
 from contracts.wire import basic_authorization
 from scenarios.certify.recorder import contract_violations
 from scenarios.load.plan import ACTIVITIES, FINAL_SUFFIX, Plan
+from scenarios.load.summary import MADE
 
 PLAN_OPTION = "--orderportal-plan"
 KEPT_ORDERS = 200  # the order ids a user remembers for its dispatch fetches
@@ -163,7 +164,7 @@ class Retailer(FastHttpUser):
         with self.client.request(method, url, name=name, data=data, headers=headers, catch_response=True) as answer:
             problem, body = _judge(endpoint, answer, replay, same)
             if problem:
-                answer.failure(problem)
+                answer.failure(f"{problem} ({MADE})" if _made(answer, replay, same) else problem)
                 return None
             answer.success()
             return body if isinstance(body, dict) else {}
@@ -189,6 +190,20 @@ def _judge(endpoint: str, answer: Any, replay: bool | None, same: str | None) ->
         if replay and isinstance(body, dict) and body.get("orderId") != same:
             return "a replay answered another order than the first send", None
     return None, body
+
+
+def _made(answer: Any, replay: bool | None, same: str | None) -> bool:
+    """Whether an order send that failed its judgment made an order all the same: a 201 to a first send,
+    or to a resend that answered another order than the first send's."""
+    if replay is None or answer.status_code != 201:
+        return False
+    if not replay:
+        return True
+    try:
+        order_id = orjson.loads(answer.content or b"{}").get("orderId")
+    except (orjson.JSONDecodeError, AttributeError):
+        return False
+    return isinstance(order_id, str) and order_id != same
 
 
 def _items(body: dict[str, Any] | None) -> list[dict[str, Any]]:

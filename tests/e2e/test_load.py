@@ -135,3 +135,17 @@ async def test_a_sigterm_stops_the_load_with_every_locust_process(sim: SimServer
     seen = (await sim.admin(session, "GET", "journal", params={"limit": "1"}))["lastSeq"]
     await asyncio.sleep(1.5)  # a Locust process left behind would go on sending, with a think time of 0.05 s
     assert (await sim.admin(session, "GET", "journal", params={"limit": "1"}))["lastSeq"] == seen
+
+
+async def test_orders_made_by_answers_that_fail_a_check_are_still_counted_as_created(
+    start_sim: Any, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A server that makes a new order for each resend fails the resends' checks, but those orders exist."""
+    server = await start_sim({"misbehave": {"duplicateOnReplay": True}})
+    args = ["--users", "2", "--spawn-rate", "2", "--duration", "2s", "--think", "0.02", "--mix", "orders=1", "-q"]
+    code, stdout, stderr = await load(*basic(server.url, tmp_path, *args))
+    assert code == 0, stdout + stderr  # no threshold was given, and no answer broke the contract
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["endpoints"]["POST /orders (replay)"]["failures"] > 0, summary["errors"]
+    held = await SimAdmin.of(server, session).orders("10001")
+    assert summary["ordersCreated"] == len(held) > summary["endpoints"]["POST /orders"]["requests"]

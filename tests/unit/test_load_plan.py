@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.load.plan import API_KEY_ENV, FINAL_SUFFIX, PASSWORD_ENV, Plan, parse_mix
-from scenarios.load.summary import broken, summarise
+from scenarios.load.summary import MADE, broken, summarise
 
 
 def test_a_mix_names_known_activities_with_whole_weights_and_leaves_out_the_rest() -> None:
@@ -31,24 +31,29 @@ def test_the_plan_travels_without_its_secrets_and_takes_them_from_the_environmen
     assert back == plan and back.password == "from-env" and back.api_key is None
 
 
-def test_the_summary_counts_failures_by_kind_and_orders_by_first_sends_that_passed(tmp_path: Path) -> None:
+def test_the_summary_counts_failures_by_kind_and_orders_by_first_sends_answered_201(tmp_path: Path) -> None:
     def entry(name: str, requests: int, failures: int, p99: float | None = 9.0) -> dict[str, object]:
         cuts = {"p50": 1, "p95": 5, "p99": p99, "max": p99}
         return {"name": name, "requests": requests, "failures": failures, "requestsPerSecond": 1.0, **cuts}
 
     contract = "CatchResponseError('contract: /items/0/containerAmount: must be of type integer')"
+    made = f"Idempotent-Replayed is missing on a new key ({MADE})"  # a 201 judged failed: its order exists
+    again = f"a replay answered another order than the first send ({MADE})"  # a resend that made an order
     final = {
         "entries": [entry("POST /orders", 10, 2), entry("GET /products", 5, 3)],
         "total": entry("Aggregated", 15, 5, 120.0),
         "errors": [
             {"name": "GET /products", "method": "GET", "error": contract, "occurrences": 3},
-            {"name": "POST /orders", "method": "POST", "error": "CatchResponseError('HTTP 503')", "occurrences": 2},
+            {"name": "POST /orders", "method": "POST", "error": "CatchResponseError('HTTP 503')", "occurrences": 1},
+            {"name": "POST /orders", "method": "POST", "error": f"CatchResponseError('{made}')", "occurrences": 1},
+            {"name": "POST /orders (replay)", "method": "POST", "error": f"CatchResponseError('{again}')"}
+            | {"occurrences": 2},
         ],
     }
     (tmp_path / f"locust{FINAL_SUFFIX}").write_text(json.dumps(final))
     summary = summarise(tmp_path / "locust")
-    assert summary["ordersCreated"] == 8 and summary["contractViolations"] == 3
-    assert summary["errorsByKind"] == {"contract": 3, "http": 2}
+    assert summary["ordersCreated"] == 11 and summary["contractViolations"] == 3
+    assert summary["errorsByKind"] == {"contract": 3, "http": 1, "check": 3}
     assert summary["errors"][0]["error"] == "contract: /items/0/containerAmount: must be of type integer"
     violated = "3 answers broke the contract"
     assert broken(summary, None, None) == [violated]  # whatever the thresholds
