@@ -17,13 +17,20 @@ from contracts.statuses import NEW
 from contracts.wire import format_timestamp, later
 from supplier_sim import db as tables
 from supplier_sim.clock import Clock
-from supplier_sim.cluster import Cluster
+from supplier_sim.cluster import ID_BLOCK, Cluster
 from supplier_sim.db import Database
 from supplier_sim.problems import Problem
 from supplier_sim.profile import Profile
 from supplier_sim.seeding import draw, rng_for
 
 log = logging.getLogger("supplier_sim.orders")
+NUMBERED = frozenset({"sim_orders_pkey", "sim_orders_seq_key"})  # the constraints an order's number meets
+MAX_RENUMBERED = 4 * ID_BLOCK  # numbers an order may find taken in a row: a few workers' stale blocks
+
+
+def _constraint(error: IntegrityError) -> str:
+    """The name of the constraint a PostgreSQL insert broke, as asyncpg tells it ("" when it does not)."""
+    return str(getattr(getattr(error.orig, "__cause__", None), "constraint_name", None) or "")
 
 
 def request_digest(body: Any) -> str:
@@ -156,8 +163,13 @@ class OrderBook:
         known = self._keys.get((customer_number, key))
         return known is not None and known[0] == request_digest(body)
 
-    async def create(self, customer_number: str, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """The order for this key: created now (True) or the one the key already made (False)."""
+    async def create(
+        self, customer_number: str, key: str, body: dict[str, Any], renumbered: int = 0
+    ) -> tuple[dict[str, Any], bool]:
+        """The order for this key: created now (True) or the one the key already made (False).
+
+        ``renumbered`` counts the numbers this order found taken already (see _committed).
+        """
         digest = request_digest(body)
         slot = (customer_number, key)
         known = self._keys.get(slot)
@@ -169,8 +181,9 @@ class OrderBook:
                     "this Idempotency-Key was used for a different order body; use a new key for a new order",
                 )
             storing = self._storing.get(slot)
-            if storing is not None and not await asyncio.shield(storing):
-                return await self.create(customer_number, key, body)  # another worker's order holds the key
+            if storing is not None and not await self._committed(storing):
+                # Another worker's order holds the key, or this one is made again under another number.
+                return await self.create(customer_number, key, body, renumbered)
             order = await self.get(customer_number, known_id)
             if order is None:
                 raise RuntimeError(f"idempotency key {key!r} points at order {known_id}, which is not stored")
@@ -180,7 +193,7 @@ class OrderBook:
             assert self.cluster is not None
             async with self.db.read() as conn:
                 await self.cluster.refill_ids(conn)
-            return await self.create(customer_number, key, body)  # the key may have been taken meanwhile
+            return await self.create(customer_number, key, body, renumbered)  # the key may have been taken meanwhile
         order_id = f"ORD{seq:08d}"
         now = self.clock.now_ms()
         at = format_timestamp(now)
@@ -207,15 +220,12 @@ class OrderBook:
         self._storing[slot] = stored
         stored.add_done_callback(lambda future: self._settled(slot, future))
         # A caller that goes away leaves the write, and the key, in place.
-        try:
-            committed = await asyncio.shield(stored)
-        except IntegrityError:
-            if self.cluster is None:
-                raise
-            # The key's conflict inserts nothing; this one is the number's. A worker whose block of
-            # numbers was drawn before a reset elsewhere used it already: the next number will do.
+        committed = await self._committed(stored)
+        if committed is None:
+            if renumbered >= MAX_RENUMBERED:
+                raise RuntimeError(f"{MAX_RENUMBERED} order numbers in a row were taken already")
             log.warning("order number %d is taken already (a reset on another worker); taking the next", seq)
-            return await self.create(customer_number, key, body)
+            return await self.create(customer_number, key, body, renumbered + 1)
         if not committed:
             return await self._taken(customer_number, key, digest)
         if self.hub.listening:
@@ -232,9 +242,23 @@ class OrderBook:
         if known is None:
             return None
         storing = self._storing.get(slot)
-        if storing is not None:
-            await asyncio.shield(storing)
+        if storing is not None and await self._committed(storing) is None:
+            return None  # made again under another number: the key's first order is not stored yet
         return await self.get(customer_number, known[1])
+
+    async def _committed(self, stored: asyncio.Future[bool]) -> bool | None:
+        """Whether an order's write committed (False: another worker's order holds its key), or None when
+        its number was taken already and it must be made again under the next.
+
+        The key's conflict inserts nothing; a number's raises. A worker whose block of numbers was
+        drawn before a reset elsewhere may have used the number since.
+        """
+        try:
+            return await asyncio.shield(stored)
+        except IntegrityError as exc:
+            if self.cluster is None or _constraint(exc) not in NUMBERED:
+                raise
+            return None
 
     def _next_seq(self) -> int | None:
         if self.cluster is not None:

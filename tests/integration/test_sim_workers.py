@@ -381,9 +381,9 @@ async def test_what_one_worker_is_told_every_worker_knows(workers: Workers) -> N
         await everywhere(session, forgotten)
 
 
-async def test_an_order_number_a_stale_block_used_already_is_skipped_not_a_500(pg_url: str) -> None:  # noqa: F811
-    """A worker whose block of numbers was drawn before a reset elsewhere may have used the number that
-    this worker takes next: the order gets the next number instead of failing."""
+async def test_order_numbers_a_stale_block_used_already_are_skipped_not_a_500(pg_url: str) -> None:  # noqa: F811
+    """A worker whose block of numbers was drawn before a reset elsewhere may have used the numbers that
+    this worker takes next: the order gets the next free number instead of failing, however many ask."""
     profile = parse_profile(yaml.safe_load(PROFILE), base=None)
     async with SimServer(SimConfig(profile=profile, db_url=pg_url, shared=True)) as sim, fresh_connections() as session:
         east = await client_for(sim, session, "10001")
@@ -393,19 +393,21 @@ async def test_an_order_number_a_stale_block_used_already_is_skipped_not_a_500(p
         taken = int(first.body["orderId"].removeprefix("ORD")) + 1  # the next number of this worker's block
         conn = await asyncpg.connect(plain_dsn(pg_url))
         try:
-            await conn.execute(
-                "INSERT INTO sim_orders SELECT $1, $2, customer_number, 'stale-block', request_hash, order_number,"
-                " status, body, history, created_ms, updated_ms, NULL, NULL, dispatch_plan"
-                " FROM sim_orders WHERE order_id = $3",
-                f"ORD{taken:08d}",
-                taken,
-                first.body["orderId"],
-            )
+            for order_id, seq in ((f"ORD{taken:08d}", taken), ("ORD-STALE", taken + 1)):  # the id's, then the seq's
+                await conn.execute(
+                    "INSERT INTO sim_orders SELECT $1, $2, customer_number, $1, request_hash, order_number,"
+                    " status, body, history, created_ms, updated_ms, NULL, NULL, dispatch_plan"
+                    " FROM sim_orders WHERE order_id = $3",
+                    order_id,
+                    seq,
+                    first.body["orderId"],
+                )
         finally:
             await conn.close()
-        second = await east.create_order(order_body(products, "SO-2"))
-        assert second.status == 201, second
-        assert second.body["orderId"] == f"ORD{taken + 1:08d}"
+        body = order_body(products, "SO-2")
+        both = await asyncio.gather(*(east.create_order(body, key="same-key") for _ in range(2)))
+        assert [answer.status for answer in both] == [201, 201], both
+        assert {answer.body["orderId"] for answer in both} == {f"ORD{taken + 2:08d}"}
 
 
 def test_workers_refuse_sqlite_naming_the_db_option(tmp_path: Any) -> None:
