@@ -52,6 +52,10 @@ def application_name(pid: int) -> str:
 class Cluster:
     """One worker's part: the scheduler lock, the news it sends and hears, and its block of order numbers."""
 
+    # A worker process (supplier_sim.workers) exits when it loses a connection; a simulator that shares
+    # the database from within another program (a test) only logs it: exiting would end that program.
+    exit_on_loss = False
+
     def __init__(self, url: str) -> None:
         self.dsn = plain_dsn(url)
         self.pid = os.getpid()
@@ -64,6 +68,7 @@ class Cluster:
         self._closing = False
 
     async def start(self, listener: Listener) -> None:
+        self._closing = False
         settings = {"application_name": application_name(self.pid)}
         self._lock_conn = await asyncpg.connect(self.dsn, server_settings=settings)
         self._listen_conn = await asyncpg.connect(self.dsn, server_settings=settings)
@@ -77,6 +82,9 @@ class Cluster:
         if self._closing:
             return
         which = "lock" if conn is self._lock_conn else "listening"
+        if not self.exit_on_loss:
+            log.error("worker %s lost its %s connection to PostgreSQL", self.pid, which)
+            return
         log.critical("worker %s lost its %s connection to PostgreSQL; it exits to be replaced", self.pid, which)
         for handler in logging.getLogger().handlers:
             handler.flush()

@@ -19,10 +19,12 @@ import signal
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 
+from supplier_sim.cluster import Cluster
 from supplier_sim.config import SimConfig
 from supplier_sim.server import SimServer
 
@@ -45,6 +47,22 @@ def respawn_pause_s(young_deaths: int) -> float:
     return min(FIRST_RESPAWN_PAUSE_S * 2 ** (young_deaths - 2), LONGEST_RESPAWN_PAUSE_S)
 
 
+@dataclass
+class Respawns:
+    """How long each replacement waits: at once, unless workers keep dying young."""
+
+    young_deaths: int = 0  # deaths in a row within STEADY_S of starting
+    calm_at: float = 0.0  # when the last replacement will have served STEADY_S: the run of deaths is over then
+
+    def pause_s(self, lived_s: float, now: float) -> float:
+        """The pause before replacing a worker that died ``now`` after serving ``lived_s``."""
+        young = lived_s < STEADY_S
+        self.young_deaths = self.young_deaths + 1 if young and now < self.calm_at else 1
+        pause = respawn_pause_s(self.young_deaths)
+        self.calm_at = now + pause + STEADY_S
+        return pause
+
+
 class WorkersFailed(RuntimeError):
     """A worker exited before it served: the reason is on its stderr."""
 
@@ -59,7 +77,7 @@ class Supervisor:
         self.workers: list[BaseProcess] = []
         self.stopping = False
         self._born: dict[int | None, float] = {}  # when each worker started, by pid
-        self._young_deaths = 0  # workers in a row that died within STEADY_S of starting
+        self._respawns = Respawns()
         self._due: list[float] = []  # when the replacements waiting out their pause start
 
     def spawn(self) -> BaseProcess:
@@ -103,9 +121,8 @@ class Supervisor:
                 self.workers.remove(worker)
                 if self.stopping:
                     continue
-                lived = time.monotonic() - self._born.pop(worker.pid, 0.0)
-                self._young_deaths = self._young_deaths + 1 if lived < STEADY_S else 1
-                pause = respawn_pause_s(self._young_deaths)
+                died = time.monotonic()
+                pause = self._respawns.pause_s(died - self._born.pop(worker.pid, 0.0), died)
                 gone = f"worker {worker.pid} exited ({worker.exitcode})"
                 if pause:
                     self._due.append(time.monotonic() + pause)
@@ -168,6 +185,7 @@ def run(
 def _worker(config: SimConfig, address: tuple[str, int], read_timeout_s: float, ready: Queue[int], parent: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
+    Cluster.exit_on_loss = True  # in this worker's own process: its parent replaces it
     asyncio.run(_serve(config, _listen(address), read_timeout_s, ready, parent))
 
 
