@@ -29,7 +29,8 @@ async def upsert(session: DbSession, supplier_id: int, products: Sequence[Catalo
         index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
     )
     compiled = statement.compile(dialect=dialect, column_keys=list(COLUMNS))
-    assert tuple(compiled.positiontup or ()) == COLUMNS, "one positional parameter per column, in the columns' order"
+    if tuple(compiled.positiontup or ()) != COLUMNS:  # the rows are built in this order, not by name
+        raise RuntimeError(f"the upsert's parameters are {compiled.positiontup}, not {COLUMNS}")
     processors = [catalog_entries.c[name].type.bind_processor(dialect) for name in FIELDS]
     for start in range(0, len(products), CHUNK):
         chunk = products[start : start + CHUNK]
