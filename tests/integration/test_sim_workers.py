@@ -303,8 +303,10 @@ async def gone(pid: int) -> None:
 
 
 def exited(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status")
-    return not status.exists() or "State:\tZ" in status.read_text(errors="replace")
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):  # reaped already, or while its status was read
+        return True
 
 
 async def scheduler_pid(pg: str) -> int:
