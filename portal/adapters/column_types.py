@@ -41,7 +41,7 @@ class ValueTuple(TypeDecorator[tuple[Any, ...]]):
         if value is None:
             return None
         # orjson writes the value objects' fields itself, and a Decimal through str: exact, as text.
-        return orjson.dumps(list(value), default=str).decode()
+        return orjson.dumps(value, default=str).decode()
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[Any, ...] | None:
         if value is None:
