@@ -1,9 +1,9 @@
 """SQLite under the apps' asyncio code, on SQLAlchemy's synchronous engine: no async layer per statement.
 
 A statement on a local SQLite file takes microseconds. The asyncio path over it took ten times that:
-each ORM call a new greenlet, each driver call a switch back to the loop and a future, and the
-async session's proxy around it all. The database never makes the loop wait (sqlite3 answers at
-once), so here the apps' ``await session.execute(...)`` runs the synchronous call on the spot.
+each call a new greenlet, each driver call a switch back to the loop and a future, and the async
+connection's proxy around it all. The database never makes the loop wait (sqlite3 answers at
+once), so here the apps' ``await connection.execute(...)`` runs the synchronous call on the spot.
 
 One thing does wait: a write lock another connection holds, in this process or another. That wait
 must not block the loop, because the holder may be a task of this same loop. Connections are made
@@ -11,8 +11,8 @@ with ``timeout=0``: a busy database fails at once, and the first statement of a 
 only one that takes the lock: the portal begins every transaction IMMEDIATE, the simulator writes
 one at a time) is tried again after an asyncio sleep, until the engine's busy timeout has passed.
 
-The classes below offer only the awaitable methods the apps call on SQLAlchemy's ``AsyncEngine``,
-``AsyncConnection`` and ``AsyncSession``; PostgreSQL keeps those (asyncpg does wait on the network).
+The classes below offer only the awaitable methods the apps call on SQLAlchemy's ``AsyncEngine`` and
+``AsyncConnection``; PostgreSQL keeps those (asyncpg does wait on the network).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from contracts.databases import sqlite_pragmas
@@ -65,39 +64,34 @@ async def when_free(call: Callable[[], T], starts_transaction: bool, timeout_s: 
         pause = min(pause * 2, LONGEST_PAUSE_S)
 
 
-class _OnTheSpot:
-    """The awaitable methods a connection and a session share, each run at once on the synchronous one."""
-
-    def __init__(self, sync: Connection | Session, timeout_s: float) -> None:
-        self._sync, self._timeout_s = sync, timeout_s
-
-    async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self._sync.execute(statement, parameters, **options))
-
-    async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        return await self._run(lambda: self._sync.scalar(statement, parameters, **options))
-
-    async def _run(self, call: Callable[[], T]) -> T:
-        fresh = not self._sync.in_transaction()
-        return await when_free(call, fresh, self._timeout_s, self._sync.rollback)
-
-
-class SyncConnection(_OnTheSpot):
-    """An ``AsyncConnection``'s awaitable methods over a synchronous connection."""
+class SyncConnection:
+    """An ``AsyncConnection``'s awaitable methods, each run at once on a synchronous connection."""
 
     def __init__(self, connection: Connection, timeout_s: float) -> None:
-        super().__init__(connection, timeout_s)
-        self.sync_connection = connection
+        self.sync_connection, self._timeout_s = connection, timeout_s
 
     @property
     def dialect(self) -> Dialect:
         return self.sync_connection.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
+        return await self._run(lambda: self.sync_connection.execute(statement, parameters, **options))
+
+    async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
+        return await self._run(lambda: self.sync_connection.scalar(statement, parameters, **options))
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any:
         return await self._run(lambda: self.sync_connection.exec_driver_sql(statement, parameters))
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await self._run(lambda: fn(self.sync_connection, *args, **kwargs))
+
+    async def commit(self) -> None:
+        self.sync_connection.commit()  # the lock was taken at the transaction's start: never busy here
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        fresh = not self.sync_connection.in_transaction()
+        return await when_free(call, fresh, self._timeout_s, self.sync_connection.rollback)
 
 
 class SyncEngine:
@@ -123,53 +117,6 @@ class SyncEngine:
         self.sync_engine.dispose()
 
 
-class SyncSession(_OnTheSpot):
-    """An ``AsyncSession``'s awaitable methods over a synchronous ORM session."""
-
-    def __init__(self, session: Session, timeout_s: float) -> None:
-        super().__init__(session, timeout_s)
-        self.sync_session, self.info = session, session.info
-
-    def add(self, entity: object) -> None:
-        self.sync_session.add(entity)
-
-    def get_bind(self) -> Any:
-        return self.sync_session.get_bind()
-
-    async def get(self, cls: type[T], ident: Any, **options: Any) -> T | None:
-        return await self._run(lambda: self.sync_session.get(cls, ident, **options))
-
-    async def delete(self, entity: object) -> None:
-        await self._run(lambda: self.sync_session.delete(entity))
-
-    async def flush(self) -> None:
-        await self._run(self.sync_session.flush)
-
-    async def commit(self) -> None:
-        await self._run(self.sync_session.commit)
-
-    async def close(self) -> None:
-        self.sync_session.close()
-
-    async def connection(self) -> SyncConnection:
-        return SyncConnection(await self._run(self.sync_session.connection), self._timeout_s)
-
-    async def __aenter__(self) -> SyncSession:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-
-def sync_sessions(engine: SyncEngine, **options: Any) -> Callable[[], SyncSession]:
-    """Like ``async_sessionmaker(engine, **options)``."""
-
-    def new() -> SyncSession:
-        return SyncSession(Session(engine.sync_engine, **options), engine.timeout_s)
-
-    return new
-
-
 def sqlite_engine(url: str, timeout_s: float, **options: Any) -> SyncEngine:
     """The engine for an SQLite URL (``sqlite+aiosqlite://...`` as the apps spell it): the standard
     library's driver, connections that never block on a lock, WAL and foreign keys on each.
@@ -177,7 +124,7 @@ def sqlite_engine(url: str, timeout_s: float, **options: Any) -> SyncEngine:
     The driver's own transaction handling is off, and every transaction begins IMMEDIATE: it holds
     the write lock from its first statement, so a read-check-write cannot interleave with another
     writer, and the only statement that can find the database busy is the first.
-    An in-memory database lives in its one connection, which every session shares.
+    An in-memory database lives in its one connection, which every user of the engine shares.
     """
     path = url.split("://", 1)[1]
     if path in ("", "/:memory:"):

@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from contracts.serving import READ_TIMEOUT_S, app_runner
-from portal.adapters.database import Engine, create_schema, make_engine, make_sessions
+from portal.adapters.database import Engine, create_schema, make_engine
 from portal.adapters.supplier_client import SupplierClient
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.errors import IllegalState
@@ -56,9 +56,8 @@ class PortalServer:
             await self._engine.dispose()
             raise
         self._session = aiohttp.ClientSession()
-        sessions = make_sessions(self._engine)
         self.portal = Portal(
-            lambda: SqlUnitOfWork(sessions, self.portal.events),
+            lambda: SqlUnitOfWork(self._engine, self.portal.events),
             self._client,
             rng=random.Random(self.seed),
             retry=self.retry,

@@ -16,7 +16,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import make_url, text
 
 from contracts.signing import signed_headers
-from portal.adapters import orm
+from portal.adapters import tables
 from portal.adapters.database import make_engine
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
@@ -65,7 +65,7 @@ async def empty_portal_database(directory: Path) -> str:
     url = await _this_workers_database(url)
     engine = make_engine(url)
     async with engine.begin() as conn:
-        await conn.run_sync(orm.metadata.drop_all)
+        await conn.run_sync(tables.metadata.drop_all)
     await engine.dispose()
     return url
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portal.adapters.database import DbSession, upsert_into
-from portal.adapters.orm import catalog_entries
+from portal.adapters.database import upsert_into
+from portal.adapters.identity_map import IdentityMap
+from portal.adapters.tables import catalog_entries
 from portal.domain.messages import CatalogProduct
 
 CHUNK = 2000
@@ -14,7 +15,7 @@ UPDATED = FIELDS[1:]
 COLUMNS = ("supplier_id", *FIELDS)
 
 
-async def upsert(session: DbSession, supplier_id: int, products: Sequence[CatalogProduct]) -> None:
+async def upsert(rows: IdentityMap, supplier_id: int, products: Sequence[CatalogProduct]) -> None:
     """Insert new entries and overwrite known ones, by (supplier, product number).
 
     One statement compiled once and handed to the driver's executemany with rows built here, each
@@ -22,7 +23,8 @@ async def upsert(session: DbSession, supplier_id: int, products: Sequence[Catalo
     cost more than the insert itself. A product is a tuple in the columns' own order, so a chunk is
     turned into columns in one pass, and only the columns whose type processes a value are mapped.
     """
-    connection = await session.connection()
+    await rows.flush()
+    connection = rows.connection
     dialect = connection.dialect
     insert = upsert_into(dialect.name, catalog_entries)
     statement = insert.on_conflict_do_update(
@@ -36,5 +38,5 @@ async def upsert(session: DbSession, supplier_id: int, products: Sequence[Catalo
         chunk = products[start : start + CHUNK]
         columns = zip(zip(*chunk, strict=True), processors, strict=True)
         values = [column if process is None else map(process, column) for column, process in columns]
-        rows = zip([supplier_id] * len(chunk), *values, strict=True)
-        await connection.exec_driver_sql(compiled.string, list(rows))
+        batch = zip([supplier_id] * len(chunk), *values, strict=True)
+        await connection.exec_driver_sql(compiled.string, list(batch))

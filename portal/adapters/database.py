@@ -1,24 +1,21 @@
-"""The portal's engine and sessions: an SQLite file by default, PostgreSQL by URL, the same code."""
+"""The portal's engine: an SQLite file by default, PostgreSQL by URL, the same code."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts.databases import async_url
-from contracts.sqlite_sync import SyncEngine, SyncSession, sqlite_engine, sync_sessions
-from portal.adapters import mapping, orm
+from contracts.sqlite_sync import SyncEngine, sqlite_engine
+from portal.adapters import tables
 
 BUSY_TIMEOUT_S = 30.0  # how long an action waits for SQLite's write lock before it fails
-Engine = AsyncEngine | SyncEngine
-DbSession = AsyncSession | SyncSession  # the same awaitable methods: PostgreSQL's and SQLite's
-Sessions = Callable[[], DbSession]
+Engine = AsyncEngine | SyncEngine  # the same awaitable methods: PostgreSQL's and SQLite's
 
 
 def make_engine(url: str) -> Engine:
@@ -28,16 +25,9 @@ def make_engine(url: str) -> Engine:
     return sqlite_engine(url, BUSY_TIMEOUT_S)  # every transaction begins IMMEDIATE: one action at a time
 
 
-def make_sessions(engine: Engine) -> Sessions:
-    mapping.start_mappers()
-    if isinstance(engine, SyncEngine):
-        return sync_sessions(engine, expire_on_commit=False)
-    return async_sessionmaker(engine, expire_on_commit=False)
-
-
 async def create_schema(engine: Engine) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(orm.metadata.create_all)
+        await conn.run_sync(tables.metadata.create_all)
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and was undone.

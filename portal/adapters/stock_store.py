@@ -5,14 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from portal.adapters.database import DbSession, upsert_into
-from portal.adapters.orm import carts, seen_events, stock_levels
+from portal.adapters.database import upsert_into
+from portal.adapters.identity_map import IdentityMap
+from portal.adapters.tables import carts, seen_events, stock_levels
 from portal.domain.model import MAX_STOCK, SeenEvent
-
-
-def _insert(session: DbSession, table: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    return upsert_into(session.get_bind().dialect.name, table)
 
 
 @cache
@@ -27,12 +23,12 @@ def _stock_raise(dialect: str) -> Any:
     )
 
 
-async def raise_stock(session: DbSession, warehouse_id: int, product_id: int, quantity: int) -> bool:
+async def raise_stock(rows: IdentityMap, warehouse_id: int, product_id: int, quantity: int) -> bool:
     """Add ``quantity`` to a product's stock in a warehouse, in one statement; False when it would pass MAX_STOCK."""
     if quantity > MAX_STOCK:
         return False
     values = {"warehouse_id": warehouse_id, "product_id": product_id, "quantity": quantity}
-    result = await session.execute(_stock_raise(session.get_bind().dialect.name), values)
+    result = await rows.execute(_stock_raise(rows.connection.dialect.name), values)
     return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
 
 
@@ -42,15 +38,21 @@ def _first_sight(dialect: str) -> Any:
     return upsert_into(dialect, seen_events).on_conflict_do_nothing(index_elements=["customer_number_id", "event_id"])
 
 
-async def note_seen(session: DbSession, event: SeenEvent) -> bool:
+async def note_seen(rows: IdentityMap, event: SeenEvent) -> bool:
     """Keep a supplier's event as seen unless its id was seen already, in one statement: whether it is new."""
     values = {"customer_number_id": event.customer_number_id, "event_id": event.event_id}
-    statement = _first_sight(session.get_bind().dialect.name)
-    result = await session.execute(statement, {**values, "received_at": event.received_at})
+    statement = _first_sight(rows.connection.dialect.name)
+    result = await rows.execute(statement, {**values, "received_at": event.received_at})
     return bool(result.rowcount)  # type: ignore[attr-defined,union-attr]
 
 
-async def ensure_cart(session: DbSession, supplier_id: int, warehouse_id: int) -> None:
+async def ensure_cart(rows: IdentityMap, supplier_id: int, warehouse_id: int) -> None:
     """Make the (empty) cart of a supplier and warehouse exist, however many ask at once."""
-    statement = _insert(session, carts).values(supplier_id=supplier_id, warehouse_id=warehouse_id, lines=())
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["supplier_id", "warehouse_id"]))
+    statement = _cart_made(rows.connection.dialect.name)
+    await rows.execute(statement, {"supplier_id": supplier_id, "warehouse_id": warehouse_id, "lines": ()})
+
+
+@cache
+def _cart_made(dialect: str) -> Any:
+    """INSERT an empty cart, or nothing when it exists: built once per dialect."""
+    return upsert_into(dialect, carts).on_conflict_do_nothing(index_elements=["supplier_id", "warehouse_id"])

@@ -30,9 +30,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
 
-from portal.adapters.database import make_engine, make_sessions
+from portal.adapters.database import make_engine
+from portal.adapters.repositories import SqlRepository
+from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.model import DispatchNotification, SendIntent, StockOrder, StockOrderState
 from scenarios.drivers import PortalClient, ShopNames, SimAdmin, set_up_shop
 from supplier_sim import SimServer
@@ -389,8 +390,8 @@ async def stored(db_url: str, cls: type) -> list[Any]:
     """What the portal's database holds of ``cls``, read while no portal runs."""
     engine = make_engine(db_url)
     try:
-        async with make_sessions(engine)() as session:
-            return list((await session.execute(select(cls))).scalars())
+        async with SqlUnitOfWork(engine) as uow:
+            return await SqlRepository(uow.rows, cls).all()
     finally:
         await engine.dispose()
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from contracts.loader import contracts
 from portal.adapters import translation
-from portal.adapters.database import create_schema, make_engine, make_sessions
+from portal.adapters.database import create_schema, make_engine
 from portal.adapters.unit_of_work import SqlUnitOfWork
 from portal.domain.catalog import CatalogEntry, Product, SupplierItem
 from portal.domain.model import MAX_STOCK, OrderLine, StockOrder, StockOrderState
@@ -64,18 +64,18 @@ def runner(portal_db: str) -> Iterator[tuple[asyncio.Runner, Any]]:
     with asyncio.Runner() as run:
         engine = make_engine(portal_db)
         run.run(create_schema(engine))
-        yield run, make_sessions(engine)
+        yield run, engine
         run.run(engine.dispose())
 
 
 ids = itertools.count(1)
 
 
-async def _store_and_read(sessions: Any, product: dict[str, Any], containers: int, at: str) -> None:
+async def _store_and_read(engine: Any, product: dict[str, Any], containers: int, at: str) -> None:
     """A product and an order of it as the supplier may send them, stored, booked into stock twice, read back."""
     n = next(ids)
     listed = translation.catalog_product(product)
-    async with SqlUnitOfWork(sessions) as uow:
+    async with SqlUnitOfWork(engine) as uow:
         uow.org_units.add(unit := OrgUnit(_identifier(f"U{n}", IDENTIFIER), "u" * 200))
         uow.suppliers.add(supplier := Supplier(f"S{n}", OrderInterface.ORDERPORTAL, catalog_cursor=at))
         await uow.flush()
@@ -96,7 +96,7 @@ async def _store_and_read(sessions: Any, product: dict[str, Any], containers: in
         for _ in range(2):  # a stock level is a sum: two receipts of the largest line
             assert await uow.stock.raise_stock(house.id or 0, retail.id or 0, line.quantity)
         await uow.commit()
-    async with SqlUnitOfWork(sessions) as uow:
+    async with SqlUnitOfWork(engine) as uow:
         assert await uow.catalog.get(entry.id or 0) == entry
         held = await uow.orders.get(order.id or 0)
         assert held.lines == (line,) and held.status_updated_at == at
@@ -143,16 +143,15 @@ def test_every_product_and_order_line_the_contract_admits_is_stored_and_summed_a
     runner: tuple[asyncio.Runner, Any], product: dict[str, Any], containers: int, at: str
 ) -> None:
     assume(contracts().is_valid("product", product))  # outside it: a contract violation (test_portal_hostile)
-    run, sessions = runner
-    run.run(_store_and_read(sessions, product, containers, at))
+    run, engine = runner
+    run.run(_store_and_read(engine, product, containers, at))
 
 
 async def test_a_stock_level_stops_at_its_limit_and_the_raise_that_would_pass_it_adds_nothing(portal_db: str) -> None:
     engine = make_engine(portal_db)
     await create_schema(engine)
-    sessions = make_sessions(engine)
     try:
-        async with SqlUnitOfWork(sessions) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             uow.org_units.add(unit := OrgUnit("U", "u"))
             await uow.flush()
             uow.warehouses.add(house := Warehouse("W", "w", unit.id or 0))
@@ -164,7 +163,7 @@ async def test_a_stock_level_stops_at_its_limit_and_the_raise_that_would_pass_it
             assert not await uow.stock.raise_stock(*where, 1)
             assert not await uow.stock.raise_stock(*where, UNBOUNDED)
             await uow.commit()
-        async with SqlUnitOfWork(sessions) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             assert [level.quantity for level in await uow.stock.all()] == [MAX_STOCK]
     finally:
         await engine.dispose()
