@@ -23,9 +23,7 @@ async def upsert(rows: IdentityMap, supplier_id: int, products: Sequence[Catalog
     cost more than the insert itself. A product is a tuple in the columns' own order, so a chunk is
     turned into columns in one pass, and only the columns whose type processes a value are mapped.
     """
-    await rows.flush()
-    connection = rows.connection
-    dialect = connection.dialect
+    dialect = rows.connection.dialect
     insert = upsert_into(dialect.name, catalog_entries)
     statement = insert.on_conflict_do_update(
         index_elements=["supplier_id", "product_number"], set_={name: insert.excluded[name] for name in UPDATED}
@@ -39,4 +37,4 @@ async def upsert(rows: IdentityMap, supplier_id: int, products: Sequence[Catalog
         columns = zip(zip(*chunk, strict=True), processors, strict=True)
         values = [column if process is None else map(process, column) for column, process in columns]
         batch = zip([supplier_id] * len(chunk), *values, strict=True)
-        await connection.exec_driver_sql(compiled.string, list(batch))
+        await rows.exec_driver_sql(compiled.string, list(batch))

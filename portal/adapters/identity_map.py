@@ -5,9 +5,9 @@ strings, enums, decimals), so a change is found by comparing an entity's values 
 loaded as; the mapped classes only say which entities were set at all (mapping.watch_changes), so
 that a flush compares those alone. Flushing goes table by table in the order foreign keys need,
 the changed columns of changed rows and then the new rows, and deletes last, in reverse order; each
-statement is built once per table and set of columns. SQLAlchemy's ORM did the same through its session, which on the portal's
-hot paths cost more CPU than the statements it ran: without it, bench/bench_portal.py's 1,000 stock
-orders take two thirds of the time.
+statement is built once per table and set of columns. SQLAlchemy's ORM did the same through its
+session, which on the portal's hot paths cost more CPU than the statements it ran: without it,
+bench/bench_portal.py's 1,000 stock orders take two thirds of the time.
 
 The rules the ORM's session enforced here stay: a read first writes what is pending (autoflush),
 a row read twice in a transaction is the same object, and a read with ``lock=True`` refreshes it.
@@ -18,12 +18,13 @@ a race that SQLite, one writer at a time, forgives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.sqlite_sync import SyncConnection
@@ -33,6 +34,7 @@ from portal.domain.catalog import Product
 from portal.domain.errors import Duplicate
 from portal.service_layer.unit_of_work import TOPICS
 
+T = TypeVar("T")
 DbConnection = AsyncConnection | SyncConnection  # the same awaitable methods: PostgreSQL's and SQLite's
 Key = tuple[type, int]
 CONFLICT = "a concurrent change got there first; reload and try again"
@@ -41,6 +43,14 @@ KEY = "key_id"  # the parameter an UPDATE or DELETE finds its row by
 
 class UnlockedChange(RuntimeError):
     """A service changed a stored row it had not loaded with ``lock=True``: on PostgreSQL a race would lose."""
+
+
+class ForeignEntity(RuntimeError):
+    """An entity handed to a unit of work that did not load it: a service's mistake, not the user's."""
+
+
+class FailedTransaction(RuntimeError):
+    """The unit of work is used after one of its statements failed: nothing of it can be kept any more."""
 
 
 class IdentityMap:
@@ -57,45 +67,85 @@ class IdentityMap:
         self._held: set[Key] = set()  # loaded with a lock, or inserted here: the rows this action may change
         # What flushes wrote, by object, for the events a commit announces: only while someone listens.
         self.notes: tuple[dict[int, Any], dict[int, Any]] | None = ({}, {}) if noting else None
+        self._failed: BaseException | None = None  # why a statement failed: the transaction is lost with it
 
     def add(self, entity: Any) -> None:
-        """A new entity, inserted at the next flush; an entity already known or added is left as it is."""
+        """A new entity, inserted at the next flush; one added already, or known here, is left as it is.
+
+        An entity removed here and added again is kept. One with an id that this transaction did not
+        load is refused: it belongs to another transaction, and would be inserted twice.
+        """
         ident = entity.__dict__.get("id")
-        if ident is not None and (type(entity), ident) in self._known:
+        if ident is None:
+            self._new.setdefault(id(entity), entity)
             return
-        self._new.setdefault(id(entity), entity)
+        key = (type(entity), ident)
+        if self._known.get(key) is not entity:
+            raise ForeignEntity(f"{type(entity).__name__} {ident} was not loaded in this unit of work")
+        if self._removed.get(key) is entity:
+            del self._removed[key]
 
     def remove(self, entity: Any) -> None:
         """Delete the entity's row at the next flush; an entity not inserted yet is just forgotten."""
         if self._new.pop(id(entity), None) is not None:
             return
-        if entity.id is not None:
-            self._removed[(type(entity), entity.id)] = entity
+        key = (type(entity), entity.id)
+        if self._known.get(key) is not entity:
+            raise ForeignEntity(f"{type(entity).__name__} {entity.id} was not loaded in this unit of work")
+        self._removed[key] = entity
 
-    async def select(self, shape: Shape, statement: Any, parameters: dict[str, Any], lock: bool) -> list[Any]:
-        """The entities a SELECT of ``shape``'s whole rows finds, after writing what is pending.
+    async def select(
+        self, shape: Shape, statement: Any, parameters: dict[str, Any], lock: bool, first: bool = False
+    ) -> list[Any]:
+        """The entities a SELECT of ``shape``'s whole rows finds (only the first with ``first``), after
+        writing what is pending.
 
         A row already known is its known entity: refreshed from the row when ``lock``, as it is then
         read under the lock, and left as it is otherwise.
         """
-        await self.flush()
-        rows = (await self.connection.execute(statement, parameters)).all()
-        return self._load(shape, rows, lock)
+        result = await self.execute(statement, parameters)
+        if not first:
+            return self._load(shape, result.all(), lock)
+        row = result.first()
+        return self._load(shape, [] if row is None else [row], lock)
 
     async def scalar(self, statement: Any) -> Any:
-        await self.flush()
-        return await self.connection.scalar(statement)
+        return await self._run(lambda: self.connection.scalar(statement))
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         """A statement of the action's own (an upsert, say), after writing what is pending."""
+        return await self._run(lambda: self.connection.execute(statement, parameters))
+
+    async def exec_driver_sql(self, statement: str, parameters: Any) -> Any:
+        return await self._run(lambda: self.connection.exec_driver_sql(statement, parameters))
+
+    async def commit(self) -> None:
+        await self._run(self.connection.commit)
+
+    async def _run(self, statement: Callable[[], Awaitable[T]]) -> T:
+        """Write what is pending, then run ``statement``; a failure of either ends the transaction.
+
+        On PostgreSQL a failed statement aborts the transaction: every later one fails, and COMMIT
+        rolls back without an error. So after any failure, on either database, every later
+        statement or commit of this unit of work raises FailedTransaction, and the caller's exit
+        rolls it all back.
+        """
         await self.flush()
-        return await self.connection.execute(statement, parameters)
+        try:
+            return await statement()
+        except BaseException as exc:
+            self._failed = exc
+            raise
 
     def close(self) -> None:
         """Stop watching the known entities: they stay as they are, detached from any transaction."""
-        for ident in self._keys:
-            WATCHED.pop(ident, None)
+        for entity in self._known.values():
+            self._unwatch(entity)
         self._keys.clear()
+
+    def _unwatch(self, entity: Any) -> None:
+        if WATCHED.get(id(entity)) is self._set:  # never another map's entry
+            del WATCHED[id(entity)]
 
     def _know(self, key: Key, entity: Any, values: tuple[Any, ...]) -> None:
         self._known[key], self._loaded[key], self._keys[id(entity)] = entity, values, key
@@ -132,37 +182,49 @@ class IdentityMap:
         return changed
 
     async def flush(self) -> None:
-        """Write what changed since the last flush: inserts and updates table by table, then deletes."""
+        """Write what changed since the last flush, table by table, and deletes last.
+
+        Duplicate when a row breaks a uniqueness rule, or a row to update is gone; a failed flush
+        ends the transaction, as any failed statement does (see _run).
+        """
+        if self._failed is not None:
+            raise FailedTransaction("a statement of this unit of work failed; nothing of it is kept") from self._failed
         changed = self._changed()
-        self._set.clear()
         if not (changed or self._new or self._removed):
+            self._set.clear()
             return
+        try:
+            await self._write(changed)
+        except BaseException as exc:
+            self._failed = exc
+            if isinstance(exc, IntegrityError):
+                raise Duplicate(CONFLICT) from None
+            raise
+
+    async def _write(self, changed: list[tuple[Key, Any, tuple[Any, ...]]]) -> None:
         for key, entity, _ in changed:
             if key not in self._held:
                 raise UnlockedChange(f"{type(entity).__name__} {key[1]} changed without lock=True")
-        new, self._new = list(self._new.values()), {}
+        new, removed = list(self._new.values()), self._removed
+        self._set.clear()
+        self._new, self._removed = {}, {}
         shapes = sorted({SHAPES[key[0]] for key, _, _ in changed} | {SHAPES[type(e)] for e in new}, key=_rank)
-        indexed: list[Product] = []
         for shape in shapes:
-            for key, entity, now in sorted((c for c in changed if c[0][0] is shape.cls), key=lambda c: c[0][1]):
+            for key, _, now in sorted((c for c in changed if c[0][0] is shape.cls), key=lambda c: c[0][1]):
                 await self._update(shape, key, now)
-                self._note(entity)
-            added = [entity for entity in new if type(entity) is shape.cls]
-            await self._insert(shape, added)
-            for entity in added:
-                self._note(entity)
-            if shape.cls is Product:
-                indexed += [entity for key, entity, _ in changed if key[0] is Product] + added
-        removed, self._removed = self._removed, {}
+            await self._insert(shape, [entity for entity in new if type(entity) is shape.cls])
         for key, entity in sorted(removed.items(), key=lambda item: -SHAPES[item[0][0]].rank):
             await self.connection.execute(_deleting(SHAPES[key[0]].table), {KEY: key[1]})
-            known = self._known.pop(key, None)
-            if known is not None:
-                del self._loaded[key], self._keys[id(known)]
-                WATCHED.pop(id(known), None)
+            del self._known[key], self._loaded[key], self._keys[id(entity)]
+            self._unwatch(entity)
+        products = [e for e in new if type(e) is Product] + [e for key, e, _ in changed if key[0] is Product]
+        if products:
+            await self._index(products)
+        # Noted once all is written, new rows first, as a commit announces them.
+        for entity in [*new, *(entity for _, entity, _ in changed)]:
+            self._note(entity)
+        for entity in removed.values():
             self._note(entity, removed=True)
-        if indexed:
-            await self._index(indexed)
 
     async def _update(self, shape: Shape, key: Key, now: tuple[Any, ...]) -> None:
         before = self._loaded[key]
@@ -176,18 +238,14 @@ class IdentityMap:
     async def _insert(self, shape: Shape, added: list[Any]) -> None:
         if not added:
             return
-        rows = [dict(zip(shape.names, shape.row_of(entity), strict=True)) for entity in added]
-        if len(added) > 1 and all(row["id"] is None for row in rows):
-            # One statement for them all, its ids returned in the rows' order.
-            ids = (await self.connection.execute(_inserting_many(shape.table), [_without_id(r) for r in rows])).all()
+        rows = [_without_id(dict(zip(shape.names, shape.row_of(entity), strict=True))) for entity in added]
+        if len(rows) == 1:
+            result: Any = await self.connection.execute(_inserting(shape.table), rows[0])
+            added[0].id = result.inserted_primary_key[0]
+        else:  # one statement for them all, its ids returned in the rows' order
+            ids = (await self.connection.execute(_inserting_many(shape.table), rows)).all()
             for entity, (ident,) in zip(added, ids, strict=True):
                 entity.id = ident
-        else:
-            for entity, row in zip(added, rows, strict=True):
-                result: Any = await self.connection.execute(
-                    _inserting(shape.table), row if row["id"] else _without_id(row)
-                )
-                entity.id = result.inserted_primary_key[0]
         for entity in added:
             key = (shape.cls, entity.id)
             self._know(key, entity, shape.row_of(entity))

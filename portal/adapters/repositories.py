@@ -40,7 +40,7 @@ class SqlRepository(Generic[T]):
         self.rows.remove(entity)
 
     async def get(self, ident: int, lock: bool = False) -> T:
-        found = await self.rows.select(self.shape, _selection(self.cls, ("id",), lock), {"id": ident}, lock)
+        found = await self.rows.select(self.shape, _selection(self.cls, ("id",), lock), {"id": ident}, lock, first=True)
         if not found:
             raise NotFound(f"no {kind_of(self.cls)} has this id")
         return found[0]  # type: ignore[no-any-return]
@@ -51,7 +51,7 @@ class SqlRepository(Generic[T]):
             query, where = (locked(query) if lock else query), {}
         else:
             query = _selection(self.cls, tuple(where), lock)
-        found = await self.rows.select(self.shape, query, where, lock)
+        found = await self.rows.select(self.shape, query, where, lock, first=True)
         return found[0] if found else None
 
     async def all(self, order_by: str = "id", **where: Any) -> list[T]:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from portal.adapters.database import Engine, lost_race
-from portal.adapters.identity_map import CONFLICT, DbConnection, IdentityMap, UnlockedChange
+from portal.adapters.identity_map import (
+    CONFLICT,
+    DbConnection,
+    FailedTransaction,
+    ForeignEntity,
+    IdentityMap,
+    UnlockedChange,
+)
 from portal.adapters.repositories import (
     SqlCarts,
     SqlCatalog,
@@ -41,7 +49,7 @@ from portal.service_layer.unit_of_work import (
     announce,
 )
 
-__all__ = ["CONFLICT", "SqlUnitOfWork", "UnlockedChange"]
+__all__ = ["CONFLICT", "FailedTransaction", "ForeignEntity", "SqlUnitOfWork", "UnlockedChange"]
 
 
 class SqlUnitOfWork:
@@ -52,7 +60,11 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         self._connecting: AbstractAsyncContextManager[Any] = self._engine.connect()
         connection: DbConnection = await self._connecting.__aenter__()
-        rows = self.rows = IdentityMap(connection, noting=self._events.listening)
+        try:
+            rows = self.rows = IdentityMap(connection, noting=self._events.listening)
+        except BaseException:
+            await self._connecting.__aexit__(*sys.exc_info())
+            raise
         self.org_units: Repository[OrgUnit] = SqlRepository(rows, OrgUnit)
         self.warehouses: Repository[Warehouse] = SqlRepository(rows, Warehouse)
         self.suppliers: Repository[Supplier] = SqlRepository(rows, Supplier)
@@ -79,14 +91,10 @@ class SqlUnitOfWork:
             raise Duplicate(CONFLICT) from None
 
     async def flush(self) -> None:
-        try:
-            await self.rows.flush()
-        except IntegrityError:
-            raise Duplicate(CONFLICT) from None
+        await self.rows.flush()
 
     async def commit(self) -> None:
-        await self.flush()
-        await self.rows.connection.commit()
+        await self.rows.commit()
         noted = self.rows.notes
         if noted is not None:
             changed, removed = noted

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, insert, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.adapters.database import Engine, create_schema, make_engine
 from portal.adapters.mapping import WATCHED
 from portal.adapters.tables import org_units
-from portal.adapters.unit_of_work import SqlUnitOfWork
+from portal.adapters.unit_of_work import FailedTransaction, ForeignEntity, SqlUnitOfWork, UnlockedChange
 from portal.domain.errors import Duplicate
 from portal.domain.model import SendIntent, StockOrder
 from portal.domain.setup import OrderInterface, OrgUnit, Supplier, Warehouse
@@ -161,5 +162,63 @@ async def test_a_unique_rule_broken_by_a_flush_is_a_duplicate_and_nothing_is_kep
             uow.org_units.add(OrgUnit("U2", "kept only with the other"))
             uow.org_units.add(OrgUnit("U", "the same code"))
             await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        assert [u.code for u in await uow.org_units.all()] == ["U"]
+
+
+async def test_after_a_failed_flush_or_statement_nothing_of_the_action_can_be_kept(engine: Engine) -> None:
+    async with SqlUnitOfWork(engine) as uow:
+        uow.org_units.add(OrgUnit("U", "u"))
+        await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        uow.suppliers.add(Supplier("S-new"))  # its table comes before the org units': written first
+        uow.org_units.add(OrgUnit("U", "the same code"))
+        with pytest.raises(Duplicate):
+            await uow.flush()
+        with pytest.raises(FailedTransaction):
+            await uow.commit()  # on PostgreSQL a COMMIT would roll back in silence; on SQLite keep S-new
+        with pytest.raises(FailedTransaction):
+            await uow.suppliers.all()
+    async with SqlUnitOfWork(engine) as uow:
+        uow.suppliers.add(Supplier("S-new"))
+        with pytest.raises(IntegrityError):  # a statement of the action's own that fails
+            await uow.rows.execute(insert(org_units).values(code="U", name="the same code"))
+        with pytest.raises(FailedTransaction):
+            await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        assert await uow.suppliers.all() == []
+
+
+async def test_a_change_refused_for_its_missing_lock_is_not_forgotten_by_a_second_commit(engine: Engine) -> None:
+    async with SqlUnitOfWork(engine) as uow:
+        uow.org_units.add(OrgUnit("U", "u"))
+        await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        (unit,) = await uow.org_units.all()
+        unit.name = "Renamed"
+        uow.org_units.add(OrgUnit("U2", "added beside it"))
+        with pytest.raises(UnlockedChange):
+            await uow.commit()
+        with pytest.raises(FailedTransaction):
+            await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        assert [(u.code, u.name) for u in await uow.org_units.all()] == [("U", "u")]
+
+
+async def test_an_entity_of_another_unit_of_work_is_refused_and_a_removal_taken_back_keeps_the_row(
+    engine: Engine,
+) -> None:
+    async with SqlUnitOfWork(engine) as uow:
+        uow.org_units.add(elsewhere := OrgUnit("U", "u"))
+        await uow.commit()
+    async with SqlUnitOfWork(engine) as uow:
+        with pytest.raises(ForeignEntity, match="OrgUnit"):
+            uow.org_units.add(elsewhere)
+        with pytest.raises(ForeignEntity, match="OrgUnit"):
+            await uow.org_units.remove(elsewhere)
+        unit = await uow.org_units.get(elsewhere.id or 0)
+        await uow.org_units.remove(unit)
+        uow.org_units.add(unit)
+        await uow.commit()
     async with SqlUnitOfWork(engine) as uow:
         assert [u.code for u in await uow.org_units.all()] == ["U"]

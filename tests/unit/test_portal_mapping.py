@@ -34,4 +34,3 @@ def test_an_entity_is_built_from_its_row_without_init_and_read_back_in_the_colum
 def test_a_class_whose_fields_are_not_its_tables_columns_is_refused() -> None:
     with pytest.raises(RuntimeError, match="Other's fields are not the columns of things"):
         Shape.of(Other, things, 0)
-
