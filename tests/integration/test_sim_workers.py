@@ -303,10 +303,17 @@ async def gone(pid: int) -> None:
 
 
 def exited(pid: int) -> bool:
+    """The process is a zombie with none of its threads left, or reaped: its files are closed.
+
+    A zombie alone is not enough: the thread that led a process is a zombie while its other
+    threads (an executor's, say) are still exiting, and they share the open files, listening
+    socket included, until the last of them is gone.
+    """
     try:
-        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text(errors="replace")
+        status = Path(f"/proc/{pid}/status").read_text(errors="replace")
     except (FileNotFoundError, ProcessLookupError):  # reaped already, or while its status was read
         return True
+    return "State:\tZ" in status and "\nThreads:\t1\n" in status
 
 
 async def scheduler_pid(pg: str) -> int:
