@@ -17,7 +17,7 @@ from sqlalchemy import make_url, text
 
 from contracts.signing import signed_headers
 from portal.adapters import tables
-from portal.adapters.database import make_engine
+from portal.adapters.database import Engine, create_schema, make_engine
 from portal.bootstrap import PortalServer
 from portal.service_layer.retry import RetryPolicy
 from scenarios.cache import default_cache_dir
@@ -161,6 +161,15 @@ async def receiver_factory() -> AsyncIterator:
 async def portal_db(tmp_path: Path) -> str:
     """The portal's database: ORDERPORTAL_TEST_DATABASE_URL emptied for this test, or an SQLite file."""
     return await empty_portal_database(tmp_path)
+
+
+@pytest.fixture
+async def portal_engine(portal_db: str) -> AsyncIterator[Engine]:
+    """An engine on the portal's test database, its schema made: for tests of the unit of work itself."""
+    engine = make_engine(portal_db)
+    await create_schema(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.adapters.database import Engine, create_schema, make_engine
+from portal.adapters.database import Engine
 from portal.adapters.mapping import WATCHED
 from portal.adapters.tables import org_units
 from portal.adapters.unit_of_work import FailedTransaction, ForeignEntity, SqlUnitOfWork, UnlockedChange
@@ -30,12 +29,12 @@ class Recorder:
         self.published.append((kind, item))
 
 
-@pytest.fixture
-async def engine(portal_db: str) -> AsyncIterator[Engine]:
-    engine = make_engine(portal_db)
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
+async def stored(engine: Engine, unit: OrgUnit) -> OrgUnit:
+    """``unit``, committed by a unit of work of its own."""
+    async with SqlUnitOfWork(engine) as uow:
+        uow.org_units.add(unit)
+        await uow.commit()
+    return unit
 
 
 def writes(engine: Engine) -> list[str]:
@@ -50,12 +49,10 @@ def writes(engine: Engine) -> list[str]:
     return seen
 
 
-async def test_a_row_read_twice_is_one_object_and_a_locked_read_refreshes_it(engine: Engine) -> None:
+async def test_a_row_read_twice_is_one_object_and_a_locked_read_refreshes_it(portal_engine: Engine) -> None:
     watched = len(WATCHED)
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(OrgUnit("U1", "First"))
-        await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    await stored(portal_engine, OrgUnit("U1", "First"))
+    async with SqlUnitOfWork(portal_engine) as uow:
         unit = await uow.org_units.one(code="U1")
         assert unit is not None and await uow.org_units.get(unit.id or 0) is unit
         # Another statement of the same transaction renames it behind the entity's back.
@@ -66,8 +63,8 @@ async def test_a_row_read_twice_is_one_object_and_a_locked_read_refreshes_it(eng
     assert len(WATCHED) == watched  # an ended unit of work watches nothing
 
 
-async def test_what_an_action_added_or_changed_is_found_by_its_next_read(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
+async def test_what_an_action_added_or_changed_is_found_by_its_next_read(portal_engine: Engine) -> None:
+    async with SqlUnitOfWork(portal_engine) as uow:
         uow.org_units.add(unit := OrgUnit("U1", "First"))
         found = await uow.org_units.one(code="U1")
         assert found is unit and unit.id is not None
@@ -75,12 +72,12 @@ async def test_what_an_action_added_or_changed_is_found_by_its_next_read(engine:
         assert await uow.org_units.one(name="Second") is unit
         assert await uow.org_units.count(name="First") == 0
         await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [u.name for u in await uow.org_units.all()] == ["Second"]
 
 
-async def test_new_rows_get_their_ids_in_the_order_they_were_added_and_keep_every_value(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
+async def test_new_rows_get_their_ids_in_the_order_they_were_added_and_keep_every_value(portal_engine: Engine) -> None:
+    async with SqlUnitOfWork(portal_engine) as uow:
         units = [OrgUnit(f"U{n}", f"Unit {n}") for n in range(3)]
         for unit in units:
             uow.org_units.add(unit)
@@ -90,33 +87,33 @@ async def test_new_rows_get_their_ids_in_the_order_they_were_added_and_keep_ever
         await uow.commit()
     ids = [unit.id or 0 for unit in units]
     assert ids == sorted(ids) and len(set(ids)) == 3
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [await uow.org_units.get(i) for i in ids] == units
         assert await uow.suppliers.get(supplier.id or 0) == supplier
         (house,) = await uow.warehouses.all()
         assert house.org_unit_id == units[1].id
 
 
-async def test_only_a_real_change_is_written_and_announced(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
+async def test_only_a_real_change_is_written_and_announced(portal_engine: Engine) -> None:
+    async with SqlUnitOfWork(portal_engine) as uow:
         uow.suppliers.add(supplier := Supplier("S", OrderInterface.ORDERPORTAL))
         await uow.commit()
     events = Recorder()
-    written = writes(engine)
-    async with SqlUnitOfWork(engine, events) as uow:
+    written = writes(portal_engine)
+    async with SqlUnitOfWork(portal_engine, events) as uow:
         held = await uow.suppliers.get(supplier.id or 0, lock=True)
         held.name = "S"  # the value it has
         await uow.commit()
     assert written == [] and events.published == []
-    async with SqlUnitOfWork(engine, events) as uow:
+    async with SqlUnitOfWork(portal_engine, events) as uow:
         held = await uow.suppliers.get(supplier.id or 0, lock=True)
         held.catalog_cursor = "2026-01-01T00:00:00Z"
         await uow.commit()
     assert written == ["UPDATE portal_suppliers SET"] and events.published == [("supplier", held)]
 
 
-async def test_a_removed_row_is_deleted_and_one_never_inserted_is_just_forgotten(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
+async def test_a_removed_row_is_deleted_and_one_never_inserted_is_just_forgotten(portal_engine: Engine) -> None:
+    async with SqlUnitOfWork(portal_engine) as uow:
         uow.org_units.add(unit := OrgUnit("U", "u"))
         uow.suppliers.add(supplier := Supplier("S"))
         await uow.flush()
@@ -127,8 +124,8 @@ async def test_a_removed_row_is_deleted_and_one_never_inserted_is_just_forgotten
         await uow.flush()
         uow.intents.add(SendIntent(order.id or 0, "key", "2026-01-01T00:00:00Z"))
         await uow.commit()
-    events, written = Recorder(), writes(engine)
-    async with SqlUnitOfWork(engine, events) as uow:
+    events, written = Recorder(), writes(portal_engine)
+    async with SqlUnitOfWork(portal_engine, events) as uow:
         (intent,) = await uow.intents.all()
         await uow.intents.remove(intent)
         uow.intents.add(never := SendIntent(order.id or 0, "other", "2026-01-01T00:00:00Z"))
@@ -136,16 +133,14 @@ async def test_a_removed_row_is_deleted_and_one_never_inserted_is_just_forgotten
         await uow.commit()
     assert written == ["DELETE FROM portal_send_intents"] and never.id is None
     assert events.published == [("outbox.removed", intent)]
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert await uow.intents.all() == []
 
 
-async def test_a_change_to_a_row_gone_since_it_was_read_is_a_conflict(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(OrgUnit("U", "u"))
-        await uow.commit()
+async def test_a_change_to_a_row_gone_since_it_was_read_is_a_conflict(portal_engine: Engine) -> None:
+    await stored(portal_engine, OrgUnit("U", "u"))
     with pytest.raises(Duplicate, match="reload and try again"):
-        async with SqlUnitOfWork(engine) as uow:
+        async with SqlUnitOfWork(portal_engine) as uow:
             (unit,) = await uow.org_units.all()
             unit = await uow.org_units.get(unit.id or 0, lock=True)
             await uow.rows.connection.execute(delete(org_units))
@@ -153,24 +148,20 @@ async def test_a_change_to_a_row_gone_since_it_was_read_is_a_conflict(engine: En
             await uow.commit()
 
 
-async def test_a_unique_rule_broken_by_a_flush_is_a_duplicate_and_nothing_is_kept(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(OrgUnit("U", "u"))
-        await uow.commit()
+async def test_a_unique_rule_broken_by_a_flush_is_a_duplicate_and_nothing_is_kept(portal_engine: Engine) -> None:
+    await stored(portal_engine, OrgUnit("U", "u"))
     with pytest.raises(Duplicate):
-        async with SqlUnitOfWork(engine) as uow:
+        async with SqlUnitOfWork(portal_engine) as uow:
             uow.org_units.add(OrgUnit("U2", "kept only with the other"))
             uow.org_units.add(OrgUnit("U", "the same code"))
             await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [u.code for u in await uow.org_units.all()] == ["U"]
 
 
-async def test_after_a_failed_flush_or_statement_nothing_of_the_action_can_be_kept(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(OrgUnit("U", "u"))
-        await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+async def test_after_a_failed_flush_or_statement_nothing_of_the_action_can_be_kept(portal_engine: Engine) -> None:
+    await stored(portal_engine, OrgUnit("U", "u"))
+    async with SqlUnitOfWork(portal_engine) as uow:
         uow.suppliers.add(Supplier("S-new"))  # its table comes before the org units': written first
         uow.org_units.add(OrgUnit("U", "the same code"))
         with pytest.raises(Duplicate):
@@ -179,21 +170,19 @@ async def test_after_a_failed_flush_or_statement_nothing_of_the_action_can_be_ke
             await uow.commit()  # on PostgreSQL a COMMIT would roll back in silence; on SQLite keep S-new
         with pytest.raises(FailedTransaction):
             await uow.suppliers.all()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         uow.suppliers.add(Supplier("S-new"))
         with pytest.raises(IntegrityError):  # a statement of the action's own that fails
             await uow.rows.execute(insert(org_units).values(code="U", name="the same code"))
         with pytest.raises(FailedTransaction):
             await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert await uow.suppliers.all() == []
 
 
-async def test_a_change_refused_for_its_missing_lock_is_not_forgotten_by_a_second_commit(engine: Engine) -> None:
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(OrgUnit("U", "u"))
-        await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+async def test_a_change_refused_for_its_missing_lock_is_not_forgotten_by_a_second_commit(portal_engine: Engine) -> None:
+    await stored(portal_engine, OrgUnit("U", "u"))
+    async with SqlUnitOfWork(portal_engine) as uow:
         (unit,) = await uow.org_units.all()
         unit.name = "Renamed"
         uow.org_units.add(OrgUnit("U2", "added beside it"))
@@ -201,17 +190,15 @@ async def test_a_change_refused_for_its_missing_lock_is_not_forgotten_by_a_secon
             await uow.commit()
         with pytest.raises(FailedTransaction):
             await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [(u.code, u.name) for u in await uow.org_units.all()] == [("U", "u")]
 
 
 async def test_an_entity_of_another_unit_of_work_is_refused_and_a_removal_taken_back_keeps_the_row(
-    engine: Engine,
+    portal_engine: Engine,
 ) -> None:
-    async with SqlUnitOfWork(engine) as uow:
-        uow.org_units.add(elsewhere := OrgUnit("U", "u"))
-        await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    elsewhere = await stored(portal_engine, OrgUnit("U", "u"))
+    async with SqlUnitOfWork(portal_engine) as uow:
         with pytest.raises(ForeignEntity, match="OrgUnit"):
             uow.org_units.add(elsewhere)
         with pytest.raises(ForeignEntity, match="OrgUnit"):
@@ -220,5 +207,5 @@ async def test_an_entity_of_another_unit_of_work_is_refused_and_a_removal_taken_
         await uow.org_units.remove(unit)
         uow.org_units.add(unit)
         await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [u.code for u in await uow.org_units.all()] == ["U"]

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
-from portal.adapters.database import Engine, create_schema, make_engine
+from portal.adapters.database import Engine
 from portal.adapters.unit_of_work import SqlUnitOfWork, UnlockedChange
 from portal.domain.errors import Duplicate
 from portal.domain.setup import OrgUnit
-
-
-@pytest.fixture
-async def engine(portal_db: str) -> AsyncIterator[Engine]:
-    engine = make_engine(portal_db)
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def _units(engine: Engine, count: int) -> list[int]:
@@ -31,15 +22,15 @@ async def _units(engine: Engine, count: int) -> list[int]:
 
 
 async def test_a_row_read_without_a_lock_cannot_be_changed_even_on_sqlite(
-    engine: Engine,
+    portal_engine: Engine,
 ) -> None:
-    (unit_id,) = await _units(engine, 1)
-    async with SqlUnitOfWork(engine) as uow:
+    (unit_id,) = await _units(portal_engine, 1)
+    async with SqlUnitOfWork(portal_engine) as uow:
         unit = await uow.org_units.get(unit_id)
         unit.name = "Renamed"
         with pytest.raises(UnlockedChange, match="OrgUnit"):
             await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         (await uow.org_units.get(unit_id, lock=True)).name = "Renamed"
         found = await uow.org_units.one(lock=True, code="U0")
         assert found is not None
@@ -49,18 +40,20 @@ async def test_a_row_read_without_a_lock_cannot_be_changed_even_on_sqlite(
         await uow.flush()
         new.name = "A row the action inserted is its own"
         await uow.commit()
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert (await uow.org_units.get(unit_id)).name == "Renamed"
 
 
-async def test_a_deadlock_on_postgresql_ends_as_a_conflict_with_nothing_kept(portal_db: str, engine: Engine) -> None:
+async def test_a_deadlock_on_postgresql_ends_as_a_conflict_with_nothing_kept(
+    portal_db: str, portal_engine: Engine
+) -> None:
     if not portal_db.startswith("postgresql"):
         pytest.skip("SQLite runs one transaction at a time: it cannot deadlock")
-    first, second = await _units(engine, 2)
+    first, second = await _units(portal_engine, 2)
     both_hold_one = asyncio.Barrier(2)
 
     async def rename(one: int, other: int) -> None:
-        async with SqlUnitOfWork(engine) as uow:
+        async with SqlUnitOfWork(portal_engine) as uow:
             (await uow.org_units.get(one, lock=True)).name = "Mine"
             await both_hold_one.wait()
             (await uow.org_units.get(other, lock=True)).name = "Mine"
@@ -69,5 +62,5 @@ async def test_a_deadlock_on_postgresql_ends_as_a_conflict_with_nothing_kept(por
     results = await asyncio.gather(rename(first, second), rename(second, first), return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["Duplicate", "NoneType"]
     assert all(r is None or isinstance(r, Duplicate) for r in results)
-    async with SqlUnitOfWork(engine) as uow:
+    async with SqlUnitOfWork(portal_engine) as uow:
         assert [unit.name for unit in await uow.org_units.all()] == ["Mine", "Mine"]
