@@ -154,39 +154,44 @@ async def faulting(request: web.Request, handler: Any) -> web.StreamResponse:
 async def journaling(request: web.Request, handler: Any) -> web.StreamResponse:
     """Journals every exchange but reading the journal or a login, and in strict mode checks each answer."""
     started = time.perf_counter()
+    request[BODY], request[BODY_REFUSED], request[CUSTOMER], request[FAULT] = None, False, None, None
     response = await handler(request)
-    if request.path in UNJOURNALED or request.path.startswith(DASHBOARD_PREFIX):
+    path = request.path
+    if path in UNJOURNALED or path.startswith(DASHBOARD_PREFIX):
         return response
     sim = request.app[SIM]
-    journal = sim.journal
-    body = response.body if isinstance(response, web.Response) else None
-    raw = request.get(BODY)
+    route = request.match_info.route.name
+    fault = request[FAULT]
     # A harness reading a customer's login is not the supplier's traffic, and its answer is a secret.
-    if request.match_info.route.name != "admin.credentials":
-        exchange = Exchange(
+    if route != "admin.credentials":
+        journal = sim.journal
+        body = response.body if isinstance(response, web.Response) else None
+        raw = request[BODY]
+        # An Exchange's fields as the plain tuple the journal keeps: the Exchange itself is made only
+        # for a dashboard that follows the exchanges.
+        entry = (
             journal.next_seq(),
             sim.clock.now_ms(),
             request.method,
-            request.path,
+            path,
             request.query_string,
             request.raw_headers,
             raw[:JOURNAL_BODY_LIMIT] if raw else None,
             response.status,
-            tuple((str(name), value) for name, value in response.headers.items()),
+            tuple([(str(name), value) for name, value in response.headers.items()]),
             body[:JOURNAL_BODY_LIMIT] if isinstance(body, bytes) else None,
-            request.get(CUSTOMER),
+            request[CUSTOMER],
             (time.perf_counter() - started) * 1000,
-            request.get(FAULT),
-            request.get(BODY_REFUSED, False),
+            fault,
+            request[BODY_REFUSED],
         )
-        journal.append(exchange)
+        journal.append(entry)
         if sim.hub.listening and sim.hub.wants("exchange"):
-            sim.hub.publish("exchange", exchange)
+            sim.hub.publish("exchange", Exchange._make(entry))
     # A misbehave switch breaks its routes' answers on purpose, for certification to catch:
     # those are not the simulator's errors, so strict mode leaves them (and only them) unchecked.
     # An inflicted fault breaks the answer on purpose, too.
-    checked = request.match_info.route.name not in sim.saboteur.unchecked_routes and FAULT not in request
-    if request.app[CONFIG].strict and checked:
+    if request.app[CONFIG].strict and route not in sim.saboteur.unchecked_routes and fault is None:
         request.app[ERRORS].extend(check_response(request, response))
     return response
 

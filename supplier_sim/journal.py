@@ -62,8 +62,9 @@ class Journal:
         self._seq += 1
         return self._seq
 
-    def append(self, exchange: Exchange) -> None:
-        self._items.append(tuple(exchange))
+    def append(self, exchange: tuple[Any, ...]) -> None:
+        """Keep an exchange: its fields as a plain tuple in Exchange's order (an Exchange is copied into one)."""
+        self._items.append(exchange if type(exchange) is tuple else tuple(exchange))
 
     def query(
         self,
