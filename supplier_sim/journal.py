@@ -63,8 +63,8 @@ class Journal:
         return self._seq
 
     def append(self, exchange: tuple[Any, ...]) -> None:
-        """Keep an exchange: its fields as a plain tuple in Exchange's order (an Exchange is copied into one)."""
-        self._items.append(exchange if type(exchange) is tuple else tuple(exchange))
+        """Keep an exchange: its fields as a plain tuple in Exchange's order, not an Exchange (see above)."""
+        self._items.append(exchange)
 
     def query(
         self,

@@ -228,9 +228,8 @@ class IdentityMap:
 
     async def _update(self, shape: Shape, key: Key, now: tuple[Any, ...]) -> None:
         before = self._loaded[key]
-        columns = tuple(name for name, old, value in zip(shape.names, before, now, strict=True) if old != value)
         values = {name: value for name, old, value in zip(shape.names, before, now, strict=True) if old != value}
-        result = await self.connection.execute(_updating(shape.table, columns), {**values, KEY: key[1]})
+        result = await self.connection.execute(_updating(shape.table, tuple(values)), {**values, KEY: key[1]})
         if result.rowcount != 1:  # gone since it was read: on PostgreSQL only a row read without a lock can be
             raise Duplicate(CONFLICT)
         self._loaded[key] = now
@@ -238,7 +237,8 @@ class IdentityMap:
     async def _insert(self, shape: Shape, added: list[Any]) -> None:
         if not added:
             return
-        rows = [_without_id(dict(zip(shape.names, shape.row_of(entity), strict=True))) for entity in added]
+        # Every column but the id (the first, None until the database gives it).
+        rows = [dict(zip(shape.names[1:], shape.row_of(entity)[1:], strict=True)) for entity in added]
         if len(rows) == 1:
             result: Any = await self.connection.execute(_inserting(shape.table), rows[0])
             added[0].id = result.inserted_primary_key[0]
@@ -272,10 +272,6 @@ class IdentityMap:
 
 def _rank(shape: Shape) -> int:
     return shape.rank
-
-
-def _without_id(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in row.items() if name != "id"}
 
 
 @cache
