@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
 
+from sqlalchemy import Boolean, Column
+from sqlalchemy.engine import Dialect
+
+from portal.adapters.column_types import DecimalText, ValueTuple
 from portal.adapters.database import upsert_into
 from portal.adapters.identity_map import IdentityMap
 from portal.adapters.tables import catalog_entries
@@ -18,10 +24,10 @@ COLUMNS = ("supplier_id", *FIELDS)
 async def upsert(rows: IdentityMap, supplier_id: int, products: Sequence[CatalogProduct]) -> None:
     """Insert new entries and overwrite known ones, by (supplier, product number).
 
-    One statement compiled once and handed to the driver's executemany with rows built here, each
-    value through its column type's own bind processor: SQLAlchemy's per-row parameter handling
-    cost more than the insert itself. A product is a tuple in the columns' own order, so a chunk is
-    turned into columns in one pass, and only the columns whose type processes a value are mapped.
+    One statement compiled once and handed to the driver's executemany with rows built here:
+    SQLAlchemy's per-row parameter handling cost more than the insert itself. A product is a tuple
+    in the columns' own order, so a chunk is turned into columns in one pass, and only the columns
+    whose type changes a value are bound, a column at a time.
     """
     dialect = rows.connection.dialect
     insert = upsert_into(dialect.name, catalog_entries)
@@ -31,10 +37,27 @@ async def upsert(rows: IdentityMap, supplier_id: int, products: Sequence[Catalog
     compiled = statement.compile(dialect=dialect, column_keys=list(COLUMNS))
     if tuple(compiled.positiontup or ()) != COLUMNS:  # the rows are built in this order, not by name
         raise RuntimeError(f"the upsert's parameters are {compiled.positiontup}, not {COLUMNS}")
-    processors = [catalog_entries.c[name].type.bind_processor(dialect) for name in FIELDS]
+    binders = [_binder(catalog_entries.c[name], dialect) for name in FIELDS]
     for start in range(0, len(products), CHUNK):
         chunk = products[start : start + CHUNK]
-        columns = zip(zip(*chunk, strict=True), processors, strict=True)
-        values = [column if process is None else map(process, column) for column, process in columns]
+        columns = zip(zip(*chunk, strict=True), binders, strict=True)
+        values = [column if bind is None else bind(column) for column, bind in columns]
         batch = zip([supplier_id] * len(chunk), *values, strict=True)
         await rows.exec_driver_sql(compiled.string, list(batch))
+
+
+def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Iterable[Any]], Iterable[Any]] | None:
+    """How a column's values are bound in bulk: None when they go to the driver as they are.
+
+    A column type of ours binds a whole column itself, without a Python call per value (the bind
+    processors took a tenth of the import). A product's flag is already a bool, which both drivers
+    take as it is. Every column of the list is NOT NULL: no value here is None.
+    """
+    if column.nullable:
+        raise RuntimeError(f"{column.name} may be NULL: binding it in bulk would write None as text")
+    if isinstance(column.type, DecimalText | ValueTuple):
+        return column.type.bind_all
+    if isinstance(column.type, Boolean):
+        return None
+    process = column.type.bind_processor(dialect)
+    return None if process is None else partial(map, process)

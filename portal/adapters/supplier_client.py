@@ -6,7 +6,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -41,6 +42,7 @@ from portal.service_layer.supplier_errors import (
 
 log = logging.getLogger("portal.supplier")
 T = TypeVar("T")
+Translate = Callable[[list[dict[str, Any]]], Iterable[T]]  # a page's items in, domain values out
 
 MAX_PAGE_SIZE = 1000
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a full page of 1,000 products is well under 1 MiB
@@ -93,7 +95,7 @@ class SupplierClient:
     async def products(self, updated_since: str | None = None) -> list[CatalogProduct]:
         """Every product (changed since ``updated_since``, when given), over every page."""
         query = {"updatedSince": updated_since} if updated_since else {}
-        return await self._pages("/products", "product-page", "productNumber", query, translation.catalog_product)
+        return await self._pages("/products", "product-page", "productNumber", query, translation.catalog_products)
 
     async def create_order(self, request: OrderRequest, idempotency_key: str) -> SupplierOrder:
         """Place an order; resending with the same key answers with the same order."""
@@ -111,13 +113,13 @@ class SupplierClient:
         """Every order in one of ``statuses`` (any, when empty) changed since ``updated_since``."""
         query = {"status": ",".join(statuses), "updatedSince": updated_since or ""}
         wanted = {k: v for k, v in query.items() if v}
-        return await self._pages("/orders", "order-page", "orderId", wanted, translation.supplier_order)
+        return await self._pages("/orders", "order-page", "orderId", wanted, partial(map, translation.supplier_order))
 
     async def dispatch_notifications(self, order_id: str) -> list[DispatchNote]:
         """Every dispatch notification of one order."""
         path = f"/orders/{quote(order_id, safe='')}/dispatch-notifications"
         return await self._pages(
-            path, "dispatch-notification-page", "dispatchNotificationId", {}, translation.dispatch_note
+            path, "dispatch-notification-page", "dispatchNotificationId", {}, partial(map, translation.dispatch_note)
         )
 
     async def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
@@ -133,11 +135,9 @@ class SupplierClient:
             if exc.status != 404:
                 raise
 
-    async def _pages(
-        self, path: str, schema: str, key: str, query: dict[str, str], translate: Callable[[dict[str, Any]], T]
-    ) -> list[T]:
+    async def _pages(self, path: str, schema: str, key: str, query: dict[str, str], translate: Translate[T]) -> list[T]:
         """The items of pages 1..totalPages, checked to agree with the first page and never to repeat,
-        each translated as its page arrives (a large list's decoded pages are not all kept at once).
+        translated a page at a time as each arrives (a large list's decoded pages are not all kept at once).
 
         Orders come sorted by their last change, so one that changes during the listing moves to a
         later page (and shifts another back): the listing is then taken again, a few times at most.
@@ -150,7 +150,7 @@ class SupplierClient:
         return await self._listing(path, schema, key, query, translate)
 
     async def _listing(
-        self, path: str, schema: str, key: str, query: dict[str, str], translate: Callable[[dict[str, Any]], T]
+        self, path: str, schema: str, key: str, query: dict[str, str], translate: Translate[T]
     ) -> list[T]:
         first = await self._page(path, schema, query, 1)
         items: list[T] = []
@@ -160,7 +160,7 @@ class SupplierClient:
             violations = page_violations(page, first, number, self.page_size) + repeats(page, key, seen)
             if violations:
                 raise ContractBroken(f"GET {path}", violations)
-            items += map(translate, page["items"])
+            items += translate(page["items"])
         return items
 
     async def _page(self, path: str, schema: str, query: dict[str, str], number: int) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from portal.domain.messages import (
 )
 from portal.domain.model import DispatchLine, StatusChange
 
+_new_tuple = tuple.__new__
+
 
 def status_change(raw: dict[str, Any]) -> StatusChange:
     return StatusChange(raw["status"], raw["at"], raw.get("reasonCode"), raw.get("message"))
@@ -84,19 +86,29 @@ def order_body(request: OrderRequest) -> dict[str, Any]:
     return body
 
 
-def catalog_product(raw: dict[str, Any]) -> CatalogProduct:
-    price = raw["purchasePrice"]
-    return CatalogProduct(
-        raw["productNumber"],
-        raw["name"],
-        tuple(raw["barcodes"]),
-        raw["containerAmount"],
-        Decimal(price["amount"]),
-        price["currency"],
-        raw["taxRate"],
-        raw["active"],
-        raw["updatedAt"],
-    )
+def catalog_products(page: list[dict[str, Any]]) -> list[CatalogProduct]:
+    """A page of the supplier's list, in one pass: an import translates 100,000 products.
+
+    Each is made as ``CatalogProduct._make`` makes it, by ``tuple.__new__``, without a call of the
+    named tuple's own ``__new__`` per product: it took a third of the translation.
+    """
+    return [
+        _new_tuple(
+            CatalogProduct,
+            (
+                raw["productNumber"],
+                raw["name"],
+                tuple(raw["barcodes"]),
+                raw["containerAmount"],
+                Decimal((price := raw["purchasePrice"])["amount"]),
+                price["currency"],
+                raw["taxRate"],
+                raw["active"],
+                raw["updatedAt"],
+            ),
+        )
+        for raw in page
+    ]
 
 
 def dispatch_note(raw: dict[str, Any]) -> DispatchNote:

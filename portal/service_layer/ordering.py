@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from operator import attrgetter
 
 from portal.domain.catalog import Cart, CatalogEntry, Product, SupplierItem
 from portal.domain.errors import IllegalState, NotFound, SupplierProblem
@@ -47,7 +48,8 @@ async def open_orderportal(portal: Portal, supplier_id: int, warehouse_id: int) 
         supplier = await uow.suppliers.get(supplier_id, lock=True)
         await uow.catalog.upsert(supplier_id, products)
         if products:
-            supplier.catalog_cursor = max(supplier.catalog_cursor or "", *(p.updated_at for p in products))
+            newest = max(map(attrgetter("updated_at"), products))
+            supplier.catalog_cursor = max(supplier.catalog_cursor or "", newest)
         total = await uow.catalog.count(supplier_id=supplier_id)  # read before the commit: no second transaction
         await uow.commit()
         return Import(len(products), total, cursor is not None)

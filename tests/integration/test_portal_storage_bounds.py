@@ -74,7 +74,7 @@ ids = itertools.count(1)
 async def _store_and_read(engine: Any, product: dict[str, Any], containers: int, at: str) -> None:
     """A product and an order of it as the supplier may send them, stored, booked into stock twice, read back."""
     n = next(ids)
-    listed = translation.catalog_product(product)
+    [listed] = translation.catalog_products([product])
     async with SqlUnitOfWork(engine) as uow:
         uow.org_units.add(unit := OrgUnit(_identifier(f"U{n}", IDENTIFIER), "u" * 200))
         uow.suppliers.add(supplier := Supplier(f"S{n}", OrderInterface.ORDERPORTAL, catalog_cursor=at))

@@ -2,7 +2,12 @@
 
 from decimal import Decimal
 
-from portal.adapters.column_types import ValueTuple
+import pytest
+from sqlalchemy import Column
+from sqlalchemy.dialects import sqlite
+
+from portal.adapters import catalog_store
+from portal.adapters.column_types import DecimalText, ValueTuple
 from portal.domain.catalog import SupplierItem
 from portal.domain.model import StatusChange
 
@@ -24,3 +29,19 @@ def test_optional_fields_and_plain_strings_read_back_equal() -> None:
         "4080213578738",
         "1",
     )
+
+
+def test_a_whole_column_binds_as_each_value_does() -> None:
+    """The import binds a column at a time: the text must be what the value-by-value path writes."""
+    items = [(SupplierItem(1, "SP01", 6, Decimal("27.370")),), (), (SupplierItem(2, "Ünïcode", 1, Decimal("0.10")),)]
+    codes = [("4080213578738", "1"), (), ("ü",)]
+    prices = [Decimal("27.370"), Decimal("0.10"), Decimal("1E+2")]
+    for column, values in ((ValueTuple(SupplierItem), items), (ValueTuple(), codes), (DecimalText(), prices)):
+        one_by_one = [column.process_bind_param(v, None) for v in values]  # type: ignore[arg-type]
+        assert list(column.bind_all(values)) == one_by_one  # type: ignore[arg-type]
+
+
+def test_a_column_that_may_be_null_is_not_bound_in_bulk() -> None:
+    nullable = Column("price", DecimalText(), nullable=True)
+    with pytest.raises(RuntimeError, match="price may be NULL"):
+        catalog_store._binder(nullable, sqlite.dialect())
