@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Boolean, Column
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.adapters import catalog_store
 from portal.adapters.column_types import DecimalText, ValueTuple
@@ -42,6 +42,15 @@ def test_a_whole_column_binds_as_each_value_does() -> None:
 
 
 def test_a_column_that_may_be_null_is_not_bound_in_bulk() -> None:
-    nullable = Column("price", DecimalText(), nullable=True)
+    nullable: Column[Decimal] = Column("price", DecimalText(), nullable=True)
     with pytest.raises(RuntimeError, match="price may be NULL"):
         catalog_store._binder(nullable, sqlite.dialect())
+
+
+def test_a_flag_is_bound_as_sqlite_keeps_it_and_as_is_where_the_database_has_booleans() -> None:
+    flag: Column[bool] = Column("active", Boolean(), nullable=False)
+    bind = catalog_store._binder(flag, sqlite.dialect())
+    assert bind is not None
+    bound = list(bind([True, False]))
+    assert bound == [1, 0] and {type(v) for v in bound} == {int}  # a bool costs sqlite3 an adapter lookup
+    assert catalog_store._binder(flag, postgresql.asyncpg.dialect()) is None
