@@ -54,7 +54,7 @@ def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Iterable[Any]], 
     it is, SQLite as the int it is kept as. Every column of the list is NOT NULL: no value is None.
     """
     if column.nullable:
-        raise RuntimeError(f"{column.name} may be NULL: binding it in bulk would write None as text")
+        raise RuntimeError(f"{column.name} may be NULL, and the bulk binding has no case for None")
     if isinstance(column.type, DecimalText | ValueTuple):
         return column.type.bind_all
     if isinstance(column.type, Boolean):  # sqlite3 adapts a bool through a slow lookup; an int goes straight in
