@@ -2,7 +2,8 @@
 
 Run as ``.venv/bin/python bench/bench_portal.py`` (``--quick`` for a small run). The simulator,
 the portal and this client share one process and one event loop: the figures are for the whole
-harness on one core, each beside a baseline measured in the same run.
+harness on one core, each beside a baseline measured in the same run. The import's bare insert runs
+once more in a process of its own (bench/bare_sqlite.py), as a second baseline.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from bare_sqlite import bare_insert
 
 from contracts import contracts
 from contracts.wire import basic_authorization
@@ -69,37 +70,6 @@ def read_and_check(pages: list[bytes]) -> tuple[float, float]:
     return decoding, checking
 
 
-def bare_insert(products: list[dict[str, Any]], path: Path) -> float:
-    """The baseline: the same rows, one executemany into a bare SQLite table."""
-    values = [
-        (
-            1,
-            p["productNumber"],
-            p["name"],
-            ",".join(p["barcodes"]),
-            p["containerAmount"],
-            p["purchasePrice"]["amount"],
-            p["purchasePrice"]["currency"],
-            p["taxRate"],
-            p["active"],
-            p["updatedAt"],
-        )
-        for p in products
-    ]
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(
-        "CREATE TABLE entries (supplier_id, product_number, name, barcodes, container_amount, "
-        "purchase_price, currency, tax_rate, active, updated_at, UNIQUE (supplier_id, product_number))"
-    )
-    started = time.perf_counter()
-    with db:
-        db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-    elapsed = time.perf_counter() - started
-    db.close()
-    return elapsed
-
-
 async def import_catalog(size: int, rounds: int, tmp: Path) -> None:
     """Each round, a fresh portal imports the whole list and the bare insert writes the same rows to a
     fresh file; the medians and the median of the rounds' ratios are shown, as this machine is shared."""
@@ -107,7 +77,7 @@ async def import_catalog(size: int, rounds: int, tmp: Path) -> None:
     async with SimServer(SimConfig(profile=profile)) as sim, aiohttp.ClientSession() as session:
         admin = SimAdmin.of(sim, session)
         imports, bares = [], []
-        for n in range(1, rounds + 1):  # nothing of a round is kept into the next: each starts as the first
+        for n in range(1, rounds + 1):  # each round has a portal, a database and a bare file of its own
             imports.append(await import_once(session, admin, tmp / f"import-{n}.db", size))
             pages = await supplier_pages(session, admin, await admin.credentials("10001"))
             # The baseline's rows as they always came: each page read by the standard library's json.
@@ -123,7 +93,7 @@ async def import_catalog(size: int, rounds: int, tmp: Path) -> None:
     if rounds > 1:
         extra += "; by round: " + " ".join(f"{i / b:.2f}" for i, b in zip(imports, bares, strict=True))
     print(f"ratio portal / bare: {ratio:.2f}x ({extra})")
-    # The baseline above ran beside a large heap; this one is the same insert with nothing else in memory.
+    # The baseline above ran beside the simulator's and the portal's heap; this one in a process of its own.
     print(
         f"the bare insert again, in a fresh process of its own: {apart:.2f} s; "
         f"the import is {elapsed / apart:.2f}x that"
@@ -136,15 +106,13 @@ async def import_catalog(size: int, rounds: int, tmp: Path) -> None:
 
 
 def bare_insert_apart(pages: list[bytes], tmp: Path) -> float:
-    """The bare insert of the same rows, timed in a new Python process with nothing else in its memory."""
-    (tmp / "pages.json").write_bytes(b"[" + b",".join(pages) + b"]")
-    code = (
-        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import bench_portal as b; "
-        "rows = [p for page in json.loads(Path(sys.argv[2]).read_bytes()) for p in page['items']]; "
-        "print(b.bare_insert(rows, Path(sys.argv[3])))"
-    )
-    argv = [sys.executable, "-c", code, str(HERE), str(tmp / "pages.json"), str(tmp / "bare-apart.db")]
-    return float(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    """The bare insert of the same rows, timed in a new Python process that imports nothing else."""
+    (tmp / "pages.jsonl").write_bytes(b"\n".join(pages))  # the simulator writes JSON with orjson: no raw newline
+    argv = [sys.executable, str(HERE / "bare_sqlite.py"), str(tmp / "pages.jsonl"), str(tmp / "bare-apart.db")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"the bare insert in a process of its own failed:\n{done.stderr}")
+    return float(done.stdout)
 
 
 async def import_once(session: aiohttp.ClientSession, admin: SimAdmin, db: Path, size: int) -> float:
@@ -234,6 +202,8 @@ def main() -> None:
         "--rounds", type=int, default=3, help="imports, each beside a bare insert; medians are shown (3)"
     )
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     if args.quick:
         args.products, args.orders = 10_000, 100
     with tempfile.TemporaryDirectory(prefix="orderportal-bench-") as tmp:
